@@ -1,0 +1,16 @@
+# The kxgraph API for the Neo4j backend (see docker-compose.yml).
+FROM python:3.12-slim
+RUN useradd --create-home kx
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY kxgraph ./kxgraph
+COPY graph ./graph
+COPY ontology ./ontology
+COPY loaders ./loaders
+COPY api ./api
+COPY data ./data
+RUN pip install --no-cache-dir .
+USER kx
+ENV KXGRAPH_BACKEND=neo4j KXGRAPH_HOST=0.0.0.0
+EXPOSE 8000
+CMD ["kxgraph", "serve"]

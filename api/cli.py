@@ -1,0 +1,130 @@
+"""The ``kxgraph`` command (typer + rich)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from kxgraph.graph import Store, open_store
+from rich.console import Console
+from rich.table import Table
+
+from kxgraph import __version__
+from kxgraph.errors import KxError
+from kxgraph.settings import Backend, Settings, get_settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(name="kxgraph", help="A knowledge graph for qualitative research.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+console = Console(stderr=True)
+out = Console()
+T = TypeVar("T")
+
+BackendOpt = Annotated[Backend | None, typer.Option("--backend", help="falkordb (embedded) or neo4j")]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="embedded store folder")]
+
+
+def _settings(backend: Backend | None = None, data_dir: Path | None = None, **kw: object) -> Settings:
+    try:
+        return get_settings(backend=backend, data_dir=data_dir, **kw)
+    except Exception as exc:  # pydantic's ValidationError: a setting is wrong
+        console.print(f"[red]error:[/red] settings: {exc}")
+        raise typer.Exit(2) from None
+
+
+def _fail(exc: KxError) -> typer.Exit:
+    console.print(f"error: {exc}", style="red", markup=False, highlight=False)
+    return typer.Exit(1)
+
+
+def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
+    """Open the store (attaching to a running embedded server if there is one), run, close."""
+
+    async def run() -> T:
+        store = await open_store(settings, attach=True)
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except KxError as exc:
+        raise _fail(exc) from None
+
+
+@app.callback()
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    backend: BackendOpt = None,
+    data_dir: DataDirOpt = None,
+    no_load: Annotated[bool, typer.Option("--no-load", help="do not load the bundled study")] = False,
+) -> None:
+    """Start the store and serve the API (http://127.0.0.1:8000 by default)."""
+    import uvicorn
+    from kxgraph.api.app import create_app
+
+    settings = _settings(backend, data_dir, host=host, port=port,
+                         load_bundled_study=False if no_load else None)
+    console.print(f"kxgraph {__version__}: {settings.backend.value} store, "
+                  f"API on http://{settings.host}:{settings.port}/", highlight=False)
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                    log_level="info", lifespan="on")
+    except KxError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def status(backend: BackendOpt = None, data_dir: DataDirOpt = None) -> None:
+    """Which store, whether it answers, and what the served graph holds."""
+    from kxgraph.graph.cypher import COUNT_BY_LABEL, COUNT_RELATIONSHIPS
+
+    settings = _settings(backend, data_dir)
+
+    async def work(store: Store) -> tuple[object, list[dict[str, object]], int]:
+        health = await store.health()
+        counts = await store.read(COUNT_BY_LABEL)
+        rels = (await store.read(COUNT_RELATIONSHIPS))[0]["n"]
+        return health, counts, int(rels)
+
+    health, counts, rels = with_store(settings, work)
+    table = Table(title=f"kxgraph {__version__}", show_header=False)
+    table.add_row("backend", settings.backend.value)
+    if settings.backend is Backend.falkordb:
+        table.add_row("data folder", str(settings.data_dir))
+    else:
+        table.add_row("Neo4j", f"{settings.neo4j_uri} (database {settings.neo4j_database})")
+    table.add_row("graph", settings.graph_name)
+    table.add_row("health", getattr(health, "detail", "?"))
+    for row in counts:
+        table.add_row(f"  {row['label']}", str(row["n"]))
+    table.add_row("relationships", str(rels))
+    out.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except KxError as exc:  # pragma: no cover - commands catch their own
+        console.print(f"error: {exc}", style="red", markup=False)
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Data the project ships: the bundled study (``data/studies/``)."""

@@ -1,0 +1,65 @@
+"""The Cypher catalogue: every statement both backends accept, written once.
+
+Labels and relationship types cannot be parameters in Cypher, so the templates below take members
+of the ontology's closed sets (:class:`NodeLabel`, :class:`RelType`) and nothing else; every value
+is a parameter. What differs per backend (DDL, full-text calls) lives in that backend's module.
+``tests/test_cypher_lint.py`` runs every statement here (and each backend's own) through Neo4j's
+front end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
+
+__all__ = [
+    "COUNT_BY_LABEL",
+    "COUNT_NODES",
+    "COUNT_RELATIONSHIPS",
+    "DELETE_ALL",
+    "FINGERPRINT_NODES",
+    "FINGERPRINT_RELATIONSHIPS",
+    "PING",
+    "all_statements",
+    "merge_nodes",
+    "merge_relationships",
+]
+
+PING = "RETURN 1 AS ok"
+COUNT_NODES = "MATCH (n) RETURN count(n) AS n"
+COUNT_RELATIONSHIPS = "MATCH ()-[r]->() RETURN count(r) AS n"
+COUNT_BY_LABEL = "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS n ORDER BY label"
+DELETE_ALL = "MATCH (n) DETACH DELETE n"
+FINGERPRINT_NODES = (
+    "MATCH (n) RETURN n.id AS id, labels(n) AS labels, properties(n) AS props ORDER BY id"
+)
+FINGERPRINT_RELATIONSHIPS = (
+    "MATCH (a)-[r]->(b) RETURN a.id AS src, type(r) AS type, b.id AS dst, properties(r) AS props "
+    "ORDER BY src, type, dst"
+)
+
+
+def merge_nodes(label: NodeLabel | str) -> str:
+    """Upsert nodes of one label by ``id``: rows ``{"id": str, "props": {...}}``."""
+    lab = check_label(label).value
+    return f"UNWIND $rows AS row MERGE (n:{lab} {{id: row.id}}) SET n += row.props"
+
+
+def merge_relationships(src: NodeLabel | str, rel: RelType | str, dst: NodeLabel | str) -> str:
+    """Upsert relationships between existing nodes: rows ``{"src": id, "dst": id}``."""
+    s, t, d = check_label(src).value, check_rel_type(rel).value, check_label(dst).value
+    return (
+        f"UNWIND $rows AS row MATCH (a:{s} {{id: row.src}}) MATCH (b:{d} {{id: row.dst}}) "
+        f"MERGE (a)-[:{t}]->(b)"
+    )
+
+
+def all_statements() -> Iterator[str]:
+    """Every statement of the catalogue, templates expanded over a representative set."""
+    yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
+                FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS)
+    for label in NodeLabel:
+        yield merge_nodes(label)
+    for rel in RelType:
+        yield merge_relationships(NodeLabel.Concept, rel, NodeLabel.Concept)

@@ -1,0 +1,240 @@
+"""The Neo4j backend: the official async driver, managed transactions with retries, ``database_``
+always passed, Neo4j 5 DDL. Neo4j's own Cypher (DDL, full-text calls, Lucene escaping) lives here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kxgraph.graph.cypher import DELETE_ALL, PING
+from kxgraph.graph.schema import GraphSchema
+from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
+from kxgraph.ontology.vocabulary import NodeLabel, check_label
+
+from kxgraph.errors import ConfigError, QueryError, StoreError, StoreUnavailableError
+
+if TYPE_CHECKING:
+    from kxgraph.settings import Settings
+
+__all__ = ["Neo4jStore", "escape_lucene", "fulltext_statement", "schema_statements"]
+
+_LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
+_LUCENE_WORDS = {"AND", "OR", "NOT", "TO"}
+
+
+def escape_lucene(text: str) -> str:
+    """User text as a Lucene query of plain terms: never a syntax error."""
+    words = [w for w in re.split(r"\s+", text.strip()) if w]
+    out = []
+    for w in words:
+        w = w.lower() if w in _LUCENE_WORDS else w
+        w = _LUCENE_SPECIAL.sub(r"\\\1", w)
+        if w.strip("\\"):
+            out.append(w)
+    return " ".join(out)
+
+
+def index_name(kind: str, label: NodeLabel, key: str = "") -> str:
+    return f"kx_{kind}_{check_label(label).value}" + (f"_{key}" if key else "")
+
+
+def schema_statements(schema: GraphSchema) -> Iterator[str]:
+    """Neo4j 5 DDL for ``schema``; every statement is idempotent (``IF NOT EXISTS``)."""
+    for lab, key in schema.unique_keys:
+        yield (f"CREATE CONSTRAINT {index_name('unique', lab, key)} IF NOT EXISTS "
+               f"FOR (n:{lab.value}) REQUIRE n.{key} IS UNIQUE")
+    for lab, key in schema.range_indexes:
+        yield (f"CREATE INDEX {index_name('range', lab, key)} IF NOT EXISTS "
+               f"FOR (n:{lab.value}) ON (n.{key})")
+    for lab, keys in schema.fulltext:
+        fields = ", ".join(f"n.{k}" for k in keys)
+        yield (f"CREATE FULLTEXT INDEX {index_name('fulltext', lab)} IF NOT EXISTS "
+               f"FOR (n:{lab.value}) ON EACH [{fields}]")
+
+
+def fulltext_statement() -> str:
+    return ("CALL db.index.fulltext.queryNodes($index, $query) YIELD node, score "
+            "RETURN properties(node) AS node, score ORDER BY score DESC LIMIT $limit")
+
+
+AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
+
+
+def dialect_statements(schema: GraphSchema) -> Iterator[str]:
+    """Every statement this module sends, for the Neo4j lint."""
+    yield from schema_statements(schema)
+    yield fulltext_statement()
+    yield AWAIT_INDEXES
+
+
+def _plain(value: Any) -> Any:
+    from neo4j.graph import Node, Relationship
+
+    if isinstance(value, Node | Relationship):
+        return dict(value.items())
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Neo4jStore(Store):
+    backend = "neo4j"
+    capabilities = Capabilities(multi_statement_transactions=True, fulltext_syntax="lucene",
+                                embedded=False)
+
+    def __init__(self, *, uri: str, user: str, password: str, database: str,
+                 query_timeout_ms: int = 10_000, batch_size: int = 1_000) -> None:
+        self.uri = uri
+        self.database = database
+        self._auth = (user, password)
+        self.query_timeout_ms = query_timeout_ms
+        self.batch_size = batch_size
+        self._driver: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Neo4jStore:
+        if not settings.neo4j_uri:
+            raise ConfigError("KXGRAPH_BACKEND=neo4j needs KXGRAPH_NEO4J_URI "
+                              "(e.g. neo4j://localhost:7687) and KXGRAPH_NEO4J_PASSWORD")
+        return cls(uri=settings.neo4j_uri, user=settings.neo4j_user,
+                   password=settings.neo4j_password.get_secret_value(),
+                   database=settings.neo4j_database, query_timeout_ms=settings.query_timeout_ms,
+                   batch_size=settings.write_batch_size)
+
+    async def open(self) -> None:
+        from neo4j import AsyncGraphDatabase
+
+        self._driver = AsyncGraphDatabase.driver(self.uri, auth=self._auth,
+                                                 connection_timeout=5.0,
+                                                 max_transaction_retry_time=15.0)
+        await self._ping(timeout=10.0)
+
+    async def _ping(self, timeout: float) -> None:
+        """One auto-commit read, not retried, bounded in time: a fast, truthful answer."""
+        from neo4j import READ_ACCESS
+        from neo4j import exceptions as ne
+
+        async def ping() -> None:
+            async with self._require().session(database=self.database,
+                                               default_access_mode=READ_ACCESS) as session:
+                await (await session.run(PING)).consume()
+
+        try:
+            await asyncio.wait_for(ping(), timeout)
+        except (ne.Neo4jError, ne.DriverError, OSError) as exc:
+            raise self._errors(exc) from exc
+        except asyncio.TimeoutError:
+            raise StoreUnavailableError(
+                f"Neo4j at {self.uri} does not answer within {timeout:.0f} s") from None
+
+    async def close(self) -> None:
+        if self._driver is not None:
+            await self._driver.close()
+            self._driver = None
+
+    async def health(self) -> Health:
+        info: dict[str, Any] = {"uri": self.uri, "database": self.database}
+        try:
+            started = time.perf_counter()
+            await self._ping(timeout=2.0)
+            info["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+            return Health(ok=True, backend=self.backend, detail="ok", info=info)
+        except StoreError as exc:
+            return Health(ok=False, backend=self.backend, detail=str(exc), info=info)
+
+    def _errors(self, exc: Exception) -> StoreError:
+        from neo4j import exceptions as ne
+
+        if isinstance(exc, ne.AuthError):
+            return StoreUnavailableError(f"Neo4j at {self.uri} refused the credentials: {exc.message}")
+        if isinstance(exc, ne.ServiceUnavailable | ne.SessionExpired | OSError):
+            return StoreUnavailableError(f"Neo4j at {self.uri} does not answer: {exc}")
+        if isinstance(exc, ne.Neo4jError):
+            return QueryError(f"Neo4j refused the statement: {exc.message}")
+        return StoreError(str(exc))
+
+    def _require(self) -> Any:
+        if self._driver is None:
+            raise StoreUnavailableError("the Neo4j store is not open")
+        return self._driver
+
+    async def read(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        from neo4j import Query, RoutingControl
+        from neo4j import exceptions as ne
+
+        driver = self._require()
+        try:
+            records, _, keys = await driver.execute_query(
+                Query(statement, timeout=self.query_timeout_ms / 1000), dict(params or {}),
+                database_=self.database, routing_=RoutingControl.READ)
+        except (ne.Neo4jError, ne.DriverError, OSError) as exc:
+            raise self._errors(exc) from exc
+        return [{k: _plain(r[k]) for k in keys} for r in records]
+
+    async def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        from neo4j import RoutingControl
+        from neo4j import exceptions as ne
+
+        driver = self._require()
+        try:
+            records, _, keys = await driver.execute_query(
+                statement, dict(params or {}), database_=self.database,
+                routing_=RoutingControl.WRITE)
+        except (ne.Neo4jError, ne.DriverError, OSError) as exc:
+            raise self._errors(exc) from exc
+        return [{k: _plain(r[k]) for k in keys} for r in records]
+
+    async def _in_write_tx(self, work: Any) -> None:
+        from neo4j import exceptions as ne
+
+        driver = self._require()
+        try:
+            async with driver.session(database=self.database) as session:
+                await session.execute_write(work)
+        except (ne.Neo4jError, ne.DriverError, OSError) as exc:
+            raise self._errors(exc) from exc
+
+    async def write(self, statement: str, rows: Sequence[Row], batch_size: int | None = None) -> int:
+        size = batch_size or self.batch_size
+        batches = [list(rows[i:i + size]) for i in range(0, len(rows), size)]
+        for batch in batches:
+            async def work(tx: Any, batch: list[Row] = batch) -> None:
+                await (await tx.run(statement, rows=batch)).consume()
+            await self._in_write_tx(work)
+        return len(batches)
+
+    async def fulltext(self, label: str, text: str, limit: int = 20) -> list[Row]:
+        lab = check_label(label)
+        query = escape_lucene(text)
+        if not query:
+            return []
+        return await self.read(fulltext_statement(), {"index": index_name("fulltext", lab),
+                                                      "query": query, "limit": int(limit)})
+
+    async def ensure_schema(self, schema: GraphSchema) -> None:
+        for statement in schema_statements(schema):
+            await self.execute(statement)
+        await self.execute(AWAIT_INDEXES)
+
+    async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema) -> None:
+        """One managed transaction deletes the old graph and writes the new one: it commits whole
+        or not at all, and is retried whole on transient errors."""
+        await self.ensure_schema(schema)
+        size = self.batch_size
+
+        async def work(tx: Any) -> None:
+            await (await tx.run(DELETE_ALL)).consume()
+            for op in ops:
+                for i in range(0, len(op.rows), size):
+                    await (await tx.run(op.statement, rows=list(op.rows[i:i + size]))).consume()
+
+        await self._in_write_tx(work)
+
+    async def drop_graph(self) -> None:
+        await self.execute(DELETE_ALL)

@@ -1,0 +1,100 @@
+"""The store interface the rest of kxgraph uses. Backends live beside it; nothing outside
+``graph/`` asks which backend it has: it reads :attr:`Store.capabilities` instead."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from kxgraph.graph.schema import GraphSchema
+
+__all__ = ["Capabilities", "Health", "Row", "Store", "WriteOp"]
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    #: several statements commit or roll back together (Neo4j); otherwise each statement is atomic
+    multi_statement_transactions: bool
+    #: the full-text query language user text is escaped for
+    fulltext_syntax: Literal["lucene", "redisearch"]
+    #: the store runs inside kxgraph's own process tree (no server to install)
+    embedded: bool
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    backend: str
+    detail: str
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WriteOp:
+    """One batched write: ``statement`` is run with ``$rows`` bound to slices of ``rows``."""
+
+    statement: str
+    rows: Sequence[Row]
+
+
+class Store(abc.ABC):
+    """A graph store holding one served graph."""
+
+    backend: str
+    capabilities: Capabilities
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect (and start, for an embedded store); wait until it answers."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release connections (and stop an embedded server cleanly)."""
+
+    @abc.abstractmethod
+    async def health(self) -> Health:
+        """Whether the store answers now, and why not when it does not. Never raises."""
+
+    @abc.abstractmethod
+    async def read(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Run a read-only statement; rows as dicts of plain Python values."""
+
+    @abc.abstractmethod
+    async def write(self, statement: str, rows: Sequence[Row], batch_size: int | None = None) -> int:
+        """Run ``statement`` (which starts ``UNWIND $rows AS row``) over ``rows`` in batches.
+
+        Returns the number of batches sent."""
+
+    @abc.abstractmethod
+    async def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Run one write statement with parameters."""
+
+    @abc.abstractmethod
+    async def ensure_schema(self, schema: GraphSchema) -> None:
+        """Create unique keys, range and full-text indexes that do not exist yet (idempotent)."""
+
+    @abc.abstractmethod
+    async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema) -> None:
+        """Replace the whole served graph with what ``ops`` write, all or nothing.
+
+        Readers see the old graph until the new one is complete; a failure at any point leaves the
+        old graph exactly as it was."""
+
+    @abc.abstractmethod
+    async def fulltext(self, label: str, text: str, limit: int = 20) -> list[Row]:
+        """Rows ``{"node": {...properties}, "score": float}`` for user ``text`` (escaped here)."""
+
+    @abc.abstractmethod
+    async def drop_graph(self) -> None:
+        """Delete the served graph entirely (tests and ``kxgraph reset``)."""
+
+    async def __aenter__(self) -> Store:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

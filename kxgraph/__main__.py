@@ -1,0 +1,3 @@
+from kxgraph.api.cli import main
+
+main()

@@ -1,0 +1,65 @@
+"""All settings, in one place. Read from the environment (prefix ``KXGRAPH_``) when asked, never
+at import time: call :func:`get_settings` or build :class:`Settings` yourself (tests do)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Backend", "Settings", "get_settings"]
+
+
+class Backend(str, Enum):
+    falkordb = "falkordb"
+    neo4j = "neo4j"
+
+
+def _default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("kxgraph", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """kxgraph's settings. Every field can be set as ``KXGRAPH_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="KXGRAPH_", extra="ignore")
+
+    backend: Backend = Backend.falkordb
+    graph_name: str = Field("kxgraph", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$",
+                            description="name of the graph (FalkorDB key) that is served")
+
+    # embedded FalkorDB
+    data_dir: Path = Field(default_factory=_default_data_dir,
+                           description="folder of the embedded store (socket, AOF, lock)")
+    falkordb_appendfsync: str = Field("always", pattern="^(always|everysec)$")
+    falkordb_start_timeout: float = 30.0
+    falkordb_max_restarts: int = Field(5, description="restarts allowed within 60 s")
+
+    # Neo4j
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr = SecretStr("")
+    neo4j_database: str = "neo4j"
+
+    # queries
+    query_timeout_ms: int = Field(10_000, ge=100)
+    write_batch_size: int = Field(1_000, ge=1, le=100_000)
+
+    # API
+    host: str = "127.0.0.1"
+    port: int = 8000
+    load_bundled_study: bool = Field(True, description="load the bundled study into an empty graph at serve")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser().absolute()
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with keyword overrides (e.g. from CLI options)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Sources -> RDF (rdflib) -> SHACL-validated -> projected into the property graph."""

@@ -1,0 +1,96 @@
+"""The ``kx:`` namespace as a closed set of terms: ``KX.Concept`` works, ``KX.Concpet`` raises.
+
+Kept equal to ``kx.ttl`` by ``tests/test_ontology.py``.
+"""
+
+from __future__ import annotations
+
+from rdflib import URIRef
+from rdflib.namespace import DefinedNamespace, Namespace
+
+__all__ = ["DATA", "KX", "KX_NS"]
+
+KX_NS = "https://w3id.org/kxgraph/ns#"
+
+#: Where the IRIs of data (studies, concepts, quotes...) live.
+DATA = Namespace("https://w3id.org/kxgraph/id/")
+
+
+class KX(DefinedNamespace):
+    _NS = Namespace(KX_NS)
+    _fail = True
+
+    # projection annotations
+    graphLabel: URIRef
+    graphType: URIRef
+    graphProperty: URIRef
+    graphMultiple: URIRef
+
+    # classes
+    Claim: URIRef
+    Study: URIRef
+    ConceptScheme: URIRef
+    Concept: URIRef
+    Definition: URIRef
+    Continuum: URIRef
+    Stakeholder: URIRef
+    Actor: URIRef
+    Organisation: URIRef
+    Person: URIRef
+    Place: URIRef
+    Event: URIRef
+    Activity: URIRef
+    DelegateGroup: URIRef
+    Method: URIRef
+    DiscussionPoint: URIRef
+    Consequence: URIRef
+    RoleElement: URIRef
+    Placement: URIRef
+    Reflection: URIRef
+    SourceDocument: URIRef
+    EvidenceQuote: URIRef
+    Load: URIRef
+
+    # object properties
+    presenter: URIRef
+    attendedBy: URIRef
+    represents: URIRef
+    actorIn: URIRef
+    conductedBy: URIRef
+    fundedBy: URIRef
+    worksOn: URIRef
+    usesMethod: URIRef
+    leftPole: URIRef
+    rightPole: URIRef
+    defines: URIRef
+    presents: URIRef
+    raisedIn: URIRef
+    concerns: URIRef
+    affects: URIRef
+    involves: URIRef
+    aboutElement: URIRef
+    ofConcept: URIRef
+    forStakeholder: URIRef
+    placesElement: URIRef
+    onContinuum: URIRef
+    supportedBy: URIRef
+
+    # datatype properties
+    text: URIRef
+    valence: URIRef
+    position: URIRef
+    kind: URIRef
+    aim: URIRef
+    duration: URIRef
+    ordinal: URIRef
+    status: URIRef
+    grantNumber: URIRef
+    sha256: URIRef
+    documentSha256: URIRef
+    length: URIRef
+    path: URIRef
+    file: URIRef
+    tripleCount: URIRef
+    nodeCount: URIRef
+    relationshipCount: URIRef
+    quoteCount: URIRef

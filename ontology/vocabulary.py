@@ -1,0 +1,158 @@
+"""Node labels and relationship types as closed sets, and the projection map read off ``kx.ttl``.
+
+The enums are what code outside ``ontology/`` uses to name labels and types; ``tests/test_ontology.py``
+checks that they are exactly the ``kx:graphLabel`` / ``kx:graphType`` values of the Turtle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from importlib import resources
+
+from kxgraph.ontology.terms import KX
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDFS
+
+from kxgraph.errors import VocabularyError
+
+__all__ = [
+    "NodeLabel",
+    "Projection",
+    "RelType",
+    "check_label",
+    "check_rel_type",
+    "ontology_graph",
+    "projection",
+    "shapes_graph",
+]
+
+
+class NodeLabel(str, Enum):
+    Study = "Study"
+    ConceptScheme = "ConceptScheme"
+    Concept = "Concept"
+    Definition = "Definition"
+    Continuum = "Continuum"
+    Stakeholder = "Stakeholder"
+    Actor = "Actor"
+    Organisation = "Organisation"
+    Person = "Person"
+    Place = "Place"
+    Event = "Event"
+    Activity = "Activity"
+    DelegateGroup = "DelegateGroup"
+    Method = "Method"
+    DiscussionPoint = "DiscussionPoint"
+    Consequence = "Consequence"
+    RoleElement = "RoleElement"
+    Placement = "Placement"
+    Reflection = "Reflection"
+    SourceDocument = "SourceDocument"
+    EvidenceQuote = "EvidenceQuote"
+    Load = "Load"
+
+
+class RelType(str, Enum):
+    IN_SCHEME = "IN_SCHEME"
+    RELATED_TO = "RELATED_TO"
+    PART_OF = "PART_OF"
+    AT_LOCATION = "AT_LOCATION"
+    MEMBER_OF = "MEMBER_OF"
+    IN_DOCUMENT = "IN_DOCUMENT"
+    CREATED_BY = "CREATED_BY"
+    PUBLISHED_BY = "PUBLISHED_BY"
+    ABOUT = "ABOUT"
+    USED = "USED"
+    PRESENTED_BY = "PRESENTED_BY"
+    ATTENDED_BY = "ATTENDED_BY"
+    REPRESENTS = "REPRESENTS"
+    ACTOR_IN = "ACTOR_IN"
+    CONDUCTED_BY = "CONDUCTED_BY"
+    FUNDED_BY = "FUNDED_BY"
+    WORKS_ON = "WORKS_ON"
+    USES_METHOD = "USES_METHOD"
+    HAS_LEFT_POLE = "HAS_LEFT_POLE"
+    HAS_RIGHT_POLE = "HAS_RIGHT_POLE"
+    DEFINES = "DEFINES"
+    PRESENTS = "PRESENTS"
+    RAISED_IN = "RAISED_IN"
+    CONCERNS = "CONCERNS"
+    AFFECTS = "AFFECTS"
+    INVOLVES = "INVOLVES"
+    ABOUT_ELEMENT = "ABOUT_ELEMENT"
+    OF_CONCEPT = "OF_CONCEPT"
+    FOR_STAKEHOLDER = "FOR_STAKEHOLDER"
+    PLACES = "PLACES"
+    ON_CONTINUUM = "ON_CONTINUUM"
+    SUPPORTED_BY = "SUPPORTED_BY"
+
+
+def check_label(value: str | NodeLabel) -> NodeLabel:
+    """The label as a member of the closed set, or :class:`VocabularyError`."""
+    try:
+        return NodeLabel(value)
+    except ValueError:
+        raise VocabularyError(f"{value!r} is not a node label of the kxgraph ontology") from None
+
+
+def check_rel_type(value: str | RelType) -> RelType:
+    """The relationship type as a member of the closed set, or :class:`VocabularyError`."""
+    try:
+        return RelType(value)
+    except ValueError:
+        raise VocabularyError(f"{value!r} is not a relationship type of the kxgraph ontology") from None
+
+
+def _read(name: str) -> Graph:
+    text = resources.files("kxgraph.ontology").joinpath(name).read_text(encoding="utf-8")
+    return Graph().parse(data=text, format="turtle")
+
+
+@lru_cache(maxsize=1)
+def ontology_graph() -> Graph:
+    """The ontology (``kx.ttl``), parsed once on first use."""
+    return _read("kx.ttl")
+
+
+@lru_cache(maxsize=1)
+def shapes_graph() -> Graph:
+    """The SHACL shapes (``shapes.ttl``), parsed once on first use."""
+    return _read("shapes.ttl")
+
+
+@dataclass(frozen=True)
+class Projection:
+    """How RDF maps onto the property graph, as the ontology declares it."""
+
+    labels: dict[URIRef, NodeLabel]          # class IRI -> label
+    classes: dict[NodeLabel, URIRef]         # label -> class IRI
+    rel_types: dict[URIRef, RelType]         # predicate IRI -> relationship type
+    predicates: dict[RelType, URIRef]        # relationship type -> predicate IRI
+    keys: dict[URIRef, str]                  # datatype predicate IRI -> property key
+    key_predicates: dict[str, URIRef]        # property key -> predicate IRI
+    multiple: frozenset[str]                 # keys stored as lists
+
+    def label_of(self, cls: URIRef) -> NodeLabel | None:
+        return self.labels.get(cls)
+
+
+@lru_cache(maxsize=1)
+def projection() -> Projection:
+    g = ontology_graph()
+    labels = {URIRef(str(s)): check_label(str(o)) for s, o in g.subject_objects(KX.graphLabel)}
+    rel_types = {URIRef(str(s)): check_rel_type(str(o)) for s, o in g.subject_objects(KX.graphType)}
+    keys = {URIRef(str(s)): str(o) for s, o in g.subject_objects(KX.graphProperty)}
+    multiple = frozenset(keys[URIRef(str(s))] for s in g.subjects(KX.graphMultiple, Literal(True)))
+    if RDFS.label not in keys:  # pragma: no cover - guards an edited ontology
+        raise VocabularyError("kx.ttl must map rdfs:label to a property key")
+    return Projection(
+        labels=labels,
+        classes={v: k for k, v in labels.items()},
+        rel_types=rel_types,
+        predicates={v: k for k, v in rel_types.items()},
+        keys=keys,
+        key_predicates={v: k for k, v in keys.items()},
+        multiple=multiple,
+    )

@@ -1,0 +1,104 @@
+"""The embedded FalkorDB: socket only, one owner per folder, survives kill -9, stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from kxgraph.graph.falkordb_server import EmbeddedFalkorDB, read_lock_owner
+
+from kxgraph.errors import ConfigError, StoreLockedError
+
+
+def wait_for(predicate: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def client(server: EmbeddedFalkorDB) -> redis.Redis:
+    return redis.Redis(unix_socket_path=str(server.socket_path), socket_timeout=5, decode_responses=True)
+
+
+def test_listens_on_a_private_unix_socket_only(short_tmp: Path) -> None:
+    with EmbeddedFalkorDB(short_tmp / "d") as server:
+        mode = stat.S_IMODE(os.stat(server.socket_path).st_mode)
+        assert mode & 0o077 == 0, oct(mode)
+        assert stat.S_IMODE(os.stat(short_tmp / "d").st_mode) == 0o700
+        c = client(server)
+        assert c.config_get("port")["port"] == "0"
+        assert c.config_get("appendonly")["appendonly"] == "yes"
+        assert "graph" in {m["name"] for m in c.module_list()}
+        c.close()
+    assert not server.socket_path.exists()
+
+
+def test_a_second_owner_is_refused_with_a_clear_message(short_tmp: Path) -> None:
+    with EmbeddedFalkorDB(short_tmp) as first:
+        assert read_lock_owner(short_tmp) == os.getpid()
+        second = EmbeddedFalkorDB(short_tmp)
+        with pytest.raises(StoreLockedError, match="in use by process"):
+            second.start()
+        assert first.status().running
+    # released on stop: a new owner can start
+    with EmbeddedFalkorDB(short_tmp) as again:
+        assert again.status().running
+
+
+def test_a_socket_path_too_long_is_a_config_error(tmp_path: Path) -> None:
+    deep = tmp_path / ("x" * 60) / ("y" * 60)
+    with pytest.raises(ConfigError, match="KXGRAPH_DATA_DIR"):
+        EmbeddedFalkorDB(deep).start()
+
+
+def test_kill_9_loses_no_acknowledged_write_and_the_server_comes_back(short_tmp: Path) -> None:
+    with EmbeddedFalkorDB(short_tmp, appendfsync="always") as server:
+        c = client(server)
+        for i in range(50):
+            c.execute_command("GRAPH.QUERY", "g", f"CREATE (:Concept {{id: 'c{i}'}})")
+        first_pid = server.pid
+        assert first_pid is not None
+        os.kill(first_pid, signal.SIGKILL)
+        wait_for(lambda: server.pid not in (None, first_pid))
+        wait_for(lambda: _answers(server))
+        c = client(server)
+        rows = c.execute_command("GRAPH.RO_QUERY", "g", "MATCH (n:Concept) RETURN count(n)")
+        assert rows[1][0][0] == 50
+        assert server.status().restarts == 1
+        c.close()
+
+
+def test_clean_stop_keeps_data_for_the_next_start(short_tmp: Path) -> None:
+    with EmbeddedFalkorDB(short_tmp) as server:
+        c = client(server)
+        c.execute_command("GRAPH.QUERY", "g", "CREATE (:Concept {id: 'kept'})")
+        c.close()
+        pid = server.pid
+    assert pid is not None
+    wait_for(lambda: not _alive(pid))
+    with EmbeddedFalkorDB(short_tmp) as server:
+        rows = client(server).execute_command("GRAPH.RO_QUERY", "g", "MATCH (n) RETURN n.id")
+        assert rows[1] == [["kept"]]
+
+
+def _answers(server: EmbeddedFalkorDB) -> bool:
+    try:
+        return bool(client(server).ping())
+    except redis.RedisError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
