@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
         s = store or create_store(settings)
+        opened = True
         if own:
             try:
                 await s.open()
@@ -37,11 +38,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                     raise
                 # a server store may come back later: start degraded, /healthz says why
                 log.error("starting without the store: %s", exc)
-            else:
-                if settings.load_bundled_study:
-                    from kxgraph.loaders.bundled import load_bundled_if_empty
+                opened = False
+        if opened and settings.load_bundled_study:
+            from kxgraph.loaders.bundled import load_bundled_if_empty
 
-                    await load_bundled_if_empty(s)
+            await load_bundled_if_empty(s)
         app.state.store = s
         app.state.settings = settings
         try:

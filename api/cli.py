@@ -39,7 +39,7 @@ def _settings(backend: Backend | None = None, data_dir: Path | None = None, **kw
 
 
 def _fail(exc: KxError) -> typer.Exit:
-    console.print(f"error: {exc}", style="red", markup=False, highlight=False)
+    console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -128,3 +128,90 @@ def main() -> None:
     except KxError as exc:  # pragma: no cover - commands catch their own
         console.print(f"error: {exc}", style="red", markup=False)
         sys.exit(1)
+
+
+PathsArg = Annotated[list[Path], typer.Argument(help="study folders, study.yaml files or .ttl/.jsonld RDF",
+                                                exists=False)]
+
+
+def _progress() -> tuple[object, Callable[[str], None]]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                   console=console, transient=True)
+    task = bar.add_task("starting", total=None)
+    return bar, lambda msg: bar.update(task, description=msg)
+
+
+@app.command()
+def validate(paths: PathsArg) -> None:
+    """Check study files (format, quotes against their documents, SHACL rules); write nothing."""
+    from kxgraph.loaders.pipeline import prepare
+
+    bar, say = _progress()
+    try:
+        with bar:  # type: ignore[attr-defined]
+            prep = prepare(paths, say)
+    except KxError as exc:
+        raise _fail(exc) from None
+    out.print(f"valid: {', '.join(prep.study_ids)} - {prep.projected.node_count} nodes, "
+              f"{prep.projected.relationship_count} relationships, {prep.quote_count} evidence quotes "
+              "anchored in their documents", highlight=False)
+
+
+@app.command()
+def load(
+    paths: PathsArg,
+    backend: BackendOpt = None,
+    data_dir: DataDirOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="write even if the files are unchanged")] = False,
+) -> None:
+    """Load studies into the store: each named study is replaced whole, or nothing changes."""
+    from kxgraph.loaders.pipeline import LoadReport
+    from kxgraph.loaders.pipeline import load as load_studies
+
+    settings = _settings(backend, data_dir)
+    bar, say = _progress()
+
+    async def work(store: Store) -> LoadReport:
+        with bar:  # type: ignore[attr-defined]
+            return await load_studies(store, paths, progress=say, force=force)
+
+    report = with_store(settings, work)
+    verb = "loaded" if report.changed else "unchanged (already loaded from these files)"
+    out.print(f"{verb}: {', '.join(report.studies)} - {report.nodes} nodes, {report.relationships} "
+              f"relationships, {report.quotes} evidence quotes", highlight=False)
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="turtle or json-ld")] = "turtle",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
+    study: Annotated[list[str] | None, typer.Option("--study", help="only these studies")] = None,
+    backend: BackendOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write the served graph back as RDF (Turtle or JSON-LD)."""
+    from kxgraph.loaders.export import FORMATS, export_graph, serialize
+
+    if fmt not in FORMATS:
+        console.print(f"error: --format must be one of {', '.join(FORMATS)}", style="red")
+        raise typer.Exit(2)
+    settings = _settings(backend, data_dir)
+
+    async def work(store: Store) -> str:
+        return serialize(await export_graph(store, study), fmt)
+
+    text = with_store(settings, work)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {output}")
+
+
+@app.command()
+def viz() -> None:
+    """Pictures of the graph (arrives with the pictures issue; not available yet)."""
+    console.print("error: 'kxgraph viz' is not available yet: the pictures are not built", style="red")
+    raise typer.Exit(2)

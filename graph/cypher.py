@@ -17,10 +17,16 @@ __all__ = [
     "COUNT_BY_LABEL",
     "COUNT_NODES",
     "COUNT_RELATIONSHIPS",
+    "CURRENT_LOADS",
     "DELETE_ALL",
+    "DELETE_STUDIES",
+    "EXPORT_NODES",
+    "EXPORT_RELATIONSHIPS",
     "FINGERPRINT_NODES",
     "FINGERPRINT_RELATIONSHIPS",
+    "LOAD_HISTORY",
     "PING",
+    "STUDY_IDS",
     "all_statements",
     "merge_nodes",
     "merge_relationships",
@@ -37,6 +43,24 @@ FINGERPRINT_NODES = (
 FINGERPRINT_RELATIONSHIPS = (
     "MATCH (a)-[r]->(b) RETURN a.id AS src, type(r) AS type, b.id AS dst, properties(r) AS props "
     "ORDER BY src, type, dst"
+)
+
+# --- studies, loads and export ------------------------------------------------------------------
+#: remove whole studies (every node carries the id of its study): rows ``{"study": id}``
+DELETE_STUDIES = "UNWIND $rows AS row MATCH (n {study: row.study}) DETACH DELETE n"
+#: the files of the load that made the current version of each study
+CURRENT_LOADS = (
+    "UNWIND $studies AS sid MATCH (l:Load)-[:GENERATED]->(s:Study {study: sid}) "
+    "RETURN sid AS study, l.files AS files"
+)
+STUDY_IDS = "MATCH (s:Study) RETURN s.study AS study ORDER BY study"
+LOAD_HISTORY = (
+    "MATCH (l:Load) RETURN l.id AS id, l.startedAt AS startedAt, l.endedAt AS endedAt, "
+    "l.files AS files, l.nodeCount AS nodeCount, l.quoteCount AS quoteCount ORDER BY l.startedAt"
+)
+EXPORT_NODES = "MATCH (n) WHERE NOT n:Load RETURN labels(n) AS labels, properties(n) AS props"
+EXPORT_RELATIONSHIPS = (
+    "MATCH (a)-[r]->(b) WHERE NOT a:Load AND NOT b:Load RETURN a.id AS src, type(r) AS type, b.id AS dst"
 )
 
 
@@ -58,7 +82,8 @@ def merge_relationships(src: NodeLabel | str, rel: RelType | str, dst: NodeLabel
 def all_statements() -> Iterator[str]:
     """Every statement of the catalogue, templates expanded over a representative set."""
     yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
-                FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS)
+                FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, DELETE_STUDIES, CURRENT_LOADS,
+                STUDY_IDS, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS)
     for label in NodeLabel:
         yield merge_nodes(label)
     for rel in RelType:

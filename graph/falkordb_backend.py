@@ -89,6 +89,7 @@ class FalkorStore(Store):
         self.batch_size = batch_size
         self._db: Any = None
         self.attach = False
+        self._replace_lock = asyncio.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, attach: bool = False) -> FalkorStore:
@@ -251,12 +252,20 @@ class FalkorStore(Store):
             await asyncio.sleep(0.02)
 
     # --- whole-graph operations -------------------------------------------------------------------
-    async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema) -> None:
-        """Write everything into a fresh staging graph, then ``RENAME`` it over the served one:
-        readers see the old graph until the single, atomic rename."""
+    async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema, *,
+                            keep_other_studies: bool = False) -> None:
+        """Write into a staging graph (empty, or a ``GRAPH.COPY`` of the served one), then
+        ``RENAME`` it over the served one: readers see the old graph until that single, atomic
+        rename. Replacements are serialised within this process."""
+        async with self._replace_lock:
+            await self._replace(ops, schema, keep_other_studies)
+
+    async def _replace(self, ops: Sequence[WriteOp], schema: GraphSchema, keep: bool) -> None:
         staging_name = f"{self.graph_name}{STAGING_MARK}{uuid.uuid4().hex[:12]}"
         staging = self._graph(staging_name)
         try:
+            if keep and self.graph_name in await self._redis("GRAPH.LIST"):
+                await self._redis("GRAPH.COPY", self.graph_name, staging_name)
             await self._ensure_schema_on(staging, schema)
             for op in ops:
                 await self._write_to(staging, op.statement, op.rows, None)

@@ -222,14 +222,17 @@ class Neo4jStore(Store):
             await self.execute(statement)
         await self.execute(AWAIT_INDEXES)
 
-    async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema) -> None:
-        """One managed transaction deletes the old graph and writes the new one: it commits whole
-        or not at all, and is retried whole on transient errors."""
+    async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema, *,
+                            keep_other_studies: bool = False) -> None:
+        """One managed transaction deletes the old graph (or, with ``keep_other_studies``, lets the
+        ops delete what they replace) and writes the new one: it commits whole or not at all, and
+        is retried whole on transient errors."""
         await self.ensure_schema(schema)
         size = self.batch_size
 
         async def work(tx: Any) -> None:
-            await (await tx.run(DELETE_ALL)).consume()
+            if not keep_other_studies:
+                await (await tx.run(DELETE_ALL)).consume()
             for op in ops:
                 for i in range(0, len(op.rows), size):
                     await (await tx.run(op.statement, rows=list(op.rows[i:i + size]))).consume()

@@ -78,11 +78,13 @@ class Store(abc.ABC):
         """Create unique keys, range and full-text indexes that do not exist yet (idempotent)."""
 
     @abc.abstractmethod
-    async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema) -> None:
-        """Replace the whole served graph with what ``ops`` write, all or nothing.
+    async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema, *,
+                            keep_other_studies: bool = False) -> None:
+        """Replace the served graph with what ``ops`` write, all or nothing.
 
-        Readers see the old graph until the new one is complete; a failure at any point leaves the
-        old graph exactly as it was."""
+        From an empty graph, or with ``keep_other_studies`` from the current one (the ops then
+        delete what they replace). Readers see the old graph until the new one is complete; a
+        failure at any point leaves the old graph exactly as it was."""
 
     @abc.abstractmethod
     async def fulltext(self, label: str, text: str, limit: int = 20) -> list[Row]:

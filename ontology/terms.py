@@ -82,6 +82,7 @@ class KX(DefinedNamespace):
     kind: URIRef
     aim: URIRef
     duration: URIRef
+    content: URIRef
     ordinal: URIRef
     status: URIRef
     grantNumber: URIRef

@@ -49,3 +49,16 @@ async def test_healthz_is_503_with_the_reason_when_the_store_does_not_answer() -
     assert body["backend"] == "neo4j"
     assert f"127.0.0.1:{port}" in body["detail"]
     assert isinstance(app.state.store, Neo4jStore)
+
+
+async def test_serving_an_empty_store_loads_the_bundled_study_once(store: Store) -> None:
+    from kxgraph.graph import cypher
+
+    app = create_app(Settings(load_bundled_study=True), store=store)
+    async with app.router.lifespan_context(app):
+        pass
+    assert [r["study"] for r in await store.read(cypher.STUDY_IDS)] == ["link-worker"]
+    loads = await store.read(cypher.LOAD_HISTORY)
+    async with app.router.lifespan_context(app):  # not empty any more: nothing loaded again
+        pass
+    assert await store.read(cypher.LOAD_HISTORY) == loads

@@ -45,3 +45,35 @@ def test_neo4j_without_uri_names_the_setting(runner: CliRunner, monkeypatch: pyt
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 1
     assert "KXGRAPH_NEO4J_URI" in result.output
+
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED = ROOT / "data" / "studies" / "link-worker"
+
+
+def test_validate_load_export_round(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(BUNDLED)])
+    assert result.exit_code == 0, result.output
+    assert "44 evidence quotes" in result.output
+    result = runner.invoke(app, ["load", str(BUNDLED)])
+    assert result.exit_code == 0, result.output
+    assert "loaded: link-worker" in result.output
+    result = runner.invoke(app, ["load", str(BUNDLED)])
+    assert result.exit_code == 0 and "unchanged" in result.output, result.output
+    out = tmp_path / "graph.jsonld"
+    result = runner.invoke(app, ["export", "--format", "json-ld", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    import json
+
+    assert len(json.loads(out.read_text())) > 100
+
+
+def test_invalid_files_exit_non_zero_with_the_place(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "study.yaml"
+    bad.write_text("kxgraph: 1\nstudy: {id: x, name: X}\nconcepts:\n  - {id: c, name: C, colour: red}\n")
+    for command in ("validate", "load"):
+        result = runner.invoke(app, [command, str(bad)])
+        assert result.exit_code == 1, result.output
+        assert "concepts[0] (id 'c')" in result.output and "unknown field 'colour'" in result.output
+    result = runner.invoke(app, ["export", "--format", "xml"])
+    assert result.exit_code == 2

@@ -1,0 +1,94 @@
+"""Evidence quotes: find a quote's exact text in its document and describe where it sits, as the
+W3C Web Annotation selectors do (TextPositionSelector: start/end in Unicode code points, end
+exclusive; TextQuoteSelector: exact, prefix, suffix)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from kxgraph.errors import QuoteError
+
+__all__ = ["CONTEXT", "Anchor", "anchor_quote", "check_anchor", "sha256_text"]
+
+#: characters of prefix and suffix kept with each quote
+CONTEXT = 32
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Anchor:
+    start: int
+    end: int
+    exact: str
+    prefix: str
+    suffix: str
+
+    @classmethod
+    def at(cls, text: str, start: int, end: int) -> Anchor:
+        return cls(start=start, end=end, exact=text[start:end],
+                   prefix=text[max(0, start - CONTEXT):start], suffix=text[end:end + CONTEXT])
+
+
+def _occurrences(text: str, exact: str) -> list[int]:
+    found, i = [], text.find(exact)
+    while i != -1:
+        found.append(i)
+        i = text.find(exact, i + 1)
+    return found
+
+
+def anchor_quote(text: str, exact: str, *, hint: str | None = None, occurrence: int | None = None,
+                 file: str, place: str) -> Anchor:
+    """Where ``exact`` sits in ``text``. Ambiguity is resolved by ``hint`` (a longer passage of the
+    document that contains the quote once) or ``occurrence`` (1-based); otherwise it is an error."""
+    if not exact or not exact.strip():
+        raise QuoteError("an evidence quote is empty", file=file, place=place,
+                         fix="write the exact words of the source that support the claim")
+    starts = _occurrences(text, exact)
+    short = exact if len(exact) <= 80 else exact[:77] + "..."
+    if not starts:
+        folded = " ".join(exact.split())
+        near = " (it differs only in white space or line breaks)" if folded and \
+            folded in " ".join(text.split()) else ""
+        raise QuoteError(f"the quote {short!r} is not in the document{near}", file=file, place=place,
+                         fix="copy the words exactly as they stand in the source, quotes and dashes included")
+    if hint is not None:
+        hints = _occurrences(text, hint)
+        if len(hints) != 1:
+            raise QuoteError(f"the hint {hint[:60]!r} occurs {len(hints)} times in the document",
+                             file=file, place=place, fix="give a hint passage that occurs exactly once")
+        h = hints[0]
+        inside = [s for s in starts if h <= s and s + len(exact) <= h + len(hint)]
+        if len(inside) != 1:
+            raise QuoteError(f"the quote {short!r} occurs {len(inside)} times inside its hint",
+                             file=file, place=place, fix="give a hint that contains the quote exactly once")
+        starts = inside
+    elif occurrence is not None:
+        if not 1 <= occurrence <= len(starts):
+            raise QuoteError(f"occurrence {occurrence} asked for, but the quote {short!r} occurs "
+                             f"{len(starts)} time(s)", file=file, place=place,
+                             fix=f"use an occurrence between 1 and {len(starts)}")
+        starts = [starts[occurrence - 1]]
+    if len(starts) > 1:
+        raise QuoteError(f"the quote {short!r} is ambiguous: it occurs {len(starts)} times (at "
+                         f"{', '.join(map(str, starts[:5]))})", file=file, place=place,
+                         fix="add 'hint: <a longer passage around it>' or 'occurrence: N'")
+    return Anchor.at(text, starts[0], starts[0] + len(exact))
+
+
+def check_anchor(text: str, checksum: str, *, start: int, end: int, exact: str,
+                 document_sha256: str | None, file: str, place: str) -> Anchor:
+    """A quote that already has offsets (RDF input): they must point at its exact text."""
+    if document_sha256 is not None and document_sha256 != checksum:
+        raise QuoteError(f"the quote was made against another version of the document "
+                         f"(sha256 {document_sha256[:12]}…, the document is {checksum[:12]}…)",
+                         file=file, place=place, fix="re-anchor the quote against the current text")
+    if not (0 <= start < end <= len(text)) or text[start:end] != exact:
+        got = text[start:end] if 0 <= start < end <= len(text) else "(outside the document)"
+        raise QuoteError(f"the quote's offsets {start}-{end} hold {got[:60]!r}, not {exact[:60]!r}",
+                         file=file, place=place, fix="correct start/end, or give the exact text only")
+    return Anchor.at(text, start, end)

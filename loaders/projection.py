@@ -1,0 +1,125 @@
+"""RDF -> property graph, as the ontology's projection annotations say: one node per typed entity
+(label from its class, ``id`` from its IRI), datatype properties as node properties, object
+properties as relationships. A triple the projection cannot represent is an error, so that the
+graph can always be exported back to the same RDF."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from kxgraph.graph import cypher
+from kxgraph.graph.store import Row, WriteOp
+from kxgraph.ontology.terms import DATA
+from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
+from rdflib import RDF, Graph, Literal, URIRef
+
+from kxgraph.errors import DataFormatError
+
+__all__ = ["Projected", "node_id", "project", "python_value"]
+
+#: properties every node carries besides the ontology's keys
+STRUCTURAL_KEYS = ("id", "iri", "study")
+
+
+def node_id(iri: object) -> str:
+    text = str(iri)
+    base = str(DATA)
+    if not text.startswith(base):
+        raise DataFormatError(f"{text} is not a kxgraph data IRI", place=text,
+                              fix=f"name entities under {base}")
+    return text[len(base):]
+
+
+def python_value(lit: Literal) -> Any:
+    """A literal as a value both stores keep: str, int, float, bool (times as ISO-8601 strings)."""
+    value = lit.toPython()
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float | Decimal):
+        return float(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(lit)
+
+
+@dataclass
+class Projected:
+    nodes: dict[NodeLabel, list[Row]]
+    relationships: dict[tuple[NodeLabel, RelType, NodeLabel], list[Row]]
+
+    @property
+    def node_count(self) -> int:
+        return sum(len(v) for v in self.nodes.values())
+
+    @property
+    def relationship_count(self) -> int:
+        return sum(len(v) for v in self.relationships.values())
+
+    def write_ops(self) -> list[WriteOp]:
+        ops = [WriteOp(cypher.merge_nodes(label), rows) for label, rows in sorted(self.nodes.items())]
+        ops += [WriteOp(cypher.merge_relationships(s, t, d), rows)
+                for (s, t, d), rows in sorted(self.relationships.items())]
+        return ops
+
+
+def project(g: Graph, *, file: str) -> Projected:
+    proj = projection()
+    labels: dict[URIRef, NodeLabel] = {}
+    for s, cls in g.subject_objects(RDF.type):
+        label = proj.labels.get(URIRef(str(cls)))
+        if label is None:
+            raise DataFormatError(f"the class {cls} is not in the kxgraph ontology", file=file,
+                                  place=node_id(s), fix="use the classes of ontology/kx.ttl")
+        subject = URIRef(str(s))
+        if subject in labels and labels[subject] is not label:
+            raise DataFormatError(f"{node_id(s)} has two classes ({labels[subject].value}, {label.value})",
+                                  file=file, place=node_id(s), fix="give every entity one class")
+        labels[subject] = label
+    props: dict[URIRef, dict[str, Any]] = {}
+    for s in labels:
+        ident = node_id(s)
+        props[s] = {"iri": str(s), "study": ident.split("/", 1)[0]}
+    rels: dict[tuple[NodeLabel, RelType, NodeLabel], list[Row]] = defaultdict(list)
+    for s, p, o in g:
+        if p == RDF.type:
+            continue
+        subject, predicate = URIRef(str(s)), URIRef(str(p))
+        if subject not in labels:
+            raise DataFormatError(f"{s} has properties but no class", file=file, place=str(s),
+                                  fix="add rdf:type with a class of the kxgraph ontology")
+        key = proj.keys.get(predicate)
+        if key is not None and isinstance(o, Literal):
+            value = python_value(o)
+            bag = props[subject]
+            if key in proj.multiple:
+                bag.setdefault(key, []).append(value)
+            elif key in bag and bag[key] != value:
+                raise DataFormatError(f"{node_id(s)} has two values for {key!r}", file=file,
+                                      place=node_id(s), fix=f"keep one {key!r}")
+            else:
+                bag[key] = value
+            continue
+        rel = proj.rel_types.get(predicate)
+        if rel is not None and isinstance(o, URIRef) and URIRef(str(o)) in labels:
+            target = URIRef(str(o))
+            rels[(labels[subject], rel, labels[target])].append(
+                {"src": node_id(subject), "dst": node_id(target)})
+            continue
+        raise DataFormatError(f"the statement {p} -> {o} cannot be stored in the graph", file=file,
+                              place=node_id(s),
+                              fix="use the ontology's properties; link only to entities of the file")
+    nodes: dict[NodeLabel, list[Row]] = defaultdict(list)
+    for s, label in labels.items():
+        bag = props[s]
+        for key in proj.multiple & bag.keys():
+            bag[key] = sorted(bag[key], key=str)
+        nodes[label].append({"id": node_id(s), "props": bag})
+    for rows in nodes.values():
+        rows.sort(key=lambda r: r["id"])
+    for rows in rels.values():
+        rows.sort(key=lambda r: (r["src"], r["dst"]))
+    return Projected(nodes=dict(nodes), relationships=dict(rels))

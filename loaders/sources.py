@@ -1,0 +1,167 @@
+"""Read a study from disk into one RDF graph with every evidence quote anchored in its document.
+
+Accepted inputs: a study folder (holding ``study.yaml``), a ``.yaml`` study file, or RDF in the
+kxgraph ontology (``.ttl``, ``.jsonld``) such as ``kxgraph export`` writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kxgraph.loaders.anchoring import anchor_quote, check_anchor, sha256_text
+from kxgraph.loaders.yaml_format import OA, StudyFile, literal, read_study_file
+from kxgraph.ontology.terms import DATA, KX
+from rdflib import RDF, Graph, Literal, URIRef
+
+from kxgraph.errors import DataFormatError, InputError, QuoteError
+
+__all__ = ["StudySource", "file_sha256", "read_document", "read_source"]
+
+RDF_FORMATS = {".ttl": "turtle", ".jsonld": "json-ld", ".json-ld": "json-ld", ".nt": "nt"}
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class StudySource:
+    """One input, read: its RDF, the studies it holds, and the files it read (for provenance)."""
+
+    path: Path
+    graph: Graph
+    study_ids: list[str]
+    files: dict[str, str] = field(default_factory=dict)          # path -> sha256 of its bytes
+    places: dict[URIRef, str] = field(default_factory=dict)      # entity -> where it is written
+    quote_count: int = 0
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_document(path: Path, *, cited_from: str) -> str:
+    """A source document's text exactly as stored (UTF-8, no newline translation)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise InputError(f"the document {path} does not exist", file=cited_from, place="documents",
+                         fix="check the 'file' path (relative to the study file)") from None
+    if size > MAX_DOCUMENT_BYTES:
+        raise InputError(f"the document is {size} bytes, more than {MAX_DOCUMENT_BYTES}", file=str(path),
+                         fix="split the document into parts")
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            return f.read()
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the document is not valid UTF-8 (byte {exc.start})", file=str(path),
+                         place=f"byte {exc.start}", fix="convert it to UTF-8 before loading") from None
+
+
+def read_source(path: Path) -> StudySource:
+    path = Path(path)
+    if path.is_dir():
+        candidate = path / "study.yaml"
+        if not candidate.is_file():
+            raise InputError("the folder holds no study.yaml", file=str(path),
+                             fix="point at a study folder, a study.yaml, or an exported .ttl/.jsonld file")
+        path = candidate
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return _from_yaml(path)
+    if suffix in RDF_FORMATS:
+        return _from_rdf(path, RDF_FORMATS[suffix])
+    raise InputError(f"kxgraph does not read {suffix or 'files without an extension'}", file=str(path),
+                     fix="give a study folder, a .yaml study file, or .ttl/.jsonld RDF")
+
+
+def _from_yaml(path: Path) -> StudySource:
+    sf: StudyFile = read_study_file(path)
+    g = sf.graph
+    files = {str(path): file_sha256(path)}
+    texts: dict[str, tuple[str, str, URIRef]] = {}
+    for doc_id, doc_path in sf.documents.items():
+        text = read_document(doc_path, cited_from=str(path))
+        checksum = sha256_text(text)
+        files[str(doc_path)] = file_sha256(doc_path)
+        doc = sf.iri("document", doc_id)
+        g.add((doc, KX.sha256, Literal(checksum)))
+        g.add((doc, KX.length, literal(len(text))))
+        g.add((doc, KX.content, literal(text)))
+        texts[doc_id] = (text, checksum, doc)
+    count = 0
+    for q in sf.quotes:
+        wanted = q.spec.document or sf.default_document
+        if wanted is None or wanted not in texts:
+            raise QuoteError(
+                "the quote names no document it comes from" if wanted is None else
+                f"the quote's document {wanted!r} is not in 'documents'", file=str(path), place=q.place,
+                fix=f"add 'document: <id>' (one of: {', '.join(texts) or 'none: add a documents section'})")
+        text, checksum, doc = texts[wanted]
+        a = anchor_quote(text, q.spec.text, hint=q.spec.hint, occurrence=q.spec.occurrence,
+                         file=str(path), place=q.place)
+        quote = DATA[f"{sf.study_id}/quote/{wanted}/{a.start}-{a.end}"]
+        if (quote, RDF.type, KX.EvidenceQuote) not in g:
+            count += 1
+            for p, o in ((RDF.type, KX.EvidenceQuote), (OA.hasSource, doc), (OA.exact, literal(a.exact)),
+                         (OA.prefix, literal(a.prefix)), (OA.suffix, literal(a.suffix)),
+                         (OA.start, literal(a.start)), (OA.end, literal(a.end)),
+                         (KX.documentSha256, literal(checksum))):
+                g.add((quote, p, o))
+            sf.places[quote] = q.place
+        g.add((q.claim, KX.supportedBy, quote))
+    return StudySource(path=path, graph=g, study_ids=[sf.study_id], files=files, places=sf.places,
+                       quote_count=count)
+
+
+def _from_rdf(path: Path, fmt: str) -> StudySource:
+    g = Graph()
+    try:
+        g.parse(path, format=fmt)
+    except Exception as exc:  # rdflib raises many kinds; all mean "this file is not valid RDF"
+        raise DataFormatError(f"not valid {fmt}: {exc}", file=str(path), place="",
+                              fix=f"check the file's {fmt} syntax at the place named") from None
+    base = str(DATA)
+    for s in set(g.subjects()):
+        if not (isinstance(s, URIRef) and str(s).startswith(base)):
+            raise DataFormatError(f"the subject {s} is outside the kxgraph data namespace", file=str(path),
+                                  place=str(s), fix=f"name every entity with an IRI under {base}")
+    study_ids = sorted({str(s)[len(base):].split("/", 1)[0] for s in g.subjects(RDF.type, KX.Study)})
+    if not study_ids:
+        raise DataFormatError("the file holds no kx:Study", file=str(path), place="",
+                              fix="include the study the data belongs to")
+    docs: dict[URIRef, tuple[str, str]] = {}
+    for doc in g.subjects(RDF.type, KX.SourceDocument):
+        content = g.value(doc, KX.content)
+        if content is None:
+            raise QuoteError("a source document carries no text (kx:content)", file=str(path), place=str(doc),
+                             fix="export with kxgraph export, which includes document texts")
+        text = str(content)
+        checksum = sha256_text(text)
+        declared = g.value(doc, KX.sha256)
+        if declared is not None and str(declared) != checksum:
+            raise QuoteError("the document's text does not match its SHA-256", file=str(path), place=str(doc),
+                             fix="the text was changed after export: re-anchor its quotes")
+        docs[URIRef(str(doc))] = (text, checksum)
+    count = 0
+    for quote in g.subjects(RDF.type, KX.EvidenceQuote):
+        source = g.value(quote, OA.hasSource)
+        if source not in docs:
+            raise QuoteError("the quote's document is not in the file", file=str(path), place=str(quote),
+                             fix="include the kx:SourceDocument with its text")
+        text, checksum = docs[URIRef(str(source))]
+        try:
+            start, end = int(str(g.value(quote, OA.start))), int(str(g.value(quote, OA.end)))
+        except ValueError:
+            raise QuoteError("the quote has no integer start/end", file=str(path), place=str(quote),
+                             fix="give oa:start and oa:end as integers") from None
+        sha = g.value(quote, KX.documentSha256)
+        check_anchor(text, checksum, start=start, end=end, exact=str(g.value(quote, OA.exact) or ""),
+                     document_sha256=str(sha) if sha is not None else None, file=str(path),
+                     place=str(quote))
+        count += 1
+    return StudySource(path=path, graph=g, study_ids=study_ids, files={str(path): file_sha256(path)},
+                       quote_count=count)

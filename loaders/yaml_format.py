@@ -1,0 +1,347 @@
+"""The study file format (``study.yaml``): a researcher writes entities by kind, with ids, names,
+references to other ids and evidence quotes as exact text. This module checks the file's shape
+(pydantic, every error with its place) and turns it into RDF in the kxgraph ontology.
+
+The table :data:`SECTIONS` is the whole format: which sections exist, which class each becomes,
+and what each field means (a literal, or a reference to entries of other sections). A new study
+needs new files only, never new code. See ``docs/data-format.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kxgraph.ontology.terms import DATA, KX
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, create_model
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
+
+from kxgraph.errors import DataFormatError
+
+__all__ = ["SECTIONS", "EvidenceSpec", "StudyFile", "read_study_file"]
+
+OA = Namespace("http://www.w3.org/ns/oa#")
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,80}$"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class F:
+    """One field of a section: ``lit`` (a literal), ``ref`` (one id) or ``refs`` (a list of ids)."""
+
+    predicate: URIRef
+    kind: str = "lit"
+    targets: tuple[str, ...] = ()
+    required: bool = False
+    type: Any = str
+
+
+@dataclass(frozen=True)
+class Section:
+    cls: URIRef
+    kind: str  # the path segment of the entity's IRI
+    fields: dict[str, F] = field(default_factory=dict)
+    single: bool = False  # the ``study`` section is one mapping, not a list
+
+
+NAMED = {"name": F(RDFS.label, required=True), "description": F(DCTERMS.description)}
+CLAIM = {"name": F(RDFS.label), "description": F(DCTERMS.description), "text": F(KX.text, required=True)}
+CONCEPTUAL = ("concepts", "continua")
+WHERE = ("activities", "events")
+
+SECTIONS: dict[str, Section] = {
+    "study": Section(KX.Study, "study", single=True, fields={
+        **NAMED, "status": F(KX.status), "grant_number": F(KX.grantNumber),
+        "conducted_by": F(KX.conductedBy, "refs", ("organisations",)),
+        "funded_by": F(KX.fundedBy, "refs", ("organisations",)),
+        "methods": F(KX.usesMethod, "refs", ("methods",))}),
+    "documents": Section(KX.SourceDocument, "document", fields={
+        "title": F(DCTERMS.title, required=True), "description": F(DCTERMS.description),
+        "creator": F(DCTERMS.creator, "refs", ("people", "organisations")),
+        "publisher": F(DCTERMS.publisher, "refs", ("organisations",)),
+        "source": F(DCTERMS.source), "language": F(DCTERMS.language),
+        "media_type": F(DCTERMS.format), "date": F(DCTERMS.date),
+        "about": F(DCTERMS.subject, "refs", ("study", "events", "activities"))}),
+    "organisations": Section(KX.Organisation, "organisation", fields=dict(NAMED)),
+    "people": Section(KX.Person, "person", fields={
+        **NAMED, "member_of": F(ORG.memberOf, "refs", ("organisations",)),
+        "works_on": F(KX.worksOn, "refs", ("study",))}),
+    "places": Section(KX.Place, "place", fields=dict(NAMED)),
+    "stakeholders": Section(KX.Stakeholder, "stakeholder", fields=dict(NAMED)),
+    "actors": Section(KX.Actor, "actor", fields={
+        **NAMED, "actor_in": F(KX.actorIn, "refs", ("stakeholders",))}),
+    "delegate_groups": Section(KX.DelegateGroup, "delegate-group", fields={
+        **NAMED, "represents": F(KX.represents, "refs", ("stakeholders",)),
+        "member_of": F(ORG.memberOf, "refs", ("organisations",))}),
+    "methods": Section(KX.Method, "method", fields=dict(CLAIM)),
+    "concepts": Section(KX.Concept, "concept", fields={
+        **NAMED, "related": F(SKOS.related, "refs", CONCEPTUAL)}),
+    "continua": Section(KX.Continuum, "continuum", fields={
+        **NAMED, "left": F(KX.leftPole, "ref", ("concepts",), required=True),
+        "right": F(KX.rightPole, "ref", ("concepts",), required=True),
+        "related": F(SKOS.related, "refs", CONCEPTUAL)}),
+    "events": Section(KX.Event, "event", fields={
+        **NAMED, "date": F(DCTERMS.date), "ordinal": F(KX.ordinal, type=StrictInt),
+        "duration": F(KX.duration), "study": F(DCTERMS.isPartOf, "ref", ("study",)),
+        "place": F(PROV.atLocation, "ref", ("places",)), "aims": F(KX.aim, type=list[str]),
+        "attended_by": F(KX.attendedBy, "refs", ("delegate_groups",))}),
+    "activities": Section(KX.Activity, "activity", fields={
+        **NAMED, "kind": F(KX.kind), "ordinal": F(KX.ordinal, type=StrictInt),
+        "event": F(DCTERMS.isPartOf, "ref", ("events",), required=True),
+        "presenter": F(KX.presenter, "refs", ("people",)),
+        "presents": F(KX.presents, "refs", CONCEPTUAL)}),
+    "role_elements": Section(KX.RoleElement, "role-element", fields=dict(NAMED)),
+    "discussion_points": Section(KX.DiscussionPoint, "discussion-point", fields={
+        **CLAIM, "ordinal": F(KX.ordinal, type=StrictInt),
+        "raised_in": F(KX.raisedIn, "ref", WHERE, required=True),
+        "concerns": F(KX.concerns, "refs", CONCEPTUAL, required=True),
+        "affects": F(KX.affects, "refs", ("stakeholders",)),
+        "about_elements": F(KX.aboutElement, "refs", ("role_elements",)),
+        "involves": F(KX.involves, "refs", ("actors",))}),
+    "consequences": Section(KX.Consequence, "consequence", fields={
+        **CLAIM, "concept": F(KX.ofConcept, "ref", CONCEPTUAL, required=True),
+        "stakeholder": F(KX.forStakeholder, "ref", ("stakeholders",), required=True),
+        "valence": F(KX.valence, required=True, type=str),
+        "raised_in": F(KX.raisedIn, "ref", WHERE)}),
+    "placements": Section(KX.Placement, "placement", fields={
+        **CLAIM, "element": F(KX.placesElement, "ref", ("role_elements",), required=True),
+        "continuum": F(KX.onContinuum, "ref", ("continua",), required=True),
+        "position": F(KX.position, required=True, type=float),
+        "raised_in": F(KX.raisedIn, "ref", WHERE)}),
+    "reflections": Section(KX.Reflection, "reflection", fields={
+        **CLAIM, "raised_in": F(KX.raisedIn, "ref", WHERE, required=True)}),
+}
+
+
+class EvidenceSpec(BaseModel):
+    """One evidence quote as written: the exact text, and how to tell it apart if it repeats."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1)
+    hint: str | None = None
+    occurrence: int | None = Field(None, ge=1)
+    document: str | None = None
+
+
+Evidence = list[str | EvidenceSpec]
+
+
+class DefinitionSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1)
+    evidence: Evidence = Field(default_factory=list)
+
+
+def _model(name: str, section: Section) -> type[BaseModel]:
+    fields: dict[str, Any] = {"id": (str, Field(pattern=ID_PATTERN)), "evidence": (Evidence, [])}
+    for key, spec in section.fields.items():
+        if spec.kind == "refs":
+            typ: Any = list[str]
+        elif spec.kind == "ref":
+            typ = str
+        else:
+            typ = spec.type
+        fields[key] = (typ, ...) if spec.required else (typ | None, None)
+    if name == "concepts":
+        fields["definition"] = (DefinitionSpec | None, None)
+    if name == "documents":
+        fields["file"] = (str, ...)
+    return create_model(f"{name}_entry", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+@dataclass
+class Quote:
+    """An evidence quote as written in the file, waiting to be anchored in its document."""
+
+    claim: URIRef
+    spec: EvidenceSpec
+    place: str
+
+
+@dataclass
+class StudyFile:
+    """A parsed study file: its RDF (without quotes yet) and the quotes to anchor."""
+
+    path: Path
+    study_id: str
+    graph: Graph
+    documents: dict[str, Path]             # document id -> text file
+    quotes: list[Quote]
+    places: dict[URIRef, str]              # entity IRI -> where it is written, for messages
+    default_document: str | None
+
+    def iri(self, kind: str, ident: str) -> URIRef:
+        return DATA[f"{self.study_id}/{kind}/{ident}"]
+
+
+def _fail(path: Path, place: str, message: str, fix: str) -> DataFormatError:
+    return DataFormatError(message, file=str(path), place=place, fix=fix)
+
+
+def _pydantic_problem(path: Path, where: str, exc: ValidationError) -> DataFormatError:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("str", "EvidenceSpec")))
+    place = f"{where}.{loc}" if loc else where
+    msg = err["msg"]
+    fix = "see docs/data-format.md for the fields of this section"
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown field {err['loc'][-1]!r}"
+    elif err["type"] == "missing":
+        msg = f"required field {err['loc'][-1]!r} is missing"
+    elif err["type"] == "string_pattern_mismatch":
+        fix = "ids are lower-case letters, digits and hyphens, e.g. 'patient-readiness'"
+    more = f" (and {len(exc.errors()) - 1} more problem(s) in this entry)" if len(exc.errors()) > 1 else ""
+    return _fail(path, place, msg + more, fix)
+
+
+def read_study_file(path: Path) -> StudyFile:
+    """Parse and check ``study.yaml``; RDF for every entity; quotes collected for anchoring."""
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise _fail(path, f"byte {exc.start}", "the file is not valid UTF-8",
+                    "save the file as UTF-8") from None
+    except OSError as exc:
+        raise _fail(path, "", f"cannot read the file: {exc.strerror}", "check the path") from None
+    try:
+        data = yaml.safe_load(raw_text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise _fail(path, place, f"not valid YAML: {problem}",
+                    "fix the syntax (indentation, quotes, colons) at that place") from None
+    if not isinstance(data, dict):
+        raise _fail(path, "top level", "the file must be a mapping of sections",
+                    "start with 'kxgraph: 1' and a 'study:' section (see docs/data-format.md)")
+    version = data.pop("kxgraph", None)
+    if version != FORMAT_VERSION:
+        raise _fail(path, "kxgraph", f"format version {version!r} is not supported",
+                    f"start the file with 'kxgraph: {FORMAT_VERSION}'")
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], SECTIONS, n=1)
+        raise _fail(path, unknown[0], f"unknown section {unknown[0]!r}",
+                    f"did you mean {close[0]!r}?" if close else f"sections are: {', '.join(SECTIONS)}")
+    if not isinstance(data.get("study"), dict):
+        raise _fail(path, "study", "the 'study' section is missing or not a mapping",
+                    "add 'study:' with an id and a name")
+
+    # 1. shape of every entry, and every id once
+    entries: dict[str, list[tuple[str, BaseModel]]] = {}
+    ids: dict[str, tuple[str, str]] = {}
+    for name, section in SECTIONS.items():
+        items = data.get(name)
+        if items is None:
+            continue
+        if section.single:
+            items = [items]
+        if not isinstance(items, list):
+            raise _fail(path, name, f"'{name}' must be a list of entries", "write each entry as '- id: ...'")
+        model = _model(name, section)
+        for i, item in enumerate(items):
+            where = name if section.single else f"{name}[{i}]"
+            if not isinstance(item, dict):
+                raise _fail(path, where, "an entry must be a mapping", "write 'id: ...' and its fields")
+            if isinstance(item.get("id"), str):
+                where += f" (id {item['id']!r})"
+            try:
+                entry = model.model_validate(item)
+            except ValidationError as exc:
+                raise _pydantic_problem(path, where, exc) from None
+            ident = entry.id  # type: ignore[attr-defined]
+            if ident in ids:
+                raise _fail(path, where, f"the id {ident!r} is used twice (also in {ids[ident][0]})",
+                            "give every entry of a study its own id")
+            ids[ident] = (where, name)
+            entries.setdefault(name, []).append((where, entry))
+    study_id = entries["study"][0][1].id  # type: ignore[attr-defined]
+
+    g = Graph()
+    places: dict[URIRef, str] = {}
+    quotes: list[Quote] = []
+    docs: dict[str, Path] = {}
+
+    def iri(section_name: str, ident: str) -> URIRef:
+        return DATA[f"{study_id}/{SECTIONS[section_name].kind}/{ident}"]
+
+    def resolve(where: str, key: str, spec: F, ident: str) -> URIRef:
+        target = ids.get(ident)
+        if target is None or target[1] not in spec.targets:
+            candidates = [i for i, (_, sec) in ids.items() if sec in spec.targets]
+            close = difflib.get_close_matches(ident, candidates, n=1)
+            what = " or ".join(spec.targets)
+            why = f"{ident!r} is not an id in {what}" if target is None else \
+                f"{ident!r} is in {target[1]}, but '{key}' must name {what}"
+            raise _fail(path, f"{where}.{key}", why,
+                        f"did you mean {close[0]!r}?" if close else f"add it to '{spec.targets[0]}' first")
+        return iri(target[1], ident)
+
+    scheme = DATA[f"{study_id}/scheme"]
+    study_iri = iri("study", study_id)
+
+    # 2. RDF, references resolved
+    for name, items in entries.items():
+        section = SECTIONS[name]
+        for where, entry in items:
+            subject = iri(name, entry.id)  # type: ignore[attr-defined]
+            places[subject] = where
+            g.add((subject, RDF.type, section.cls))
+            for key, spec in section.fields.items():
+                value = getattr(entry, key)
+                if value is None:
+                    continue
+                if spec.kind == "lit":
+                    for v in value if isinstance(value, list) else [value]:
+                        g.add((subject, spec.predicate, literal(v)))
+                else:
+                    for ident in value if isinstance(value, list) else [value]:
+                        g.add((subject, spec.predicate, resolve(where, key, spec, ident)))
+            if name in CONCEPTUAL:
+                g.add((subject, SKOS.inScheme, scheme))
+                g.add((subject, SKOS.prefLabel, literal(entry.name)))  # type: ignore[attr-defined]
+            if name == "events" and entry.study is None:  # type: ignore[attr-defined]
+                g.add((subject, DCTERMS.isPartOf, study_iri))
+            if name == "documents":
+                docs[entry.id] = (path.parent / entry.file).resolve()  # type: ignore[attr-defined]
+                g.add((subject, KX.path, literal(entry.file)))  # type: ignore[attr-defined]
+            for j, ev in enumerate(entry.evidence):  # type: ignore[attr-defined]
+                spec_ = ev if isinstance(ev, EvidenceSpec) else EvidenceSpec(text=ev)
+                quotes.append(Quote(subject, spec_, f"{where}.evidence[{j}]"))
+            definition = getattr(entry, "definition", None)
+            if definition is not None:
+                d = DATA[f"{study_id}/definition/{entry.id}"]  # type: ignore[attr-defined]
+                places[d] = f"{where}.definition"
+                g.add((d, RDF.type, KX.Definition))
+                g.add((d, KX.text, literal(definition.text)))
+                g.add((d, KX.defines, subject))
+                g.add((subject, SKOS.definition, literal(definition.text)))
+                for j, ev in enumerate(definition.evidence):
+                    spec_ = ev if isinstance(ev, EvidenceSpec) else EvidenceSpec(text=ev)
+                    quotes.append(Quote(d, spec_, f"{where}.definition.evidence[{j}]"))
+
+    g.add((scheme, RDF.type, KX.ConceptScheme))
+    g.add((scheme, RDFS.label, literal(f"Concepts of {entries['study'][0][1].name}")))  # type: ignore[attr-defined]
+    g.add((scheme, DCTERMS.isPartOf, study_iri))
+    places[scheme] = "study"
+
+    default_doc = next(iter(docs)) if len(docs) == 1 else None
+    return StudyFile(path=path, study_id=study_id, graph=g, documents=docs, quotes=quotes,
+                     places=places, default_document=default_doc)
+
+
+def literal(value: Any) -> Literal:
+    """A Python value as the one literal kxgraph writes for it (loader and export agree)."""
+    if isinstance(value, bool):
+        return Literal(value)
+    if isinstance(value, int):
+        return Literal(value)
+    if isinstance(value, float | Decimal):
+        return Literal(Decimal(repr(float(value))))
+    return Literal(str(value))
+

@@ -1,0 +1,129 @@
+"""Bad study files: each gives a clear error naming the file, the place and the fix, and nothing
+is written."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kxgraph.graph.store import Store
+from kxgraph.loaders.pipeline import load, prepare
+
+from kxgraph.errors import DataFormatError, InputError, QuoteError, ValidationError
+from tests.helpers import BUNDLED, fingerprint
+
+
+def broken_copy(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    target = tmp_path / "study"
+    shutil.copytree(BUNDLED, target)
+    data = yaml.safe_load((target / "study.yaml").read_text(encoding="utf-8"))
+    change(data)
+    (target / "study.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                                       encoding="utf-8")
+    return target
+
+
+def entry(data: dict[str, Any], section: str, ident: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(e for e in data[section] if e["id"] == ident)
+    return found
+
+
+def test_a_quote_not_in_the_document_names_file_entry_and_text(tmp_path: Path) -> None:
+    def change(d: dict[str, Any]) -> None:
+        entry(d, "discussion_points", "dip-in-and-out")["evidence"] = ["patients may dip in and out"]
+    with pytest.raises(QuoteError) as err:
+        prepare([broken_copy(tmp_path, change)])
+    text = str(err.value)
+    assert "study.yaml" in text
+    assert "discussion_points[0] (id 'dip-in-and-out').evidence[0]" in text
+    assert "'patients may dip in and out'" in text and "not in the document" in text
+    assert err.value.fix
+
+
+def test_an_ambiguous_quote_is_an_error_and_occurrence_resolves_it(tmp_path: Path) -> None:
+    def change(d: dict[str, Any]) -> None:
+        entry(d, "activities", "holding-presentation")["evidence"] = ["Debra Westlake presenting"]
+    with pytest.raises(QuoteError, match="ambiguous: it occurs 2 times") as err:
+        prepare([broken_copy(tmp_path, change)])
+    assert "occurrence" in (err.value.fix or "")
+
+    def fixed(d: dict[str, Any]) -> None:
+        entry(d, "activities", "holding-presentation")["evidence"] = [
+            {"text": "Debra Westlake presenting", "occurrence": 2}]
+    prepare([broken_copy(tmp_path / "ok", fixed)])
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda d: entry(d, "consequences", "discretion-trust").update(valence="neutral"),
+     "consequences[5] (id 'discretion-trust'): 'valence' must be positive or negative"),
+    (lambda d: entry(d, "placements", "place-community-time").update(position=1.5),
+     "placements[2] (id 'place-community-time'): 'position' is a number from 0 (left pole) to 1"),
+    (lambda d: entry(d, "reflections", "stayed-to-share").update(evidence=[]),
+     "reflections[1] (id 'stayed-to-share'): a claim must cite at least one evidence quote"),
+    (lambda d: entry(d, "concepts", "holding")["definition"].update(evidence=[]),
+     "concepts[5] (id 'holding').definition: a claim must cite at least one evidence quote"),
+])
+def test_shacl_rejects_broken_data_in_plain_words(tmp_path: Path, change: Callable[[dict[str, Any]], None],
+                                                  expected: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        prepare([broken_copy(tmp_path, change)])
+    assert any(p.startswith(expected) for p in err.value.problems), err.value.problems
+    assert "study.yaml" in str(err.value)
+
+
+@pytest.mark.parametrize(("change", "place", "words"), [
+    (lambda d: entry(d, "discussion_points", "dip-in-and-out").update(concerns=["holdin"]),
+     "discussion_points[0] (id 'dip-in-and-out').concerns", "did you mean 'holding'?"),
+    (lambda d: entry(d, "discussion_points", "dip-in-and-out").update(affects=["holding"]),
+     "discussion_points[0] (id 'dip-in-and-out').affects", "is in concepts, but 'affects' must name stakeholders"),
+    (lambda d: entry(d, "concepts", "holding").update(colour="red"),
+     "concepts[5] (id 'holding')", "unknown field 'colour'"),
+    (lambda d: entry(d, "consequences", "discretion-trust").pop("stakeholder"),
+     "consequences[5] (id 'discretion-trust')", "required field 'stakeholder' is missing"),
+    (lambda d: d["people"].append({"id": "debra-westlake", "name": "Again"}),
+     "people[2] (id 'debra-westlake')", "used twice"),
+    (lambda d: d.update(stakeholdres=[]), "stakeholdres", "did you mean 'stakeholders'?"),
+    (lambda d: d.update(kxgraph=2), "kxgraph", "format version 2 is not supported"),
+])
+def test_format_errors_name_the_place_and_the_fix(tmp_path: Path, change: Callable[[dict[str, Any]], None],
+                                                  place: str, words: str) -> None:
+    with pytest.raises(DataFormatError) as err:
+        prepare([broken_copy(tmp_path, change)])
+    assert err.value.place is not None and err.value.place.startswith(place), err.value
+    assert words in str(err.value)
+
+
+def test_yaml_syntax_errors_give_line_and_column(tmp_path: Path) -> None:
+    target = tmp_path / "s"
+    shutil.copytree(BUNDLED, target)
+    lines = (target / "study.yaml").read_text(encoding="utf-8").splitlines()
+    lines[10] = "  name: [unclosed"
+    (target / "study.yaml").write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"line \d+, column \d+"):
+        prepare([target])
+
+
+def test_a_document_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    target = tmp_path / "s"
+    shutil.copytree(BUNDLED, target)
+    doc = target / "documents" / "exeter-knowledge-exchange-blog.txt"
+    doc.write_bytes(doc.read_text(encoding="utf-8").encode("cp1252", errors="replace"))
+    with pytest.raises(InputError, match="not valid UTF-8") as err:
+        prepare([target])
+    assert err.value.file == str(doc)
+
+
+@pytest.mark.anyio
+async def test_bad_input_never_touches_the_served_graph(store: Store, tmp_path: Path) -> None:
+    await load(store, [BUNDLED])
+    before = await fingerprint(store)
+
+    def change(d: dict[str, Any]) -> None:
+        entry(d, "consequences", "discretion-trust")["valence"] = "neutral"
+    with pytest.raises(ValidationError):
+        await load(store, [broken_copy(tmp_path, change)], force=True)
+    assert await fingerprint(store) == before
