@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kxgraph.errors import VocabularyError
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = [
@@ -47,7 +48,10 @@ FINGERPRINT_RELATIONSHIPS = (
 
 # --- studies, loads and export ------------------------------------------------------------------
 #: remove whole studies (every node carries the id of its study): rows ``{"study": id}``
-DELETE_STUDIES = "UNWIND $rows AS row MATCH (n {study: row.study}) DETACH DELETE n"
+#: nodes added through the API (``origin: 'api'``) are kept and linked again by :func:`relink`
+DELETE_STUDIES = (
+    "UNWIND $rows AS row MATCH (n {study: row.study}) WHERE n.origin IS NULL DETACH DELETE n"
+)
 #: the files of the load that made the current version of each study
 CURRENT_LOADS = (
     "UNWIND $studies AS sid MATCH (l:Load)-[:GENERATED]->(s:Study {study: sid}) "
@@ -58,9 +62,12 @@ LOAD_HISTORY = (
     "MATCH (l:Load) RETURN l.id AS id, l.startedAt AS startedAt, l.endedAt AS endedAt, "
     "l.files AS files, l.nodeCount AS nodeCount, l.quoteCount AS quoteCount ORDER BY l.startedAt"
 )
-EXPORT_NODES = "MATCH (n) WHERE NOT n:Load RETURN labels(n) AS labels, properties(n) AS props"
+EXPORT_NODES = (
+    "MATCH (n) WHERE NOT n:Load AND NOT n:Edit RETURN labels(n) AS labels, properties(n) AS props"
+)
 EXPORT_RELATIONSHIPS = (
-    "MATCH (a)-[r]->(b) WHERE NOT a:Load AND NOT b:Load RETURN a.id AS src, type(r) AS type, b.id AS dst"
+    "MATCH (a)-[r]->(b) WHERE NOT a:Load AND NOT b:Load AND NOT a:Edit AND NOT b:Edit "
+    "RETURN a.id AS src, type(r) AS type, b.id AS dst"
 )
 
 
@@ -79,6 +86,41 @@ def merge_relationships(src: NodeLabel | str, rel: RelType | str, dst: NodeLabel
     )
 
 
+#: id-list properties through which API-added nodes remember their links (see :func:`relink`)
+LINK_KEYS = ("claimIds", "documentIds", "raisedInIds", "concernsIds", "affectsIds", "evidenceIds")
+
+
+def relink(label: NodeLabel | str, key: str, rel: RelType | str, other: NodeLabel | str,
+           outgoing: bool) -> str:
+    """Link API-added nodes of ``label`` again to the nodes their ``key`` list names (after a
+    reload recreated those nodes): ``(a)-[rel]->(b)`` when ``outgoing``, else ``(b)-[rel]->(a)``."""
+    a, b, r = check_label(label).value, check_label(other).value, check_rel_type(rel).value
+    if key not in LINK_KEYS:
+        raise VocabularyError(f"{key!r} is not a link property")
+    pattern = f"(a)-[:{r}]->(b)" if outgoing else f"(b)-[:{r}]->(a)"
+    return (f"MATCH (a:{a}) WHERE a.origin = 'api' UNWIND a.{key} AS target "
+            f"MATCH (b:{b} {{id: target}}) MERGE {pattern}")
+
+
+_CLAIMS = (NodeLabel.Definition, NodeLabel.DiscussionPoint, NodeLabel.Consequence, NodeLabel.Placement,
+           NodeLabel.Reflection, NodeLabel.Method)
+
+
+def relinks() -> list[str]:
+    """Every link an API-added node can have, to restore after its neighbours were reloaded."""
+    q, d = NodeLabel.EvidenceQuote, NodeLabel.DiscussionPoint
+    return [
+        *(relink(q, "claimIds", RelType.SUPPORTED_BY, claim, False) for claim in _CLAIMS),
+        relink(q, "documentIds", RelType.IN_DOCUMENT, NodeLabel.SourceDocument, True),
+        relink(d, "raisedInIds", RelType.RAISED_IN, NodeLabel.Activity, True),
+        relink(d, "raisedInIds", RelType.RAISED_IN, NodeLabel.Event, True),
+        relink(d, "concernsIds", RelType.CONCERNS, NodeLabel.Concept, True),
+        relink(d, "concernsIds", RelType.CONCERNS, NodeLabel.Continuum, True),
+        relink(d, "affectsIds", RelType.AFFECTS, NodeLabel.Stakeholder, True),
+        relink(d, "evidenceIds", RelType.SUPPORTED_BY, NodeLabel.EvidenceQuote, True),
+    ]
+
+
 def all_statements() -> Iterator[str]:
     """Every statement of the catalogue, templates expanded over a representative set."""
     yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
@@ -88,3 +130,4 @@ def all_statements() -> Iterator[str]:
         yield merge_nodes(label)
     for rel in RelType:
         yield merge_relationships(NodeLabel.Concept, rel, NodeLabel.Concept)
+    yield from relinks()

@@ -122,7 +122,9 @@ async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None
         return report
     load_id = f"load/{started[:19].replace(':', '')}-{uuid.uuid4().hex[:8]}"
     ops = [WriteOp(cypher.DELETE_STUDIES, [{"study": s} for s in prep.study_ids]),
-           *prep.projected.write_ops(), *_load_ops(prep, load_id, started)]
+           *prep.projected.write_ops(),
+           *(WriteOp(statement, [{}]) for statement in cypher.relinks()),
+           *_load_ops(prep, load_id, started)]
     say(f"writing {report.nodes} nodes and {report.relationships} relationships")
     await store.replace_graph(ops, default_schema(), keep_other_studies=True)
     report.changed = True

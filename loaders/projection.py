@@ -21,8 +21,9 @@ from kxgraph.errors import DataFormatError
 
 __all__ = ["Projected", "node_id", "project", "python_value"]
 
-#: properties every node carries besides the ontology's keys
-STRUCTURAL_KEYS = ("id", "iri", "study")
+#: properties every node carries besides the ontology's keys, and the bookkeeping of API-added
+#: nodes (where they came from, what they link to): never exported as RDF
+STRUCTURAL_KEYS = ("id", "iri", "study", "origin", *cypher.LINK_KEYS)
 
 
 def node_id(iri: object) -> str:

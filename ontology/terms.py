@@ -49,6 +49,7 @@ class KX(DefinedNamespace):
     Reflection: URIRef
     SourceDocument: URIRef
     EvidenceQuote: URIRef
+    Edit: URIRef
     Load: URIRef
 
     # object properties
@@ -95,3 +96,5 @@ class KX(DefinedNamespace):
     nodeCount: URIRef
     relationshipCount: URIRef
     quoteCount: URIRef
+    operation: URIRef
+    agentName: URIRef

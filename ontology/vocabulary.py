@@ -51,6 +51,7 @@ class NodeLabel(str, Enum):
     Reflection = "Reflection"
     SourceDocument = "SourceDocument"
     EvidenceQuote = "EvidenceQuote"
+    Edit = "Edit"
     Load = "Load"
 
 

@@ -1,0 +1,132 @@
+"""Read statements the API uses, in one catalogue with :mod:`kxgraph.graph.cypher`.
+
+Templates take labels and relationship types from the ontology's closed sets only; every value is a
+parameter. Each batched statement starts ``UNWIND $ids AS id`` so that one round trip answers a
+whole DataLoader batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
+
+__all__ = [
+    "CONCEPT_PLACEMENTS",
+    "CONSEQUENCE_GROUPS",
+    "CONSEQUENCE_MATRIX",
+    "EVENT_CONCEPTS",
+    "EVENT_DISCUSSION_POINTS",
+    "EVENT_PRESENTERS",
+    "EVENT_STAKEHOLDERS",
+    "all_statements",
+    "count_nodes",
+    "links",
+    "list_page",
+    "neighbours",
+    "nodes_by_id",
+]
+
+Direction = Literal["out", "in"]
+
+
+def nodes_by_id(label: NodeLabel | str) -> str:
+    lab = check_label(label).value
+    return f"UNWIND $ids AS id MATCH (n:{lab} {{id: id}}) RETURN id, properties(n) AS props"
+
+
+def links(src: NodeLabel | str, rel: RelType | str, direction: Direction,
+          dst: NodeLabel | str | None = None) -> str:
+    """Neighbours of a batch of nodes along one relationship type, with the neighbour's label."""
+    s, r = check_label(src).value, check_rel_type(rel).value
+    target = f"(b:{check_label(dst).value})" if dst is not None else "(b)"
+    arrow = f"-[:{r}]->{target}" if direction == "out" else f"<-[:{r}]-{target}"
+    return (f"UNWIND $ids AS id MATCH (a:{s} {{id: id}}){arrow} "
+            "RETURN id, labels(b)[0] AS label, properties(b) AS props")
+
+
+def neighbours(label: NodeLabel | str) -> str:
+    """Every neighbour of a batch of nodes of one label, for the neighbourhood view."""
+    lab = check_label(label).value
+    return (f"UNWIND $ids AS id MATCH (a:{lab} {{id: id}})-[r]-(b) WHERE NOT b:Load "
+            "RETURN id, type(r) AS type, startNode(r) = a AS outgoing, labels(b)[0] AS label, "
+            "b.id AS bid, coalesce(b.name, b.text, b.exact, b.title, b.id) AS name LIMIT $limit")
+
+
+#: sort keys of list pages: a display text, then the id
+_SORT = "coalesce(n.name, n.title, n.text, n.exact, n.id)"
+
+
+def list_page(label: NodeLabel | str, descending: bool = False) -> str:
+    """One page of a label, keyset-paginated on (display text, id), optionally filtered."""
+    lab = check_label(label).value
+    gt, order = ("<", "DESC") if descending else (">", "ASC")
+    return (
+        f"MATCH (n:{lab}) WHERE ($study IS NULL OR n.study = $study) "
+        f"WITH n, {_SORT} AS k "
+        "WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) "
+        f"AND ($after_key IS NULL OR k {gt} $after_key OR (k = $after_key AND n.id {gt} $after_id)) "
+        f"RETURN k, properties(n) AS props ORDER BY k {order}, n.id {order} LIMIT $limit"
+    )
+
+
+def count_nodes(label: NodeLabel | str) -> str:
+    lab = check_label(label).value
+    return (f"MATCH (n:{lab}) WHERE ($study IS NULL OR n.study = $study) WITH n, {_SORT} AS k "
+            "WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) RETURN count(n) AS n")
+
+
+CONCEPT_PLACEMENTS = (
+    "UNWIND $ids AS id MATCH (c:Concept {id: id})<-[:HAS_LEFT_POLE|HAS_RIGHT_POLE]-(:Continuum)"
+    "<-[:ON_CONTINUUM]-(b:Placement) RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
+)
+EVENT_PRESENTERS = (
+    "UNWIND $ids AS id MATCH (e:Event {id: id})<-[:PART_OF]-(:Activity)-[:PRESENTED_BY]->(b:Person) "
+    "RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
+)
+EVENT_DISCUSSION_POINTS = (
+    "UNWIND $ids AS id MATCH (e:Event {id: id}) "
+    "MATCH (b:DiscussionPoint)-[:RAISED_IN]->(x) WHERE x = e OR (x)-[:PART_OF]->(e) "
+    "RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
+)
+EVENT_CONCEPTS = (
+    "UNWIND $ids AS id MATCH (e:Event {id: id}) "
+    "MATCH (d:DiscussionPoint)-[:RAISED_IN]->(x) WHERE x = e OR (x)-[:PART_OF]->(e) "
+    "MATCH (d)-[:CONCERNS]->(b) RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
+)
+EVENT_STAKEHOLDERS = (
+    "UNWIND $ids AS id MATCH (e:Event {id: id}) "
+    "MATCH (d:DiscussionPoint)-[:RAISED_IN]->(x) WHERE x = e OR (x)-[:PART_OF]->(e) "
+    "MATCH (d)-[:AFFECTS]->(b:Stakeholder) RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
+)
+CONSEQUENCE_GROUPS = (
+    "MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->(s:Stakeholder) "
+    "WHERE ($stakeholder IS NULL OR s.id = $stakeholder) AND ($study IS NULL OR s.study = $study) "
+    "MATCH (c)-[:OF_CONCEPT]->(k) "
+    "WITH s, k, c.valence AS valence, collect(properties(c)) AS items "
+    "RETURN properties(s) AS stakeholder, labels(k)[0] AS concept_label, properties(k) AS concept, "
+    "valence, items ORDER BY stakeholder.name, concept.name, valence DESC"
+)
+CONSEQUENCE_MATRIX = (
+    "MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->(s:Stakeholder) WHERE ($study IS NULL OR s.study = $study) "
+    "MATCH (c)-[:OF_CONCEPT]->(k) "
+    "RETURN k.id AS concept, k.name AS concept_name, s.id AS stakeholder, s.name AS stakeholder_name, "
+    "sum(CASE WHEN c.valence = 'positive' THEN 1 ELSE 0 END) AS positive, "
+    "sum(CASE WHEN c.valence = 'negative' THEN 1 ELSE 0 END) AS negative, count(c) AS total "
+    "ORDER BY concept_name, stakeholder_name"
+)
+
+
+def all_statements() -> Iterator[str]:
+    yield from (CONCEPT_PLACEMENTS, EVENT_PRESENTERS, EVENT_DISCUSSION_POINTS, EVENT_CONCEPTS,
+                EVENT_STAKEHOLDERS, CONSEQUENCE_GROUPS, CONSEQUENCE_MATRIX)
+    for label in NodeLabel:
+        yield nodes_by_id(label)
+        yield neighbours(label)
+        yield list_page(label)
+        yield list_page(label, descending=True)
+        yield count_nodes(label)
+    for rel in RelType:
+        yield links(NodeLabel.Concept, rel, "out")
+        yield links(NodeLabel.Concept, rel, "in", NodeLabel.Concept)
