@@ -6,10 +6,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from kxgraph.api import errors
+from kxgraph.api.graphql.context import Context
 from kxgraph.api.routes import health
 from kxgraph.graph import Store, create_store
+from strawberry.fastapi import GraphQLRouter
 
 from kxgraph import __version__
 from kxgraph.errors import StoreUnavailableError
@@ -55,4 +57,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                   description="A knowledge graph for qualitative research.")
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(graphql_router(settings), prefix="/graphql")
     return app
+
+
+def graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
+    from kxgraph.api.graphql.schema import build_schema, principal_for
+
+    async def context(request: Request) -> Context:
+        return Context(request.app.state.store, settings,
+                       principal_for(settings, request.headers.get("authorization")))
+
+    return GraphQLRouter(build_schema(settings), context_getter=context,
+                         graphql_ide=None if settings.production else "graphiql",
+                         allow_queries_via_get=False)

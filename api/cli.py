@@ -215,3 +215,17 @@ def viz() -> None:
     """Pictures of the graph (arrives with the pictures issue; not available yet)."""
     console.print("error: 'kxgraph viz' is not available yet: the pictures are not built", style="red")
     raise typer.Exit(2)
+
+
+@app.command("graphql-schema")
+def graphql_schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
+) -> None:
+    """Print the GraphQL schema (SDL); the repository keeps it in schema.graphql."""
+    from kxgraph.api.graphql.schema import build_schema
+
+    sdl = str(build_schema(Settings())).strip() + "\n"
+    if output is None:
+        sys.stdout.write(sdl)
+    else:
+        output.write_text(sdl, encoding="utf-8")

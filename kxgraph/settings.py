@@ -53,6 +53,29 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     load_bundled_study: bool = Field(True, description="load the bundled study into an empty graph at serve")
+    production: bool = Field(False, description="no GraphiQL, no introspection")
+    api_tokens: SecretStr | None = Field(
+        None, description="bearer tokens that may write, comma-separated, each 'name:token' or 'token'")
+
+    # GraphQL limits
+    max_query_depth: int = Field(12, ge=2)
+    max_aliases: int = Field(30, ge=1)
+    max_tokens: int = Field(3000, ge=50)
+    max_page_size: int = Field(100, ge=1)
+    max_neighbourhood_nodes: int = Field(500, ge=10)
+
+    def tokens(self) -> dict[str, str]:
+        """``{token: name}`` of the configured API tokens (none: writes are off)."""
+        if self.api_tokens is None:
+            return {}
+        out: dict[str, str] = {}
+        for i, item in enumerate(self.api_tokens.get_secret_value().split(",")):
+            item = item.strip()
+            if not item:
+                continue
+            name, sep, token = item.partition(":")
+            out[token if sep else name] = name if sep else f"token-{i + 1}"
+        return out
 
     @field_validator("data_dir")
     @classmethod

@@ -23,3 +23,40 @@ async def names(store: Store, label: str, study: str = "link-worker") -> list[st
     rows = await store.read(f"MATCH (n:{label} {{study: $s}}) RETURN n.name AS name ORDER BY name",
                             {"s": study})
     return [r["name"] for r in rows]
+
+EXAMPLES = ROOT / "examples" / "queries"
+
+
+def examples() -> list[tuple[str, str, dict[str, Any]]]:
+    """``(name, query, variables)`` of every example query."""
+    import json
+
+    out = []
+    for q in sorted(EXAMPLES.glob("*.graphql")):
+        variables = q.with_name(q.stem + ".variables.json")
+        out.append((q.stem, q.read_text(encoding="utf-8"),
+                    json.loads(variables.read_text()) if variables.exists() else {}))
+    return out
+
+
+class GraphQLClient:
+    """Posts GraphQL to an app in-process (httpx ASGI transport)."""
+
+    def __init__(self, app: Any, token: str | None = None) -> None:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
+                                      headers=headers)
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        r = await self.http.post("/graphql", json={"query": query, "variables": variables or {}})
+        assert r.status_code in (200, 400), r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = await self(query, variables)
+        assert not body.get("errors"), body.get("errors")
+        data: dict[str, Any] = body["data"]
+        return data

@@ -1,0 +1,29 @@
+"""Expected GraphQL errors carry a code in ``extensions``; anything else is masked."""
+
+from __future__ import annotations
+
+from graphql import GraphQLError
+
+from kxgraph.errors import KxError
+
+__all__ = ["ApiError", "should_mask"]
+
+
+class ApiError(Exception):
+    """An expected failure the client can act on (bad argument, not found, not allowed)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.extensions = {"code": code}
+
+
+def should_mask(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None:  # a validation or syntax error: the client's own query
+        return False
+    if isinstance(original, ApiError):
+        return False
+    if isinstance(original, KxError):
+        error.extensions = {**(error.extensions or {}), "code": original.code}
+        return False
+    return True
