@@ -41,10 +41,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 # a server store may come back later: start degraded, /healthz says why
                 log.error("starting without the store: %s", exc)
                 opened = False
-        if opened and settings.load_bundled_study:
-            from kxgraph.loaders.bundled import load_bundled_if_empty
+        if opened:
+            from kxgraph.loaders.pipeline import relink_api_additions
 
-            await load_bundled_if_empty(s)
+            await relink_api_additions(s)  # heal an API write cut off before it was acknowledged
+            if settings.load_bundled_study:
+                from kxgraph.loaders.bundled import load_bundled_if_empty
+
+                await load_bundled_if_empty(s)
         app.state.store = s
         app.state.settings = settings
         try:

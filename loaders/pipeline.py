@@ -25,7 +25,7 @@ from rdflib import Graph
 
 from kxgraph.errors import DataFormatError
 
-__all__ = ["LoadReport", "Prepared", "load", "prepare"]
+__all__ = ["LoadReport", "Prepared", "load", "prepare", "relink_api_additions"]
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,12 @@ def _load_ops(prep: Prepared, load_id: str, started: str) -> list[WriteOp]:
         WriteOp(cypher.merge_relationships(NodeLabel.Load, RelType.USED, NodeLabel.SourceDocument), docs),
         WriteOp(cypher.merge_relationships(NodeLabel.Load, RelType.GENERATED, NodeLabel.Study), studies),
     ]
+
+
+async def relink_api_additions(store: Store) -> None:
+    """Restore the links of nodes added through the API (idempotent)."""
+    for statement in cypher.relinks():
+        await store.execute(statement)
 
 
 async def unchanged(store: Store, prep: Prepared) -> bool:
