@@ -6,15 +6,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import strawberry
 from fastapi import FastAPI, Request
-from kxgraph.api import errors
-from kxgraph.api.graphql.context import Context
-from kxgraph.api.routes import health
-from kxgraph.graph import Store, create_store
 from strawberry.fastapi import GraphQLRouter
 
 from kxgraph import __version__
+from kxgraph.api import errors, pages
+from kxgraph.api.graphql.context import Context
+from kxgraph.api.graphql.execute import GraphQLRunner
+from kxgraph.api.routes import health
 from kxgraph.errors import StoreUnavailableError
+from kxgraph.graph import Store, create_store
 from kxgraph.settings import Settings
 
 __all__ = ["create_app"]
@@ -26,6 +28,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """The app. With ``store`` given, the caller owns it (tests); otherwise the lifespan opens the
     store the settings name and closes it on shutdown."""
     settings = settings or Settings()
+    from kxgraph.api.graphql.schema import build_schema
+
+    schema = build_schema(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,6 +56,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 await load_bundled_if_empty(s)
         app.state.store = s
         app.state.settings = settings
+        app.state.graphql_runner = GraphQLRunner(schema, s, settings)
         try:
             yield
         finally:
@@ -61,17 +67,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                   description="A knowledge graph for qualitative research.")
     errors.install(app)
     app.include_router(health.router)
-    app.include_router(graphql_router(settings), prefix="/graphql")
+    app.include_router(graphql_router(settings, schema), prefix="/graphql")
+    app.include_router(pages.router)
     return app
 
 
-def graphql_router(settings: Settings) -> GraphQLRouter[Context, None]:
-    from kxgraph.api.graphql.schema import build_schema, principal_for
+def graphql_router(settings: Settings, schema: strawberry.Schema) -> GraphQLRouter[Context, None]:
+    from kxgraph.api.graphql.schema import principal_for
 
     async def context(request: Request) -> Context:
         return Context(request.app.state.store, settings,
                        principal_for(settings, request.headers.get("authorization")))
 
-    return GraphQLRouter(build_schema(settings), context_getter=context,
+    return GraphQLRouter(schema, context_getter=context,
                          graphql_ide=None if settings.production else "graphiql",
                          allow_queries_via_get=False)

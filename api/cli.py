@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from kxgraph.graph import Store, open_store
 from rich.console import Console
 from rich.table import Table
 
 from kxgraph import __version__
 from kxgraph.errors import KxError
+from kxgraph.graph import Store, open_store
 from kxgraph.settings import Backend, Settings, get_settings
 
 __all__ = ["app", "main"]
@@ -81,6 +81,7 @@ def serve(
 ) -> None:
     """Start the store and serve the API (http://127.0.0.1:8000 by default)."""
     import uvicorn
+
     from kxgraph.api.app import create_app
 
     settings = _settings(backend, data_dir, host=host, port=port,
@@ -211,10 +212,37 @@ def export(
 
 
 @app.command()
-def viz() -> None:
-    """Pictures of the graph (arrives with the pictures issue; not available yet)."""
-    console.print("error: 'kxgraph viz' is not available yet: the pictures are not built", style="red")
-    raise typer.Exit(2)
+def viz(
+    kind: Annotated[str, typer.Argument(help="concept-map, consequence-map, evidence-trail, event-map, "
+                                              "neighbourhood")],
+    focus: Annotated[str | None, typer.Option(help="the node to centre on, e.g. link-worker/concept/holding")] = None,
+    study: Annotated[str | None, typer.Option(help="only this study")] = None,
+    depth: Annotated[int, typer.Option(min=1, max=3, help="neighbourhood depth")] = 1,
+    limit: Annotated[int, typer.Option(min=1, max=5000, help="neighbourhood node cap")] = 150,
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write")] = Path("kxgraph.html"),
+    backend: BackendOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Write a picture as one standalone HTML file (works offline; open it in any browser)."""
+    from kxgraph.api.graphql.execute import GraphQLRunner
+    from kxgraph.api.graphql.schema import build_schema
+    from kxgraph.api.viz.builders import KINDS, build_picture
+
+    if kind not in KINDS:
+        console.print(f"error: no picture {kind!r}; pictures: {', '.join(KINDS)}", style="red")
+        raise typer.Exit(2)
+    if kind in ("evidence-trail", "event-map", "neighbourhood") and not focus:
+        console.print(f"error: the {kind} picture needs --focus <id>", style="red")
+        raise typer.Exit(2)
+    settings = _settings(backend, data_dir, max_neighbourhood_nodes=max(limit, 10))
+
+    async def work(store: Store) -> str:
+        run = GraphQLRunner(build_schema(settings), store, settings)
+        pic = await build_picture(run, kind, focus=focus, study=study, depth=depth, limit=limit)
+        return pic.standalone_html()
+
+    output.write_text(with_store(settings, work), encoding="utf-8")
+    console.print(f"wrote {output}")
 
 
 @app.command("graphql-schema")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from kxgraph.graph.store import Store
 
+from kxgraph.graph.store import Store
 from kxgraph.settings import Settings
 
 __all__ = ["SettingsDep", "StoreDep"]

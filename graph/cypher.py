@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
-
 from kxgraph.errors import VocabularyError
+from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = [
     "COUNT_BY_LABEL",

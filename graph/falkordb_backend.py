@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import redis.asyncio
 import redis.exceptions
+
+from kxgraph.errors import QueryError, StoreError, StoreLockedError, StoreUnavailableError
 from kxgraph.graph.cypher import PING
 from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
 from kxgraph.graph.schema import GraphSchema
 from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
 from kxgraph.ontology.vocabulary import check_label
-
-from kxgraph.errors import QueryError, StoreError, StoreLockedError, StoreUnavailableError
 
 if TYPE_CHECKING:
     from kxgraph.settings import Settings

@@ -10,12 +10,11 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from kxgraph.errors import ConfigError, QueryError, StoreError, StoreUnavailableError
 from kxgraph.graph.cypher import DELETE_ALL, PING
 from kxgraph.graph.schema import GraphSchema
 from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
-
-from kxgraph.errors import ConfigError, QueryError, StoreError, StoreUnavailableError
 
 if TYPE_CHECKING:
     from kxgraph.settings import Settings

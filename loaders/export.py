@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from rdflib import RDF, Graph, URIRef
+
 from kxgraph.graph import cypher
 from kxgraph.graph.store import Store
 from kxgraph.loaders.projection import STRUCTURAL_KEYS
 from kxgraph.loaders.yaml_format import OA, literal
 from kxgraph.ontology.terms import DATA, KX
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
-from rdflib import RDF, Graph, URIRef
 
 __all__ = ["FORMATS", "export_graph", "serialize"]
 

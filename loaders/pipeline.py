@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rdflib import Graph
+
+from kxgraph.errors import DataFormatError
 from kxgraph.graph import cypher
 from kxgraph.graph.schema import default_schema
 from kxgraph.graph.store import Store, WriteOp
@@ -21,9 +24,6 @@ from kxgraph.loaders.projection import Projected, project
 from kxgraph.loaders.shacl import validate
 from kxgraph.loaders.sources import StudySource, read_source
 from kxgraph.ontology.vocabulary import NodeLabel, RelType
-from rdflib import Graph
-
-from kxgraph.errors import DataFormatError
 
 __all__ = ["LoadReport", "Prepared", "load", "prepare", "relink_api_additions"]
 

@@ -11,13 +11,13 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from rdflib import RDF, Graph, Literal, URIRef
+
+from kxgraph.errors import DataFormatError
 from kxgraph.graph import cypher
 from kxgraph.graph.store import Row, WriteOp
 from kxgraph.ontology.terms import DATA
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
-from rdflib import RDF, Graph, Literal, URIRef
-
-from kxgraph.errors import DataFormatError
 
 __all__ = ["Projected", "node_id", "project", "python_value"]
 

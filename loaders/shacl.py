@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kxgraph.ontology.terms import DATA
-from kxgraph.ontology.vocabulary import ontology_graph, shapes_graph
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
 from kxgraph.errors import ValidationError
+from kxgraph.ontology.terms import DATA
+from kxgraph.ontology.vocabulary import ontology_graph, shapes_graph
 
 __all__ = ["validate"]
 

@@ -10,12 +10,12 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kxgraph.loaders.anchoring import anchor_quote, check_anchor, sha256_text
-from kxgraph.loaders.yaml_format import OA, StudyFile, literal, read_study_file
-from kxgraph.ontology.terms import DATA, KX
 from rdflib import RDF, Graph, Literal, URIRef
 
 from kxgraph.errors import DataFormatError, InputError, QuoteError
+from kxgraph.loaders.anchoring import anchor_quote, check_anchor, sha256_text
+from kxgraph.loaders.yaml_format import OA, StudyFile, literal, read_study_file
+from kxgraph.ontology.terms import DATA, KX
 
 __all__ = ["StudySource", "file_sha256", "read_document", "read_source"]
 

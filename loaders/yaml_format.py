@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from kxgraph.ontology.terms import DATA, KX
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, create_model
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
 
 from kxgraph.errors import DataFormatError
+from kxgraph.ontology.terms import DATA, KX
 
 __all__ = ["SECTIONS", "EvidenceSpec", "StudyFile", "read_study_file"]
 

@@ -11,11 +11,11 @@ from enum import Enum
 from functools import lru_cache
 from importlib import resources
 
-from kxgraph.ontology.terms import KX
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from kxgraph.errors import VocabularyError
+from kxgraph.ontology.terms import KX
 
 __all__ = [
     "NodeLabel",

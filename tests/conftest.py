@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
 from kxgraph.graph.falkordb_backend import FalkorStore
 from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
 from kxgraph.graph.store import Store

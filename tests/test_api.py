@@ -6,10 +6,10 @@ import socket
 
 import httpx
 import pytest
+
 from kxgraph.api.app import create_app
 from kxgraph.graph.neo4j_backend import Neo4jStore
 from kxgraph.graph.store import Store
-
 from kxgraph.settings import Settings
 
 pytestmark = pytest.mark.anyio

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from kxgraph.api.cli import app
 from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
-from typer.testing import CliRunner
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from kxgraph.graph import cypher
 from kxgraph.graph.neo4j_backend import dialect_statements
 from kxgraph.graph.schema import default_schema

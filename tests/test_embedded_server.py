@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import redis
-from kxgraph.graph.falkordb_server import EmbeddedFalkorDB, read_lock_owner
 
 from kxgraph.errors import ConfigError, StoreLockedError
+from kxgraph.graph.falkordb_server import EmbeddedFalkorDB, read_lock_owner
 
 
 def wait_for(predicate: object, timeout: float = 30.0) -> None:

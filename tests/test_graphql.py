@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bench.generate import generate_study
 from kxgraph.api.app import create_app
 from kxgraph.graph.store import Store
 from kxgraph.loaders.pipeline import load
-
-from bench.generate import generate_study
 from kxgraph.settings import Settings
 from tests.helpers import BUNDLED, ROOT, GraphQLClient, examples
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import yaml
-from kxgraph.graph.store import Store
-from kxgraph.loaders.pipeline import load, prepare
 
 from kxgraph.errors import DataFormatError, InputError, QuoteError, ValidationError
+from kxgraph.graph.store import Store
+from kxgraph.loaders.pipeline import load, prepare
 from tests.helpers import BUNDLED, fingerprint
 
 

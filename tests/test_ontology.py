@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from rdflib import OWL, RDF, Graph, URIRef
+
+from kxgraph.errors import VocabularyError
 from kxgraph.ontology.terms import KX, KX_NS
 from kxgraph.ontology.vocabulary import (
     NodeLabel,
@@ -12,9 +15,6 @@ from kxgraph.ontology.vocabulary import (
     ontology_graph,
     projection,
 )
-from rdflib import OWL, RDF, Graph, URIRef
-
-from kxgraph.errors import VocabularyError
 
 
 def kx_terms(g: Graph) -> set[str]:

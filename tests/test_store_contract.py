@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+
+from kxgraph.errors import QueryError, VocabularyError
 from kxgraph.graph import cypher
 from kxgraph.graph.schema import GraphSchema, default_schema
 from kxgraph.graph.store import Store, WriteOp
 from kxgraph.ontology.vocabulary import NodeLabel, RelType
-
-from kxgraph.errors import QueryError, VocabularyError
 
 pytestmark = pytest.mark.anyio
 

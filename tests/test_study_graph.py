@@ -8,14 +8,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from rdflib.compare import isomorphic
+
+from kxgraph.errors import QueryError
 from kxgraph.graph import cypher
 from kxgraph.graph.store import Store, WriteOp
 from kxgraph.loaders import pipeline
 from kxgraph.loaders.export import export_graph, serialize
 from kxgraph.loaders.pipeline import load, prepare
-from rdflib.compare import isomorphic
-
-from kxgraph.errors import QueryError
 from tests.helpers import BUNDLED, SECOND, SHARED_SOURCE, fingerprint, names
 
 pytestmark = pytest.mark.anyio

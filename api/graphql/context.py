@@ -7,10 +7,10 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from kxgraph.graph.store import Row, Store
-from kxgraph.ontology.vocabulary import NodeLabel, RelType
 from strawberry.fastapi import BaseContext
 
+from kxgraph.graph.store import Row, Store
+from kxgraph.ontology.vocabulary import NodeLabel, RelType
 from kxgraph.settings import Settings
 
 __all__ = ["Context", "CountingStore", "Loaders"]

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Generic, TypeVar
 
 import strawberry
+
 from kxgraph.api.graphql.errors import ApiError
 
 __all__ = ["Connection", "Edge", "ListFilter", "Order", "PageInfo", "decode_cursor", "encode_cursor"]

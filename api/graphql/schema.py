@@ -10,6 +10,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.types import Info
+
 from kxgraph.api.graphql import types as t
 from kxgraph.api.graphql.context import Context
 from kxgraph.api.graphql.errors import ApiError, should_mask
@@ -26,16 +36,6 @@ from kxgraph.graph import cypher, queries
 from kxgraph.loaders.anchoring import anchor_quote
 from kxgraph.loaders.identifiers import label_of_id
 from kxgraph.ontology.vocabulary import NodeLabel as L
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
-from strawberry.types import Info
-
 from kxgraph.settings import Settings
 
 __all__ = ["build_schema", "principal_for"]
@@ -235,7 +235,8 @@ class Query:
         if start is None:
             return None
         nodes = {start.props["id"]: GraphNode(id=start.props["id"], kind=start._label.value,
-                                              name=_snippet(start._label, start.props) or start.props["id"],
+                                              name=start.props.get("name") or _snippet(start._label, start.props)
+                                              or start.props["id"],
                                               depth=0)}
         edges: dict[tuple[str, str, str], GraphEdge] = {}
         frontier: dict[str, list[str]] = {start._label.value: [start.props["id"]]}

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from strawberry.types import Info
+
 from kxgraph.graph import queries
 from kxgraph.ontology.vocabulary import NodeLabel as L
 from kxgraph.ontology.vocabulary import RelType as R
-from strawberry.types import Info
 
 __all__ = ["TYPES", "build", "build_many"]
 
@@ -492,6 +493,18 @@ class EvidenceQuote(Entity):
         n = max(0, min(chars, 2000))
         return TextWindow(before=text[max(0, start - n):start], exact=text[start:end],
                           after=text[end:end + n], start=start, end=end)
+
+    @strawberry.field(description="the quote inside its paragraph (the line of the document it is on)")
+    async def paragraph(self, info: Info) -> TextWindow | None:
+        doc = await _one(info, self, R.IN_DOCUMENT, "out")
+        if doc is None:
+            return None
+        text, start, end = doc.props["content"], self.props["start"], self.props["end"]
+        first = text.rfind("\n", 0, start) + 1
+        last = text.find("\n", end)
+        last = len(text) if last == -1 else last
+        return TextWindow(before=text[first:start], exact=text[start:end], after=text[end:last],
+                          start=start, end=end)
 
     @strawberry.field(description="the claims it supports")
     async def supports(self, info: Info) -> list[Claim]:

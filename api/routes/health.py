@@ -6,9 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from kxgraph.api.deps import StoreDep
 
 from kxgraph import __version__
+from kxgraph.api.deps import StoreDep
 
 router = APIRouter()
 

@@ -1,0 +1,253 @@
+"""The explorer: server-rendered pages (autoescaped Jinja) over the GraphQL API, the pictures at
+``/viz/...``, and the static files they need (vis-network from the pyvis package, our script).
+HTML responses carry a Content-Security-Policy that forbids inline script."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from kxgraph.api.graphql.execute import GraphQLRunner
+from kxgraph.api.viz.builders import KINDS, build_picture
+from kxgraph.api.viz.picture import vis_asset
+from kxgraph.loaders.identifiers import label_of_id
+from kxgraph.ontology.vocabulary import NodeLabel
+
+__all__ = ["CSP", "render_standalone", "router"]
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'")
+STATIC = {"kxviz.js": "application/javascript", "kx.css": "text/css"}
+
+router = APIRouter()
+
+
+@lru_cache(maxsize=1)
+def env() -> jinja2.Environment:
+    folder = resources.files("kxgraph.api") / "templates"
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)),
+                              autoescape=jinja2.select_autoescape(default=True, default_for_string=True))
+
+
+def _static_path(name: str) -> Path:
+    return Path(str(resources.files("kxgraph.api") / "static" / name))
+
+
+def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    body = env().get_template(template).render(q=context.pop("q", None), **context)
+    return HTMLResponse(body, status_code=status, headers={"Content-Security-Policy": CSP,
+                                                           "X-Content-Type-Options": "nosniff",
+                                                           "Referrer-Policy": "same-origin"})
+
+
+def not_found(what: str) -> HTMLResponse:
+    return page("error.html", 404, title="Not found", message=f"There is no {what}.")
+
+
+def render_standalone(picture: dict[str, Any]) -> str:
+    return env().get_template("standalone.html").render(
+        picture=picture, vis_js=vis_asset("vis-network.min.js").read_text(encoding="utf-8"),
+        vis_css=vis_asset("vis-network.css").read_text(encoding="utf-8"),
+        kx_js=_static_path("kxviz.js").read_text(encoding="utf-8"),
+        kx_css=_static_path("kx.css").read_text(encoding="utf-8"))
+
+
+def runner(request: Request) -> GraphQLRunner:
+    run: GraphQLRunner = request.app.state.graphql_runner
+    return run
+
+
+# --- static -------------------------------------------------------------------------------------------
+FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="5" cy="8" r="3" fill="#1565c0"/>'
+           '<circle cx="12" cy="4" r="2.5" fill="#ef6c00"/><circle cx="12" cy="12" r="2.5" fill="#f9a825"/></svg>')
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
+
+
+@router.get("/static/{name}", include_in_schema=False)
+async def static(name: str) -> Response:
+    if name in STATIC:
+        return FileResponse(_static_path(name), media_type=STATIC[name])
+    if name in ("vis-network.min.js", "vis-network.css"):
+        media = "application/javascript" if name.endswith(".js") else "text/css"
+        return FileResponse(vis_asset(name), media_type=media)
+    return Response(status_code=404)
+
+
+# --- pages -------------------------------------------------------------------------------------------
+INDEX = """{ studies(first: 50) { nodes { id study name description } }
+  concepts(first: 100) { nodes { id name study } }
+  stakeholders(first: 100) { nodes { id name study } }
+  events(first: 100) { nodes { id name date study } }
+  documents(first: 100) { nodes { id title study } } }"""
+
+Q_FIELDS = "fragment Q on EvidenceQuote { exact start end window: paragraph { before after } document { id title } }"
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def index(request: Request) -> HTMLResponse:
+    data = await runner(request)(INDEX)
+    studies = []
+    for s in data["studies"]["nodes"]:
+        def of(key: str, study: str = s["study"]) -> list[dict[str, Any]]:
+            return [x for x in data[key]["nodes"] if x["study"] == study]
+        studies.append({**s, "concepts": of("concepts"), "stakeholders": of("stakeholders"),
+                        "events": of("events"), "documents": of("documents")})
+    return page("index.html", title="Studies", studies=studies)
+
+
+PAGE_OF = {NodeLabel.Concept: "concept", NodeLabel.Stakeholder: "stakeholder", NodeLabel.Event: "event",
+           NodeLabel.SourceDocument: "document"}
+
+
+def url_of(ident: str, kind: str | None = None) -> str:
+    label = NodeLabel(kind) if kind in NodeLabel.__members__ else label_of_id(ident)
+    if label in PAGE_OF:
+        return f"/{PAGE_OF[label]}/{ident}"
+    return f"/viz/neighbourhood?focus={ident}"
+
+
+@router.get("/search", response_class=HTMLResponse, include_in_schema=False)
+async def search(request: Request, q: str = Query("", max_length=500)) -> HTMLResponse:
+    hits = []
+    if q.strip():
+        data = await runner(request)("""query($t: String!) { search(text: $t, limit: 50) { kind snippet
+            node { id name ... on EvidenceQuote { supports { id kind name text } } } } }""", {"t": q})
+        for h in data["search"]:
+            node = h["node"]
+            if h["kind"] == "EvidenceQuote":
+                doc = node["id"].split("/quote/")[0] + "/document/" + node["id"].split("/quote/")[1].split("/")[0]
+                span = node["id"].split("/")[3]
+                hits.append({"kind": "Quote", "title": h["snippet"], "snippet": "",
+                             "url": f"/document/{doc}#q-{span}"})
+            else:
+                hits.append({"kind": h["kind"], "title": node.get("name") or h["snippet"], "snippet": h["snippet"],
+                             "url": url_of(node["id"], h["kind"])})
+    return page("search.html", title=f"Search {q}", q=q, hits=hits)
+
+
+CONCEPT = """query($id: ID!) { concept(id: $id) { id name study definitionText
+  definition { text evidence { ...Q } }
+  continua { name left { name } right { name } }
+  discussionPoints { text raisedIn { name ... on Activity { event { name } } } affects { id name } evidence { ...Q } }
+  consequences { valence text stakeholder { id name } evidence { ...Q } }
+  placements { position text element { name } continuum { name } evidence { ...Q } } } } """ + Q_FIELDS
+
+
+@router.get("/concept/{ident:path}", response_class=HTMLResponse, include_in_schema=False)
+async def concept(request: Request, ident: str) -> HTMLResponse:
+    run = runner(request)
+    data = await run(CONCEPT, {"id": ident})
+    if data["concept"] is None:
+        return not_found(f"concept {ident!r}")
+    picture = (await build_picture(run, "evidence-trail", focus=ident)).network_data()
+    return page("concept.html", title=data["concept"]["name"], c=data["concept"], picture=picture)
+
+
+STAKEHOLDER = """query($id: ID!) { stakeholder(id: $id) { id name study description
+    discussionPoints { text concerns { id name } } }
+  stakeholderConsequences(stakeholder: $id) { concept { id name } valence count
+    consequences { text evidence { ...Q } } } } """ + Q_FIELDS
+
+
+@router.get("/stakeholder/{ident:path}", response_class=HTMLResponse, include_in_schema=False)
+async def stakeholder(request: Request, ident: str) -> HTMLResponse:
+    data = await runner(request)(STAKEHOLDER, {"id": ident})
+    if data["stakeholder"] is None:
+        return not_found(f"stakeholder {ident!r}")
+    return page("stakeholder.html", title=data["stakeholder"]["name"], s=data["stakeholder"],
+                groups=data["stakeholderConsequences"])
+
+
+EVENT = """query($id: ID!) { event(id: $id) { id name date duration aims place { name }
+  delegateGroups { name } activities { name activityKind presenters { name }
+  discussionPoints { text concerns { id name } } } } }"""
+
+
+@router.get("/event/{ident:path}", response_class=HTMLResponse, include_in_schema=False)
+async def event(request: Request, ident: str) -> HTMLResponse:
+    run = runner(request)
+    data = await run(EVENT, {"id": ident})
+    if data["event"] is None:
+        return not_found(f"event {ident!r}")
+    picture = (await build_picture(run, "event-map", focus=ident)).network_data()
+    return page("event.html", title=data["event"]["name"], e=data["event"], picture=picture)
+
+
+DOCUMENT = """query($id: ID!) { document(id: $id) { id title study length sha256 source text
+  quotes { id start end exact supports { kind name text } } } }"""
+
+
+def segments(text: str, quotes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The text cut at every quote boundary; each piece knows the quotes that cover it."""
+    cuts = sorted({0, len(text), *(q["start"] for q in quotes), *(q["end"] for q in quotes)})
+    out = []
+    for a, b in pairwise(cuts):
+        covering = [q for q in quotes if q["start"] <= a and b <= q["end"]]
+        first = next((q for q in covering if q["start"] == a), None)
+        title = "; ".join(f"{s['kind']}: {s.get('text') or s.get('name') or ''}"[:160]
+                          for q in covering for s in q["supports"])
+        out.append({"text": text[a:b], "quotes": [q["id"] for q in covering], "title": title,
+                    "anchor": f"q-{first['start']}-{first['end']}" if first else ""})
+    return out
+
+
+@router.get("/document/{ident:path}", response_class=HTMLResponse, include_in_schema=False)
+async def document(request: Request, ident: str) -> HTMLResponse:
+    data = await runner(request)(DOCUMENT, {"id": ident})
+    d = data["document"]
+    if d is None:
+        return not_found(f"document {ident!r}")
+    return page("document.html", title=d["title"], d=d, quotes=len(d["quotes"]),
+                segments=segments(d["text"], d["quotes"]))
+
+
+MATRIX = """query($study: String) { consequenceMatrix(study: $study) { concepts { id name }
+  stakeholders { id name } cells { concept { id } stakeholder { id } positive negative total } } }"""
+
+
+@router.get("/matrix", response_class=HTMLResponse, include_in_schema=False)
+async def matrix(request: Request, study: str | None = None) -> HTMLResponse:
+    run = runner(request)
+    m = (await run(MATRIX, {"study": study}))["consequenceMatrix"]
+    cells = {(c["concept"]["id"], c["stakeholder"]["id"]): c for c in m["cells"]}
+    picture = (await build_picture(run, "consequence-map", study=study)).network_data()
+    return page("matrix.html", title="Consequence matrix", m=m, cells=cells, picture=picture)
+
+
+@router.get("/node/{ident:path}", include_in_schema=False)
+async def node(ident: str) -> RedirectResponse:
+    return RedirectResponse(url_of(ident), status_code=307)
+
+
+# --- pictures ------------------------------------------------------------------------------------
+@router.get("/viz/{kind}", include_in_schema=False)
+async def viz(request: Request, kind: str, focus: str | None = None, study: str | None = None,
+              depth: int = Query(1, ge=1, le=3), limit: int = Query(150, ge=1, le=500),
+              format: str = Query("page", pattern="^(page|json|html)$")) -> Response:
+    if kind not in KINDS:
+        return not_found(f"picture {kind!r} (pictures: {', '.join(KINDS)})")
+    if kind in ("evidence-trail", "event-map", "neighbourhood") and not focus:
+        return page("error.html", 400, title="Which one?",
+                    message=f"The {kind} picture needs ?focus=<id>, e.g. link-worker/concept/holding.")
+    picture = await build_picture(runner(request), kind, focus=focus, study=study, depth=depth, limit=limit)
+    data = picture.network_data()
+    if format == "json":
+        return JSONResponse(data)
+    if format == "html":
+        return HTMLResponse(picture.standalone_html(), headers={
+            "Content-Disposition": f'attachment; filename="{kind}.html"', "Content-Security-Policy":
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"})
+    with_format = request.url.include_query_params(format="html")
+    download = f"{with_format.path}?{with_format.query}"  # relative: pages name no host
+    return page("viz.html", title=picture.title, picture=data, download=download)

@@ -1,0 +1,1 @@
+"""Interactive pictures (pyvis + vis-network, offline and safe with any text in the data)."""

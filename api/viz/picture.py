@@ -1,0 +1,151 @@
+"""A picture: nodes, edges, a legend and options, drawn by vis-network. Built with pyvis's network
+model, rendered with the project's own template (autoescaped; vis-network from the app's static
+files, or inlined in standalone files): no page refers to an http(s) URL."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from kxgraph.api.viz.style import style_of
+
+__all__ = ["LAYOUT_ON_SERVER_ABOVE", "Picture", "vis_asset"]
+
+#: past this many nodes, positions are computed here and physics is off (see shared design notes)
+LAYOUT_ON_SERVER_ABOVE = 300
+MAX_LABEL = 40
+MAX_TITLE = 600
+
+
+def _short(text: str, n: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _text_colour(background: str) -> str:
+    """White or near-black, whichever reads better on ``background`` (#rrggbb)."""
+    r, g, b = (int(background[i:i + 2], 16) for i in (1, 3, 5))
+    return "#1f2933" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#ffffff"
+
+
+@lru_cache(maxsize=4)
+def vis_asset(name: str) -> Path:
+    """vis-network's files as shipped inside the pyvis package (9.1.2)."""
+    import pyvis
+
+    path = Path(pyvis.__file__).parent / "lib" / "vis-9.1.2" / name
+    if not path.is_file():  # pragma: no cover - a broken pyvis install
+        raise FileNotFoundError(path)
+    return path
+
+
+@dataclass
+class Picture:
+    kind: str
+    title: str
+    focus: str | None = None
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    edges: list[dict[str, Any]] = field(default_factory=list)
+    edge_legend: list[tuple[str, str]] = field(default_factory=list)
+    _ids: set[str] = field(default_factory=set)
+
+    # --- building -------------------------------------------------------------------------------
+    def node(self, ident: str, kind: str, label: str, detail: str = "", *, size: int | None = None,
+             url: str | None = None) -> None:
+        if ident in self._ids:
+            return
+        self._ids.add(ident)
+        colour, shape = style_of(kind)
+        font = {"color": _text_colour(colour) if shape in ("box", "database") else "#1f2933"}
+        title = _short(f"{kind}: {label}" + (f"\n{detail}" if detail else ""), MAX_TITLE)
+        self.nodes.append({"id": ident, "label": _short(label, MAX_LABEL), "title": title, "kind": kind,
+                           "color": colour, "shape": shape, "font": font, "name": label,
+                           "detail": _short(detail, MAX_TITLE), "url": url or f"/node/{ident}",
+                           **({"size": size} if size else {})})
+
+    def edge(self, src: str, dst: str, label: str = "", *, colour: str | None = None, width: float = 1.0,
+             title: str = "") -> None:
+        if src in self._ids and dst in self._ids:
+            e: dict[str, Any] = {"from": src, "to": dst, "label": label, "width": width, "arrows": "to",
+                                 "title": title or label}
+            if colour:
+                e["color"] = colour
+            self.edges.append(e)
+
+    # --- output ---------------------------------------------------------------------------------
+    def legend(self) -> list[dict[str, str]]:
+        kinds = sorted({n["kind"] for n in self.nodes})
+        items = [{"kind": k, "color": style_of(k)[0], "shape": style_of(k)[1]} for k in kinds]
+        items += [{"kind": label, "color": colour, "shape": "line"} for label, colour in self.edge_legend]
+        return items
+
+    def network_data(self) -> dict[str, Any]:
+        """Nodes, edges and options through pyvis's network model; big pictures laid out here."""
+        from pyvis.network import Network
+
+        net = Network(directed=True, height="650px", width="100%", cdn_resources="in_line")
+        net.nodes = self.nodes  # lists given directly: pyvis's add_edge scans lists (slow when big)
+        net.edges = self.edges
+        big = len(self.nodes) > LAYOUT_ON_SERVER_ABOVE
+        if big:
+            for n, (x, y) in zip(self.nodes, self._radial_layout(), strict=True):
+                n["x"], n["y"] = x, y
+        net.options = {
+            "physics": {"enabled": not big, "solver": "barnesHut",
+                        "barnesHut": {"gravitationalConstant": -6000, "springLength": 140},
+                        "stabilization": {"enabled": True, "iterations": 200}},
+            "edges": {"smooth": False, "font": {"size": 10, "align": "middle"}},
+            "layout": {"improvedLayout": False, "randomSeed": 7},
+            "interaction": {"hover": True, "tooltipDelay": 150},
+            "nodes": {"font": {"size": 13}},
+        }
+        nodes, edges, _heading, height, width, options = net.get_network_data()
+        import json
+
+        return {"kind": self.kind, "title": self.title, "focus": self.focus, "nodes": nodes, "edges": edges,
+                "options": json.loads(options), "legend": self.legend(), "height": height, "width": width}
+
+    def _radial_layout(self) -> list[tuple[float, float]]:
+        """Rings by distance from the focus (or the best-connected node): O(nodes + edges)."""
+        index = {n["id"]: i for i, n in enumerate(self.nodes)}
+        adj: dict[str, list[str]] = {n["id"]: [] for n in self.nodes}
+        for e in self.edges:
+            adj[e["from"]].append(e["to"])
+            adj[e["to"]].append(e["from"])
+        root = self.focus if self.focus in adj else max(adj, key=lambda k: len(adj[k]))
+        depth = {root: 0}
+        queue = deque([root])
+        while queue:
+            cur = queue.popleft()
+            for nxt in adj[cur]:
+                if nxt not in depth:
+                    depth[nxt] = depth[cur] + 1
+                    queue.append(nxt)
+        far = max(depth.values(), default=0) + 1
+        for ident in adj:
+            depth.setdefault(ident, far)
+        rings: dict[int, list[str]] = {}
+        for ident, d in depth.items():
+            rings.setdefault(d, []).append(ident)
+        pos = [(0.0, 0.0)] * len(self.nodes)
+        for d, members in rings.items():
+            radius = 0 if d == 0 else 120 * d + 6 * math.sqrt(len(members)) * d
+            for k, ident in enumerate(sorted(members)):
+                angle = 2 * math.pi * k / max(1, len(members))
+                pos[index[ident]] = (round(radius * math.cos(angle), 1), round(radius * math.sin(angle), 1))
+        return pos
+
+    def standalone_html(self) -> str:
+        """One self-contained file: vis-network, the drawing script and the data inlined."""
+        from kxgraph.api.pages import render_standalone
+
+        return render_standalone(self.network_data())
+
+    def _repr_html_(self) -> str:  # Jupyter
+        return (f'<iframe srcdoc="{html.escape(self.standalone_html(), quote=True)}" '
+                f'style="width:100%;height:720px;border:0" sandbox="allow-scripts"></iframe>')

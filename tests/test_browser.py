@@ -1,0 +1,214 @@
+"""The explorer as a person sees it: Debian's Chromium driven by Playwright against a real
+``kxgraph serve`` (embedded store) on 127.0.0.1. Screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+
+from tests.helpers import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+HOSTILE = ROOT / "tests" / "data" / "hostile-study"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _skip_reason() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `kxgraph serve` with the bundled study, and the hostile study loaded beside it."""
+    import tempfile
+
+    data = Path(tempfile.mkdtemp(prefix="kxb"))
+    port = free_port()
+    env = {**os.environ, "KXGRAPH_DATA_DIR": str(data), "KXGRAPH_PORT": str(port)}
+    log = open(data.parent / f"{data.name}-serve.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "kxgraph", "serve"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, Path(log.name).read_text(errors="replace")
+            assert time.monotonic() < deadline, "kxgraph serve did not become healthy"
+            time.sleep(0.1)
+        loaded = subprocess.run([sys.executable, "-m", "kxgraph", "load", str(HOSTILE)], env=env,
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Watched:
+    """A page that records console errors, page errors, dialogs and requests leaving localhost."""
+
+    def __init__(self, browser: object) -> None:
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.on("request", self._request)
+
+    def _request(self, request: object) -> None:
+        url = request.url  # type: ignore[attr-defined]
+        host = urlparse(url).hostname
+        if url.startswith(("http:", "https:", "ws:", "wss:")) and host not in ("127.0.0.1", "localhost"):
+            self.outside.append(url)
+
+    def clean(self) -> None:
+        assert not self.errors, self.errors
+        assert not self.outside, self.outside
+        assert not self.dialogs, self.dialogs
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def wait_drawn(page: object, viz_id: str) -> None:
+    page.wait_for_selector(f"#{viz_id}[data-drawn-ms]", timeout=30_000)  # type: ignore[attr-defined]
+
+
+PAGES = {
+    "home": "/", "search": "/search?q=holding", "concept": "/concept/link-worker/concept/holding",
+    "stakeholder": "/stakeholder/link-worker/stakeholder/gps-and-hcps",
+    "event": "/event/link-worker/event/exeter-event", "document": "/document/link-worker/document/exeter-blog",
+    "matrix": "/matrix", "concept-map": "/viz/concept-map",
+    "neighbourhood": "/viz/neighbourhood?focus=link-worker/concept/holding&depth=2",
+    "hostile-concept": "/concept/hostile/concept/tricky", "hostile-document": "/document/hostile/document/notes",
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_loads_cleanly_and_stays_on_localhost(server: str, browser: object, name: str) -> None:
+    w = Watched(browser)
+    w.page.goto(server + PAGES[name])
+    for viz in w.page.query_selector_all("[data-kxviz]"):
+        wait_drawn(w.page, viz.get_attribute("id"))
+    w.shot(name)
+    w.clean()
+    w.page.close()
+
+
+def test_search_finds_holding_and_leads_to_its_evidence(server: str, browser: object) -> None:
+    w = Watched(browser)
+    w.page.goto(server + "/")
+    w.page.fill("#big-q", "holding")
+    w.page.press("#big-q", "Enter")
+    w.page.wait_for_url("**/search?q=holding")
+    w.page.click("a:text-is('Holding')")
+    w.page.wait_for_url("**/concept/link-worker/concept/holding")
+    assert w.page.inner_text("h1") == "Holding"
+    marks = w.page.locator(".kx-quote mark").all_inner_texts()
+    assert any(m.startswith("We defined holding as an active process") for m in marks)
+    w.clean()
+    w.page.close()
+
+
+def test_clicking_a_node_opens_its_details(server: str, browser: object) -> None:
+    w = Watched(browser)
+    w.page.goto(server + "/viz/concept-map?study=link-worker")
+    wait_drawn(w.page, "viz-main")
+    w.page.wait_for_timeout(1500)  # let physics settle a little
+    point = w.page.evaluate("""() => {
+        const n = window.kxNetworks['viz-main'];
+        n.stopSimulation(); n.fit({animation: false});
+        const id = 'link-worker/concept/holding';
+        return n.canvasToDOM(n.getPositions([id])[id]); }""")
+    box = w.page.locator("#viz-main").bounding_box()
+    w.page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    details = w.page.locator("#kx-details")
+    details.wait_for(state="visible")
+    assert "Holding" in details.inner_text()
+    assert details.locator("a").get_attribute("href") == "/concept/link-worker/concept/holding"
+    w.shot("concept-map-clicked")
+    w.clean()
+    w.page.close()
+
+
+def test_the_matrix_shows_gps_consequences(server: str, browser: object) -> None:
+    w = Watched(browser)
+    w.page.goto(server + "/matrix?study=link-worker")
+    headers = w.page.locator("table.kx-matrix thead th").all_inner_texts()
+    column = headers.index("GPs and health care professionals")
+    holding_row = w.page.locator("table.kx-matrix tbody tr", has_text="Holding")
+    cell = holding_row.locator("td").nth(column - 1).inner_text()
+    assert cell.replace(" ", "") == "+1/−0"
+    wait_drawn(w.page, "viz-matrix")
+    w.clean()
+    w.page.close()
+
+
+def test_markup_in_quotes_and_labels_stays_text(server: str, browser: object) -> None:
+    w = Watched(browser)
+    w.page.goto(server + "/concept/hostile/concept/tricky")
+    wait_drawn(w.page, "viz-trail")
+    assert w.page.inner_text("h1") == "<script>alert('concept')</script>Tricky holding"
+    assert "<script>alert('quote')</script>" in w.page.locator(".kx-quote mark").all_inner_texts()
+    assert w.page.locator("img").count() == 0 and w.page.locator("main a[href^='javascript']").count() == 0
+    w.page.locator("#viz-trail").scroll_into_view_if_needed()
+    point = w.page.evaluate("""() => {
+        const n = window.kxNetworks['viz-trail']; n.stopSimulation(); n.fit({animation: false});
+        const id = 'hostile/concept/tricky'; return n.canvasToDOM(n.getPositions([id])[id]); }""")
+    box = w.page.locator("#viz-trail").bounding_box()
+    w.page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    details = w.page.locator("#kx-details")
+    details.wait_for(state="visible")
+    assert "<script>alert('concept')</script>Tricky holding" in details.inner_text()
+    w.page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])  # the tooltip, too
+    w.page.wait_for_timeout(500)
+    w.shot("hostile-concept-clicked")
+    w.clean()
+    w.page.close()

@@ -1,0 +1,127 @@
+"""The pictures and the explorer pages, over HTTP (no browser): content, safety headers, offline."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from kxgraph.api.app import create_app
+from kxgraph.api.viz.picture import LAYOUT_ON_SERVER_ABOVE, Picture
+from kxgraph.graph.store import Store
+from kxgraph.loaders.pipeline import load
+from kxgraph.settings import Settings
+from tests.helpers import BUNDLED, ROOT
+
+pytestmark = pytest.mark.anyio
+HOSTILE = ROOT / "tests" / "data" / "hostile-study"
+PAGES = ["/", "/search?q=holding", "/concept/link-worker/concept/holding",
+         "/stakeholder/link-worker/stakeholder/gps-and-hcps", "/event/link-worker/event/exeter-event",
+         "/document/link-worker/document/exeter-blog", "/matrix", "/viz/concept-map",
+         "/viz/consequence-map", "/viz/evidence-trail?focus=link-worker/concept/holding",
+         "/viz/event-map?focus=link-worker/event/exeter-event",
+         "/viz/neighbourhood?focus=link-worker/concept/holding&depth=2",
+         "/concept/hostile/concept/tricky", "/document/hostile/document/notes"]
+EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+@pytest.fixture
+async def http(store: Store) -> AsyncIterator[httpx.AsyncClient]:
+    await load(store, [BUNDLED, HOSTILE])
+    app = create_app(Settings(load_bundled_study=False), store=store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        yield c
+
+
+async def picture(http: httpx.AsyncClient, path: str) -> dict[str, Any]:
+    r = await http.get(path + ("&" if "?" in path else "?") + "format=json")
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_pages_load_with_csp_and_refer_to_nothing_outside(http: httpx.AsyncClient, path: str) -> None:
+    r = await http.get(path)
+    assert r.status_code == 200, r.text
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert not EXTERNAL.search(r.text), EXTERNAL.search(r.text)
+    # no inline script: only external files from this app and JSON data blocks
+    for tag in re.findall(r"<script[^>]*>", r.text):
+        assert 'src="/static/' in tag or 'type="application/json"' in tag, tag
+
+
+async def test_markup_in_the_data_is_text_everywhere(http: httpx.AsyncClient) -> None:
+    for path in ("/concept/hostile/concept/tricky", "/document/hostile/document/notes", "/",
+                 "/search?q=pasted", "/stakeholder/hostile/stakeholder/mallory"):
+        body = (await http.get(path)).text
+        assert "<script>alert(" not in body and "<img src=x" not in body and "<b onmouseover" not in body
+    body = (await http.get("/concept/hostile/concept/tricky")).text
+    assert "&lt;script&gt;alert(&#39;concept&#39;)&lt;/script&gt;Tricky holding" in body
+    data = await picture(http, "/viz/neighbourhood?focus=hostile/concept/tricky&depth=2")
+    labels = {n["name"] for n in data["nodes"]}
+    assert "<script>alert('concept')</script>Tricky holding" in labels  # kept as data, drawn as text
+
+
+async def test_each_picture_has_its_nodes_legend_and_click_through(http: httpx.AsyncClient) -> None:
+    cmap = await picture(http, "/viz/concept-map?study=link-worker")
+    names = {n["name"] for n in cmap["nodes"]}
+    assert {"Holding", "Discretion", "Boundaries", "Belonging", "Fitting in", "Patient readiness",
+            "Discretion to boundaries", "Belonging versus fitting in"} <= names
+    assert {e["label"] for e in cmap["edges"]} >= {"left pole", "right pole"}
+    assert {item["kind"] for item in cmap["legend"]} == {"Concept", "Continuum"}
+    cons = await picture(http, "/viz/consequence-map?study=link-worker")
+    colours = {e["color"] for e in cons["edges"]}
+    assert len(colours) == 2 and all(e["width"] > 1 for e in cons["edges"])
+    assert "positive consequence" in {item["kind"] for item in cons["legend"]}
+    trail = await picture(http, "/viz/evidence-trail?focus=link-worker/concept/holding")
+    kinds = {n["kind"] for n in trail["nodes"]}
+    assert kinds == {"Concept", "Definition", "DiscussionPoint", "Consequence", "EvidenceQuote", "SourceDocument"}
+    event = await picture(http, "/viz/event-map?focus=link-worker/event/exeter-event")
+    assert sum(n["kind"] == "DiscussionPoint" for n in event["nodes"]) == 9
+    for data in (cmap, cons, trail, event):
+        for n in data["nodes"]:
+            assert n["url"].startswith("/") and n["title"].startswith(n["kind"])
+
+
+async def test_big_pictures_are_laid_out_on_the_server() -> None:
+    pic = Picture("neighbourhood", "big", focus="n0")
+    for i in range(LAYOUT_ON_SERVER_ABOVE + 50):
+        pic.node(f"n{i}", "Concept", f"<b>node {i}</b>")
+        if i:
+            pic.edge(f"n{(i - 1) // 3}", f"n{i}")
+    data = pic.network_data()
+    assert data["options"]["physics"]["enabled"] is False
+    assert all("x" in n and "y" in n for n in data["nodes"])
+    assert len({(n["x"], n["y"]) for n in data["nodes"]}) == len(data["nodes"])
+    small = Picture("neighbourhood", "small")
+    small.node("a", "Concept", "a")
+    assert small.network_data()["options"]["physics"]["enabled"] is True
+
+
+async def test_standalone_files_inline_everything(http: httpx.AsyncClient) -> None:
+    r = await http.get("/viz/concept-map", params={"format": "html"})
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    html = r.text
+    assert "vis.Network" in html and "kxNetworks" in html
+    assert not EXTERNAL.search(html)
+    assert "<script src=" not in html and "<link" not in html
+    pic = Picture("concept-map", "t")
+    pic.node("x", "Concept", "</script><script>alert(1)</script>")
+    out = pic.standalone_html()
+    assert "</script><script>alert(1)" not in out  # data goes through tojson: '<' escaped
+    assert pic._repr_html_().startswith("<iframe srcdoc=")
+
+
+async def test_unknown_pictures_and_pages_say_so(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/viz/pie-chart")).status_code == 404
+    r = await http.get("/viz/evidence-trail")
+    assert r.status_code == 400 and "focus" in r.text
+    assert (await http.get("/concept/link-worker/concept/nothing")).status_code == 404
+    r = await http.get("/node/link-worker/concept/holding", follow_redirects=False)
+    assert r.headers["location"] == "/concept/link-worker/concept/holding"
