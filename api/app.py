@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import strawberry
 from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from strawberry.fastapi import GraphQLRouter
 
 from kxgraph import __version__
@@ -72,6 +73,30 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     return app
 
 
+#: GraphiQL's files, as Strawberry's page names them on a CDN -> the app's own copies
+GRAPHIQL_FILES = {
+    "https://unpkg.com/react@18.2.0/umd/react.production.min.js": "react.production.min.js",
+    "https://unpkg.com/react-dom@18.2.0/umd/react-dom.production.min.js": "react-dom.production.min.js",
+    "https://unpkg.com/js-cookie@3.0.5/dist/js.cookie.min.js": "js.cookie.min.js",
+    "https://unpkg.com/graphiql@3.8.3/graphiql.min.css": "graphiql.min.css",
+    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/style.css": "plugin-explorer.css",
+    "https://unpkg.com/graphiql@3.8.3/graphiql.min.js": "graphiql.min.js",
+    "https://unpkg.com/@graphiql/plugin-explorer@1.0.2/dist/index.umd.js": "plugin-explorer.umd.js",
+}
+
+
+class OfflineGraphQLRouter(GraphQLRouter[Context, None]):
+    """GraphiQL from the app's static files instead of a CDN (same bytes, same integrity hashes)."""
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        html = self.graphql_ide_html
+        for remote, local in GRAPHIQL_FILES.items():
+            html = html.replace(remote, f"/static/graphiql/{local}")
+        if "https://" in html:  # a Strawberry upgrade changed its page: fail loudly, never load a CDN
+            raise RuntimeError("GraphiQL page refers to an outside URL; update GRAPHIQL_FILES")
+        return HTMLResponse(html)
+
+
 def graphql_router(settings: Settings, schema: strawberry.Schema) -> GraphQLRouter[Context, None]:
     from kxgraph.api.graphql.schema import principal_for
 
@@ -79,6 +104,6 @@ def graphql_router(settings: Settings, schema: strawberry.Schema) -> GraphQLRout
         return Context(request.app.state.store, settings,
                        principal_for(settings, request.headers.get("authorization")))
 
-    return GraphQLRouter(schema, context_getter=context,
-                         graphql_ide=None if settings.production else "graphiql",
-                         allow_queries_via_get=False)
+    return OfflineGraphQLRouter(schema, context_getter=context,
+                                graphql_ide=None if settings.production else "graphiql",
+                                allow_queries_via_get=False)

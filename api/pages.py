@@ -74,6 +74,18 @@ async def favicon() -> Response:
     return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
 
 
+GRAPHIQL_TYPES = {".js": "application/javascript", ".css": "text/css"}
+
+
+@router.get("/static/graphiql/{name}", include_in_schema=False)
+async def graphiql_static(name: str) -> Response:
+    path = _static_path("graphiql") / name
+    if "/" in name or name.startswith(".") or path.suffix not in GRAPHIQL_TYPES or not path.is_file():
+        return Response(status_code=404)
+    return FileResponse(path, media_type=GRAPHIQL_TYPES[path.suffix],
+                        headers={"Cache-Control": "max-age=86400"})
+
+
 @router.get("/static/{name}", include_in_schema=False)
 async def static(name: str) -> Response:
     if name in STATIC:

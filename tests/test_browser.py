@@ -128,6 +128,7 @@ PAGES = {
     "matrix": "/matrix", "concept-map": "/viz/concept-map",
     "neighbourhood": "/viz/neighbourhood?focus=link-worker/concept/holding&depth=2",
     "hostile-concept": "/concept/hostile/concept/tricky", "hostile-document": "/document/hostile/document/notes",
+    "graphiql": "/graphql",
 }
 
 
@@ -135,6 +136,8 @@ PAGES = {
 def test_every_page_loads_cleanly_and_stays_on_localhost(server: str, browser: object, name: str) -> None:
     w = Watched(browser)
     w.page.goto(server + PAGES[name])
+    if name == "graphiql":
+        w.page.wait_for_selector(".graphiql-container", timeout=30_000)
     for viz in w.page.query_selector_all("[data-kxviz]"):
         wait_drawn(w.page, viz.get_attribute("id"))
     w.shot(name)
