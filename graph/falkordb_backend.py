@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import redis.asyncio
 import redis.exceptions
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from kxgraph.errors import QueryError, StoreError, StoreLockedError, StoreUnavailableError
 from kxgraph.graph.cypher import PING
@@ -118,6 +120,9 @@ class FalkorStore(Store):
         from falkordb.asyncio import FalkorDB
 
         self._db = FalkorDB(unix_socket_path=self._socket, socket_connect_timeout=2)
+        # one immediate retry (a pooled connection to a restarted server), then fail fast: a client
+        # waiting seconds for a dead store is worse than a 503 it can retry
+        self._db.connection.set_retry(Retry(NoBackoff(), 1))
         await self.read(PING)
 
     async def close(self) -> None:

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     port: int = 8000
     load_bundled_study: bool = Field(True, description="load the bundled study into an empty graph at serve")
     production: bool = Field(False, description="no GraphiQL, no introspection")
+    max_request_bytes: int = Field(1_048_576, ge=1024, description="larger request bodies get 413")
+    cors_origins: list[str] = Field(default_factory=list,
+                                    description="origins allowed to call the API from a browser (none by default)")
     api_tokens: SecretStr | None = Field(
         None, description="bearer tokens that may write, comma-separated, each 'name:token' or 'token'")
 

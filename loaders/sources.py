@@ -63,6 +63,9 @@ def read_document(path: Path, *, cited_from: str) -> str:
 
 def read_source(path: Path) -> StudySource:
     path = Path(path)
+    if not path.exists():
+        raise InputError("no such file or folder", file=str(path),
+                         fix="give a study folder, a study.yaml, or an exported .ttl/.jsonld file")
     if path.is_dir():
         candidate = path / "study.yaml"
         if not candidate.is_file():
@@ -117,7 +120,47 @@ def _from_yaml(path: Path) -> StudySource:
                        quote_count=count)
 
 
+def _no_remote_context(path: Path) -> None:
+    """JSON-LD may name remote @context documents, which rdflib would fetch: refuse them, so that
+    loading a file never reaches the network."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataFormatError(f"not valid JSON: {exc}", file=str(path), place="",
+                              fix="check the JSON syntax (or export again with kxgraph export)") from None
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "@context" and _names_remote(value):
+                    raise DataFormatError("a remote @context would be fetched from the network", file=str(path),
+                                          place=where or "top level",
+                                          fix="inline the context (kxgraph export writes it inline)")
+                walk(value, f"{where}.{key}" if where else key)
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, f"{where}[{i}]")
+
+    walk(doc, "")
+
+
+def _names_remote(context: object) -> bool:
+    if isinstance(context, str):
+        return True
+    if isinstance(context, list):
+        return any(_names_remote(c) for c in context)
+    return isinstance(context, dict) and "@import" in context
+
+
 def _from_rdf(path: Path, fmt: str) -> StudySource:
+    size = path.stat().st_size if path.exists() else 0
+    if size > MAX_DOCUMENT_BYTES:
+        raise InputError(f"the file is {size} bytes, more than {MAX_DOCUMENT_BYTES}", file=str(path),
+                         fix="split it into several files")
+    if fmt == "json-ld":
+        _no_remote_context(path)
     g = Graph()
     try:
         g.parse(path, format=fmt)

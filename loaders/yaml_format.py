@@ -13,10 +13,10 @@ import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError, create_model
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
 
@@ -128,7 +128,7 @@ class EvidenceSpec(BaseModel):
     document: str | None = None
 
 
-Evidence = list[str | EvidenceSpec]
+Evidence = list[Annotated[str, StringConstraints(min_length=1)] | EvidenceSpec]
 
 
 class DefinitionSpec(BaseModel):
@@ -185,8 +185,13 @@ def _fail(path: Path, place: str, message: str, fix: str) -> DataFormatError:
 
 def _pydantic_problem(path: Path, where: str, exc: ValidationError) -> DataFormatError:
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("str", "EvidenceSpec")))
-    place = f"{where}.{loc}" if loc else where
+    loc = ""
+    for part in err["loc"]:
+        if isinstance(part, int):
+            loc += f"[{part}]"
+        elif not part.startswith(("str", "constrained-str", "EvidenceSpec", "function-", "list[")):
+            loc += f".{part}"
+    place = f"{where}{loc}"
     msg = err["msg"]
     fix = "see docs/data-format.md for the fields of this section"
     if err["type"] == "extra_forbidden":
@@ -199,8 +204,33 @@ def _pydantic_problem(path: Path, where: str, exc: ValidationError) -> DataForma
     return _fail(path, place, msg + more, fix)
 
 
+#: a study file larger than this is refused before it is read
+MAX_STUDY_BYTES = 64 * 1024 * 1024
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a 'billion laughs' file cannot blow up (study files never
+    need them)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases (*name) are not allowed in study files", event.start_mark)
+        return super().compose_node(parent, index)
+
+
 def read_study_file(path: Path) -> StudyFile:
     """Parse and check ``study.yaml``; RDF for every entity; quotes collected for anchoring."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _fail(path, "", f"cannot read the file: {exc.strerror}", "check the path") from None
+    if size > MAX_STUDY_BYTES:
+        raise _fail(path, "", f"the file is {size} bytes, more than {MAX_STUDY_BYTES}",
+                    "split the study, or keep long texts in its documents")
+    if size == 0:
+        raise _fail(path, "", "the file is empty", "start with 'kxgraph: 1' and a 'study:' section")
     try:
         raw_text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -209,13 +239,14 @@ def read_study_file(path: Path) -> StudyFile:
     except OSError as exc:
         raise _fail(path, "", f"cannot read the file: {exc.strerror}", "check the path") from None
     try:
-        data = yaml.safe_load(raw_text)
+        data = yaml.load(raw_text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader without aliases
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise _fail(path, place, f"not valid YAML: {problem}",
-                    "fix the syntax (indentation, quotes, colons) at that place") from None
+        fix = ("write the values out instead of using &anchors and *aliases" if "aliases" in problem
+               else "fix the syntax (indentation, quotes, colons) at that place")
+        raise _fail(path, place, f"not valid YAML: {problem}", fix) from None
     if not isinstance(data, dict):
         raise _fail(path, "top level", "the file must be a mapping of sections",
                     "start with 'kxgraph: 1' and a 'study:' section (see docs/data-format.md)")

@@ -4,19 +4,13 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
 import pytest
 
 from tests.helpers import ROOT
+from tests.serve import Server
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -38,44 +32,16 @@ def _skip_reason() -> str | None:
 pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server() -> Iterator[str]:
     """A real `kxgraph serve` with the bundled study, and the hostile study loaded beside it."""
-    import tempfile
-
-    data = Path(tempfile.mkdtemp(prefix="kxb"))
-    port = free_port()
-    env = {**os.environ, "KXGRAPH_DATA_DIR": str(data), "KXGRAPH_PORT": str(port)}
-    log = open(data.parent / f"{data.name}-serve.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([sys.executable, "-m", "kxgraph", "serve"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    srv = Server().start()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, Path(log.name).read_text(errors="replace")
-            assert time.monotonic() < deadline, "kxgraph serve did not become healthy"
-            time.sleep(0.1)
-        loaded = subprocess.run([sys.executable, "-m", "kxgraph", "load", str(HOSTILE)], env=env,
-                                capture_output=True, text=True, timeout=120, check=False)
+        loaded = srv.cli("load", str(HOSTILE))
         assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-        yield base
+        yield srv.base
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
-        shutil.rmtree(data, ignore_errors=True)
+        srv.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from strawberry.fastapi import BaseContext
 
+from kxgraph.errors import StoreUnavailableError
 from kxgraph.graph.store import Row, Store
 from kxgraph.ontology.vocabulary import NodeLabel, RelType
 from kxgraph.settings import Settings
@@ -26,12 +27,16 @@ class CountingStore:
         self.inner = store
         self.round_trips = 0
         self.in_flight = 0
+        self.unavailable = False  # the store did not answer: the response becomes a 503
 
     async def _call(self, coro: Awaitable[list[Row]]) -> list[Row]:
         self.round_trips += 1
         self.in_flight += 1
         try:
             return await coro
+        except StoreUnavailableError:
+            self.unavailable = True
+            raise
         finally:
             self.in_flight -= 1
 

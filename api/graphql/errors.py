@@ -19,7 +19,7 @@ class ApiError(Exception):
 
 def should_mask(error: GraphQLError) -> bool:
     original = error.original_error
-    if original is None:  # a validation or syntax error: the client's own query
+    if original is None or error.path is None:  # syntax, validation, variables: the client's query
         return False
     if isinstance(original, ApiError):
         return False

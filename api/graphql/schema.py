@@ -445,6 +445,10 @@ class RoundTrips(SchemaExtension):
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context
         store = getattr(context, "store", None)
+        response = getattr(context, "response", None)
+        if getattr(store, "unavailable", False) and response is not None:
+            response.status_code = 503  # the store is down: say so in HTTP too, and when to retry
+            response.headers["Retry-After"] = "1"
         return {"roundTrips": getattr(store, "round_trips", 0)}
 
 
