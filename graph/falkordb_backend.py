@@ -80,7 +80,7 @@ class FalkorStore(Store):
 
     def __init__(self, *, graph_name: str, server: EmbeddedFalkorDB | None = None,
                  socket_path: str | None = None, query_timeout_ms: int = 10_000,
-                 batch_size: int = 1_000) -> None:
+                 batch_size: int = 1_000, socket_timeout_s: float = 300.0) -> None:
         if server is None and socket_path is None:
             raise StoreError("FalkorStore needs an embedded server or a socket path")
         self.graph_name = graph_name
@@ -89,6 +89,7 @@ class FalkorStore(Store):
         self._socket = str(server.socket_path if server else socket_path)
         self.query_timeout_ms = query_timeout_ms
         self.batch_size = batch_size
+        self.socket_timeout_s = socket_timeout_s
         self._db: Any = None
         self.attach = False
         self._replace_lock = asyncio.Lock()
@@ -101,7 +102,8 @@ class FalkorStore(Store):
                                   start_timeout=settings.falkordb_start_timeout,
                                   max_restarts=settings.falkordb_max_restarts)
         store = cls(graph_name=settings.graph_name, server=server,
-                    query_timeout_ms=settings.query_timeout_ms, batch_size=settings.write_batch_size)
+                    query_timeout_ms=settings.query_timeout_ms, batch_size=settings.write_batch_size,
+                    socket_timeout_s=settings.socket_timeout_s)
         store.owns_server = True
         store.attach = attach
         return store
@@ -119,7 +121,8 @@ class FalkorStore(Store):
                 self.server = None
         from falkordb.asyncio import FalkorDB
 
-        self._db = FalkorDB(unix_socket_path=self._socket, socket_connect_timeout=2)
+        self._db = FalkorDB(unix_socket_path=self._socket, socket_connect_timeout=2,
+                            socket_timeout=self.socket_timeout_s)
         # one immediate retry (a pooled connection to a restarted server), then fail fast: a client
         # waiting seconds for a dead store is worse than a 503 it can retry
         self._db.connection.set_retry(Retry(NoBackoff(), 1))

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
 
     # queries
     query_timeout_ms: int = Field(10_000, ge=100)
+    socket_timeout_s: float = Field(300.0, gt=0, description="longest wait for any store reply (writes included)")
     write_batch_size: int = Field(1_000, ge=1, le=100_000)
 
     # API
