@@ -34,11 +34,9 @@ end
 
 
 def bodies() -> list[str]:
-    out = []
-    for q in sorted((ROOT / "examples" / "queries").glob("*.graphql")):
-        v = q.with_name(q.stem + ".variables.json")
-        out.append(json.dumps({"query": q.read_text(), "variables": json.loads(v.read_text()) if v.exists() else {}}))
-    return out
+    from bench.common import examples
+
+    return [json.dumps({"query": q, "variables": v}) for _, q, v in examples()]
 
 
 def run(seconds: int = 60, clients: int = 32) -> dict[str, Any]:

@@ -11,14 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import loaded_store
 from kxgraph.api.graphql.execute import GraphQLRunner
 from kxgraph.api.graphql.schema import build_schema
 from kxgraph.api.viz.builders import build_picture
 from kxgraph.api.viz.picture import Picture
-from kxgraph.graph.falkordb_backend import FalkorStore
-from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
-from kxgraph.loaders.bundled import bundled_study_path
-from kxgraph.loaders.pipeline import load
 from kxgraph.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -29,29 +26,20 @@ KINDS = [("concept-map", {}), ("consequence-map", {}),
 
 
 async def build_times(runs: int = 10) -> list[dict[str, Any]]:
-    with tempfile.TemporaryDirectory(prefix="kxp") as tmp:
-        server = EmbeddedFalkorDB(Path(tmp), appendfsync="everysec")
-        server.start()
-        store = FalkorStore(graph_name="bench", socket_path=str(server.socket_path))
-        try:
-            await store.open()
-            await load(store, [bundled_study_path()])
-            settings = Settings()
-            run = GraphQLRunner(build_schema(settings), store, settings)
-            out = []
-            for kind, kw in KINDS:
-                times, nodes = [], 0
-                for _ in range(runs):
-                    started = time.perf_counter()
-                    pic = await build_picture(run, kind, **kw)
-                    pic.network_data()
-                    times.append((time.perf_counter() - started) * 1000)
-                    nodes = len(pic.nodes)
-                out.append({"picture": kind, "nodes": nodes, "build_median_ms": round(statistics.median(times), 1)})
-            return out
-        finally:
-            await store.close()
-            server.stop()
+    async with loaded_store() as store:
+        settings = Settings()
+        run = GraphQLRunner(build_schema(settings), store, settings)
+        out = []
+        for kind, kw in KINDS:
+            times, nodes = [], 0
+            for _ in range(runs):
+                started = time.perf_counter()
+                pic = await build_picture(run, kind, **kw)
+                pic.network_data()
+                times.append((time.perf_counter() - started) * 1000)
+                nodes = len(pic.nodes)
+            out.append({"picture": kind, "nodes": nodes, "build_median_ms": round(statistics.median(times), 1)})
+        return out
 
 
 def synthetic(n: int) -> Picture:

@@ -5,31 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.common import examples, loaded_store
 from kxgraph.api.app import create_app
-from kxgraph.graph.falkordb_backend import FalkorStore
-from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
-from kxgraph.loaders.bundled import bundled_study_path
-from kxgraph.loaders.pipeline import load
 from kxgraph.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def examples() -> list[tuple[str, str, dict[str, Any]]]:
-    import json
-
-    out = []
-    for q in sorted((ROOT / "examples" / "queries").glob("*.graphql")):
-        v = q.with_name(q.stem + ".variables.json")
-        out.append((q.stem, q.read_text(), json.loads(v.read_text()) if v.exists() else {}))
-    return out
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -38,35 +22,26 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def measure(runs: int = 30, studies: list[Path] | None = None) -> list[dict[str, Any]]:
-    with tempfile.TemporaryDirectory(prefix="kxb") as tmp:
-        server = EmbeddedFalkorDB(Path(tmp), appendfsync="everysec")
-        server.start()
-        store = FalkorStore(graph_name="bench", socket_path=str(server.socket_path))
-        try:
-            await store.open()
-            await load(store, studies or [bundled_study_path()])
-            app = create_app(Settings(load_bundled_study=False), store=store)
-            results = []
-            async with app.router.lifespan_context(app), httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-                for name, query, variables in examples():
-                    times, trips = [], 0
-                    for i in range(runs + 3):
-                        started = time.perf_counter()
-                        r = await client.post("/graphql", json={"query": query, "variables": variables})
-                        elapsed = time.perf_counter() - started
-                        body = r.json()
-                        assert not body.get("errors"), body["errors"]
-                        trips = body["extensions"]["roundTrips"]
-                        if i >= 3:  # warm-up runs left out
-                            times.append(elapsed * 1000)
-                    results.append({"query": name, "median_ms": round(statistics.median(times), 2),
-                                    "p95_ms": round(percentile(times, 0.95), 2), "round_trips": trips,
-                                    "runs": runs})
-            return results
-        finally:
-            await store.close()
-            server.stop()
+    async with loaded_store(studies) as store:
+        app = create_app(Settings(load_bundled_study=False), store=store)
+        results = []
+        async with app.router.lifespan_context(app), httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
+            for name, query, variables in examples():
+                times, trips = [], 0
+                for i in range(runs + 3):
+                    started = time.perf_counter()
+                    r = await client.post("/graphql", json={"query": query, "variables": variables})
+                    elapsed = time.perf_counter() - started
+                    body = r.json()
+                    assert not body.get("errors"), body["errors"]
+                    trips = body["extensions"]["roundTrips"]
+                    if i >= 3:  # warm-up runs left out
+                        times.append(elapsed * 1000)
+                results.append({"query": name, "median_ms": round(statistics.median(times), 2),
+                                "p95_ms": round(percentile(times, 0.95), 2), "round_trips": trips,
+                                "runs": runs})
+        return results
 
 
 def main() -> None:

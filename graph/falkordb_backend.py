@@ -21,11 +21,12 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from kxgraph.errors import QueryError, StoreError, StoreLockedError, StoreUnavailableError
+from kxgraph.graph import cypher
 from kxgraph.graph.cypher import PING
 from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
 from kxgraph.graph.schema import GraphSchema
 from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
-from kxgraph.ontology.vocabulary import check_label
+from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 if TYPE_CHECKING:
     from kxgraph.settings import Settings
@@ -262,7 +263,7 @@ class FalkorStore(Store):
     # --- whole-graph operations -------------------------------------------------------------------
     async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema, *,
                             keep_other_studies: bool = False) -> None:
-        """Write into a staging graph (empty, or a ``GRAPH.COPY`` of the served one), then
+        """Write into a staging graph (empty, or a copy of the served one), then
         ``RENAME`` it over the served one: readers see the old graph until that single, atomic
         rename. Replacements are serialised within this process."""
         async with self._replace_lock:
@@ -272,9 +273,9 @@ class FalkorStore(Store):
         staging_name = f"{self.graph_name}{STAGING_MARK}{uuid.uuid4().hex[:12]}"
         staging = self._graph(staging_name)
         try:
-            if keep and self.graph_name in await self._redis("GRAPH.LIST"):
-                await self._redis("GRAPH.COPY", self.graph_name, staging_name)
             await self._ensure_schema_on(staging, schema)
+            if keep and self.graph_name in await self._redis("GRAPH.LIST"):
+                await self._copy_into(staging)
             for op in ops:
                 await self._write_to(staging, op.statement, op.rows, None)
             await self._await_operational(staging)
@@ -283,6 +284,39 @@ class FalkorStore(Store):
             await self._drop(staging_name)
             raise
         await self.drop_stale_staging(keep=())
+
+    async def _copy_into(self, target: Any, page: int = 5_000) -> None:
+        """Copy the served graph into ``target`` with queries, page by page.
+
+        Not ``GRAPH.COPY``: that forks from a background thread and was seen to hang the server when
+        a snapshot or AOF rewrite was forking at the same time."""
+        live = self._graph()
+        for label in NodeLabel:
+            after = ""
+            while True:
+                rows = await self._run(live, cypher.page_nodes(label), {"after": after, "limit": page},
+                                       read_only=True, timeout=None)
+                if not rows:
+                    break
+                await self._run(target, cypher.merge_nodes(label),
+                                {"rows": [{"id": r["id"], "props": r["props"]} for r in rows]},
+                                read_only=False, timeout=None)
+                after = rows[-1]["id"]
+        for label in NodeLabel:
+            after = ""
+            while True:
+                ids = await self._run(live, cypher.page_nodes(label), {"after": after, "limit": page},
+                                      read_only=True, timeout=None)
+                if not ids:
+                    break
+                rels = await self._run(live, cypher.page_relationships(label), {"after": after, "limit": page},
+                                       read_only=True, timeout=None)
+                groups: dict[tuple[str, str], list[Row]] = {}
+                for r in rels:
+                    groups.setdefault((r["type"], r["dst_label"]), []).append({"src": r["src"], "dst": r["dst"]})
+                for (rel, dst_label), rows in sorted(groups.items()):
+                    await self._write_to(target, cypher.merge_relationships(label, rel, dst_label), rows, None)
+                after = ids[-1]["id"]
 
     async def drop_stale_staging(self, keep: Sequence[str] = ()) -> list[str]:
         """Remove staging graphs left by loads that died (e.g. ``kill -9``)."""

@@ -135,6 +135,8 @@ class EmbeddedFalkorDB:
             self._argv = [str(server), "--port", "0", "--unixsocket", str(self.socket_path),
                           "--unixsocketperm", "700", "--dir", str(self.data_dir),
                           "--appendonly", "yes", "--appendfsync", self.appendfsync,
+                          # the append-only file is the persistence: no RDB snapshots forking mid-write
+                          "--save", "",
                           "--pidfile", str(self.data_dir / PID_NAME), "--logfile", str(self.log_path),
                           "--daemonize", "no", "--protected-mode", "yes",
                           "--loadmodule", str(module)]

@@ -24,19 +24,6 @@ async def names(store: Store, label: str, study: str = "link-worker") -> list[st
                             {"s": study})
     return [r["name"] for r in rows]
 
-EXAMPLES = ROOT / "examples" / "queries"
-
-
-def examples() -> list[tuple[str, str, dict[str, Any]]]:
-    """``(name, query, variables)`` of every example query."""
-    import json
-
-    out = []
-    for q in sorted(EXAMPLES.glob("*.graphql")):
-        variables = q.with_name(q.stem + ".variables.json")
-        out.append((q.stem, q.read_text(encoding="utf-8"),
-                    json.loads(variables.read_text()) if variables.exists() else {}))
-    return out
 
 
 class GraphQLClient:

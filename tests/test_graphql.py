@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from bench.common import examples
 from bench.generate import generate_study
 from kxgraph.api.app import create_app
 from kxgraph.graph.store import Store
 from kxgraph.loaders.pipeline import load
 from kxgraph.settings import Settings
-from tests.helpers import BUNDLED, ROOT, GraphQLClient, examples
+from tests.helpers import BUNDLED, ROOT, GraphQLClient
 
 pytestmark = pytest.mark.anyio
 TEXT = (BUNDLED / "documents" / "exeter-knowledge-exchange-blog.txt").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.helpers import examples
+from bench.common import examples
 from tests.serve import Server
 
 CLIENTS = 32
