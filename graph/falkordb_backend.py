@@ -283,7 +283,7 @@ class FalkorStore(Store):
         except BaseException:
             await self._drop(staging_name)
             raise
-        await self.drop_stale_staging(keep=())
+        await self.drop_stale_staging()
 
     async def _copy_into(self, target: Any, page: int = 5_000) -> None:
         """Copy the served graph into ``target`` with queries, page by page.
@@ -291,24 +291,21 @@ class FalkorStore(Store):
         Not ``GRAPH.COPY``: that forks from a background thread and was seen to hang the server when
         a snapshot or AOF rewrite was forking at the same time."""
         live = self._graph()
+        pages: dict[NodeLabel, list[str]] = {}  # where each page of each label starts
         for label in NodeLabel:
-            after = ""
+            after, starts = "", pages.setdefault(label, [])
             while True:
                 rows = await self._run(live, cypher.page_nodes(label), {"after": after, "limit": page},
                                        read_only=True, timeout=None)
                 if not rows:
                     break
+                starts.append(after)
                 await self._run(target, cypher.merge_nodes(label),
                                 {"rows": [{"id": r["id"], "props": r["props"]} for r in rows]},
                                 read_only=False, timeout=None)
                 after = rows[-1]["id"]
-        for label in NodeLabel:
-            after = ""
-            while True:
-                ids = await self._run(live, cypher.page_nodes(label), {"after": after, "limit": page},
-                                      read_only=True, timeout=None)
-                if not ids:
-                    break
+        for label, starts in pages.items():  # every node is in place: now the relationships
+            for after in starts:
                 rels = await self._run(live, cypher.page_relationships(label), {"after": after, "limit": page},
                                        read_only=True, timeout=None)
                 groups: dict[tuple[str, str], list[Row]] = {}
@@ -316,12 +313,11 @@ class FalkorStore(Store):
                     groups.setdefault((r["type"], r["dst_label"]), []).append({"src": r["src"], "dst": r["dst"]})
                 for (rel, dst_label), rows in sorted(groups.items()):
                     await self._write_to(target, cypher.merge_relationships(label, rel, dst_label), rows, None)
-                after = ids[-1]["id"]
 
-    async def drop_stale_staging(self, keep: Sequence[str] = ()) -> list[str]:
+    async def drop_stale_staging(self) -> list[str]:
         """Remove staging graphs left by loads that died (e.g. ``kill -9``)."""
         names = await self._redis("GRAPH.LIST")
-        stale = [n for n in names if n.startswith(f"{self.graph_name}{STAGING_MARK}") and n not in keep]
+        stale = [n for n in names if n.startswith(f"{self.graph_name}{STAGING_MARK}")]
         for name in stale:
             await self._drop(name)
         return stale

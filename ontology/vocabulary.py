@@ -136,9 +136,6 @@ class Projection:
     key_predicates: dict[str, URIRef]        # property key -> predicate IRI
     multiple: frozenset[str]                 # keys stored as lists
 
-    def label_of(self, cls: URIRef) -> NodeLabel | None:
-        return self.labels.get(cls)
-
 
 @lru_cache(maxsize=1)
 def projection() -> Projection:
