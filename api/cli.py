@@ -184,19 +184,75 @@ def load(
               f"relationships, {report.quotes} evidence quotes", highlight=False)
 
 
+def _print_warnings(warnings: list[str], limit: int = 40) -> None:
+    for w in warnings[:limit]:
+        console.print(f"warning: {w}", style="yellow", markup=False, highlight=False, soft_wrap=True)
+    if len(warnings) > limit:
+        console.print(f"... and {len(warnings) - limit} more warnings", style="yellow")
+
+
+@app.command("import-qdpx")
+def import_qdpx(
+    file: Annotated[Path, typer.Argument(help="a REFI-QDA project (.qdpx, .qde) or codebook (.qdc)")],
+    study_id: Annotated[str | None, typer.Option("--study-id", help="the study's id (default: from the "
+                                                 "project's name)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check and count, write nothing")] = False,
+    force: Annotated[bool, typer.Option("--force", help="write even if the file is unchanged")] = False,
+    backend: BackendOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Import a project from ATLAS.ti, NVivo, MAXQDA, QualCoder... (REFI-QDA): codes become concepts,
+    text sources documents, coded selections evidence quotes. Replaces that study whole, or nothing."""
+    import time
+
+    from kxgraph.loaders.pipeline import LoadReport, prepare
+    from kxgraph.loaders.pipeline import load as load_studies
+
+    started = time.perf_counter()
+    bar, say = _progress()
+    if dry_run:
+        try:
+            with bar:  # type: ignore[attr-defined]
+                prep = prepare([file], say, study_id=study_id)
+        except KxError as exc:
+            raise _fail(exc) from None
+        counts, warnings, studies = prep.sources[0].counts, prep.warnings, prep.study_ids
+        verb = "checked (nothing written)"
+    else:
+        settings = _settings(backend, data_dir)
+
+        async def work(store: Store) -> LoadReport:
+            with bar:  # type: ignore[attr-defined]
+                return await load_studies(store, [file], progress=say, force=force, study_id=study_id)
+
+        report = with_store(settings, work)
+        from kxgraph.loaders.sources import read_source
+
+        counts = read_source(file, study_id=study_id).counts
+        warnings, studies = report.warnings, report.studies
+        verb = "imported" if report.changed else "unchanged (already imported from this file)"
+    _print_warnings(warnings)
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    out.print(f"{verb}: study {', '.join(studies)} - {summary} ({time.perf_counter() - started:.1f} s, "
+              f"{len(warnings)} warnings)", highlight=False)
+
+
 @app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="turtle or json-ld")] = "turtle",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="turtle, json-ld or qdpx (REFI-QDA)")] = "turtle",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
     study: Annotated[list[str] | None, typer.Option("--study", help="only these studies")] = None,
     backend: BackendOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Write the served graph back as RDF (Turtle or JSON-LD)."""
+    """Write the served graph back as RDF (Turtle or JSON-LD), or one study as a REFI-QDA project."""
     from kxgraph.loaders.export import FORMATS, export_graph, serialize
 
+    if fmt == "qdpx":
+        _export_qdpx(output, study, _settings(backend, data_dir))
+        return
     if fmt not in FORMATS:
-        console.print(f"error: --format must be one of {', '.join(FORMATS)}", style="red")
+        console.print(f"error: --format must be one of {', '.join(FORMATS)}, qdpx", style="red")
         raise typer.Exit(2)
     settings = _settings(backend, data_dir)
 
@@ -209,6 +265,32 @@ def export(
     else:
         output.write_text(text, encoding="utf-8")
         console.print(f"wrote {output}")
+
+
+def _export_qdpx(output: Path | None, study: list[str] | None, settings: Settings) -> None:
+    from kxgraph.graph.cypher import STUDY_IDS
+    from kxgraph.loaders.export import export_graph
+    from kxgraph.loaders.refi_export import QdpxExport, to_qdpx
+
+    if output is None:
+        console.print("error: a .qdpx is a zip file: give --output FILE.qdpx", style="red")
+        raise typer.Exit(2)
+
+    async def work(store: Store) -> QdpxExport:
+        studies = sorted(r["study"] for r in await store.read(STUDY_IDS))
+        wanted = study or []
+        if len(wanted) != 1 and len(studies) != 1:
+            raise KxError(f"a .qdpx holds one study: give --study (one of: {', '.join(studies) or 'none loaded'})")
+        sid = wanted[0] if wanted else studies[0]
+        if sid not in studies:
+            raise KxError(f"no study {sid!r} in the store (studies: {', '.join(studies) or 'none'})")
+        return to_qdpx(await export_graph(store, [sid]), sid)
+
+    result = with_store(settings, work)
+    _print_warnings(result.warnings)
+    output.write_bytes(result.data)
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(result.counts.items()))
+    console.print(f"wrote {output}: {summary}", highlight=False)
 
 
 @app.command()

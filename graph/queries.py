@@ -13,6 +13,7 @@ from typing import Literal
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = [
+    "CODED_QUOTES",
     "CONCEPT_PLACEMENTS",
     "CONSEQUENCE_GROUPS",
     "CONSEQUENCE_MATRIX",
@@ -77,6 +78,10 @@ def count_nodes(label: NodeLabel | str) -> str:
             "WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) RETURN count(n) AS n")
 
 
+CODED_QUOTES = (
+    "UNWIND $ids AS id MATCH (c:Concept {id: id})<-[:APPLIES_CODE]-(:Coding)-[:CODES_TEXT]->(b:EvidenceQuote) "
+    "RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
+)
 CONCEPT_PLACEMENTS = (
     "UNWIND $ids AS id MATCH (c:Concept {id: id})<-[:HAS_LEFT_POLE|HAS_RIGHT_POLE]-(:Continuum)"
     "<-[:ON_CONTINUUM]-(b:Placement) RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
@@ -119,7 +124,7 @@ CONSEQUENCE_MATRIX = (
 
 
 def all_statements() -> Iterator[str]:
-    yield from (CONCEPT_PLACEMENTS, EVENT_PRESENTERS, EVENT_DISCUSSION_POINTS, EVENT_CONCEPTS,
+    yield from (CODED_QUOTES, CONCEPT_PLACEMENTS, EVENT_PRESENTERS, EVENT_DISCUSSION_POINTS, EVENT_CONCEPTS,
                 EVENT_STAKEHOLDERS, CONSEQUENCE_GROUPS, CONSEQUENCE_MATRIX)
     for label in NodeLabel:
         yield nodes_by_id(label)

@@ -13,7 +13,8 @@ def _kinds() -> dict[str, NodeLabel]:
     proj = projection()
     kinds = {s.kind: proj.labels[s.cls] for s in SECTIONS.values()}
     kinds.update(definition=NodeLabel.Definition, quote=NodeLabel.EvidenceQuote,
-                 scheme=NodeLabel.ConceptScheme)
+                 scheme=NodeLabel.ConceptScheme, coding=NodeLabel.Coding, note=NodeLabel.Note,
+                 collection=NodeLabel.Collection, case=NodeLabel.Case)
     return kinds
 
 

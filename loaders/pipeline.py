@@ -46,6 +46,10 @@ class Prepared:
         return sorted({s for src in self.sources for s in src.study_ids})
 
     @property
+    def warnings(self) -> list[str]:
+        return [f"{src.path}: {w}" for src in self.sources for w in src.warnings]
+
+    @property
     def quote_count(self) -> int:
         return len(self.projected.nodes.get(NodeLabel.EvidenceQuote, []))
 
@@ -60,17 +64,20 @@ class LoadReport:
     triples: int
     load_id: str | None = None
     files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
-def prepare(paths: Sequence[Path], progress: Progress | None = None) -> Prepared:
-    """Read, anchor, validate and project; raises an :class:`InputError` naming file and place."""
+def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id: str | None = None) -> Prepared:
+    """Read, anchor, validate and project; raises an :class:`InputError` naming file and place.
+
+    ``study_id`` names the study of a REFI-QDA project (one path only)."""
     say = progress or (lambda _msg: None)
     sources: list[StudySource] = []
     merged = Graph()
     seen: dict[str, Path] = {}
     for path in paths:
         say(f"reading {path}")
-        src = read_source(Path(path))
+        src = read_source(Path(path), study_id=study_id)
         for sid in src.study_ids:
             if sid in seen:
                 raise DataFormatError(f"the study {sid!r} is also in {seen[sid]}", file=str(src.path),
@@ -115,14 +122,14 @@ async def unchanged(store: Store, prep: Prepared) -> bool:
 
 
 async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None = None,
-               force: bool = False) -> LoadReport:
+               force: bool = False, study_id: str | None = None) -> LoadReport:
     """Load studies into the store, replacing those studies whole (all or nothing)."""
     say = progress or (lambda _msg: None)
     started = datetime.now(timezone.utc).isoformat()
-    prep = prepare(paths, progress)
+    prep = prepare(paths, progress, study_id=study_id)
     report = LoadReport(studies=prep.study_ids, changed=False, nodes=prep.projected.node_count,
                         relationships=prep.projected.relationship_count, quotes=prep.quote_count,
-                        triples=len(prep.graph), files=prep.files)
+                        triples=len(prep.graph), files=prep.files, warnings=prep.warnings)
     if not force and await unchanged(store, prep):
         say("unchanged: the store already holds these files")
         return report

@@ -33,6 +33,8 @@ class StudySource:
     files: dict[str, str] = field(default_factory=dict)          # path -> sha256 of its bytes
     places: dict[URIRef, str] = field(default_factory=dict)      # entity -> where it is written
     quote_count: int = 0
+    warnings: list[str] = field(default_factory=list)                # what was left out, and why
+    counts: dict[str, int] = field(default_factory=dict)             # what was read, by kind
 
 
 def file_sha256(path: Path) -> str:
@@ -61,7 +63,8 @@ def read_document(path: Path, *, cited_from: str) -> str:
                          place=f"byte {exc.start}", fix="convert it to UTF-8 before loading") from None
 
 
-def read_source(path: Path) -> StudySource:
+def read_source(path: Path, *, study_id: str | None = None) -> StudySource:
+    """Read one input. ``study_id`` names the study of a REFI-QDA project (default: from its name)."""
     path = Path(path)
     if not path.exists():
         raise InputError("no such file or folder", file=str(path),
@@ -77,8 +80,19 @@ def read_source(path: Path) -> StudySource:
         return _from_yaml(path)
     if suffix in RDF_FORMATS:
         return _from_rdf(path, RDF_FORMATS[suffix])
+    if suffix in (".qdpx", ".qde", ".qdc"):
+        return _from_refi(path, study_id)
     raise InputError(f"kxgraph does not read {suffix or 'files without an extension'}", file=str(path),
-                     fix="give a study folder, a .yaml study file, or .ttl/.jsonld RDF")
+                     fix="give a study folder, a .yaml study file, .ttl/.jsonld RDF, or a REFI-QDA .qdpx")
+
+
+def _from_refi(path: Path, study_id: str | None) -> StudySource:
+    from kxgraph.loaders.refi_import import read_refi
+
+    imported, files = read_refi(path, study_id=study_id)
+    return StudySource(path=path, graph=imported.graph, study_ids=[imported.study_id], files=files,
+                       places=imported.places, quote_count=imported.quote_count, warnings=imported.warnings,
+                       counts=imported.counts)
 
 
 def _from_yaml(path: Path) -> StudySource:

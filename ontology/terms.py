@@ -50,6 +50,10 @@ class KX(DefinedNamespace):
     SourceDocument: URIRef
     EvidenceQuote: URIRef
     Edit: URIRef
+    Coding: URIRef
+    Note: URIRef
+    Collection: URIRef
+    Case: URIRef
     Load: URIRef
 
     # object properties
@@ -75,6 +79,10 @@ class KX(DefinedNamespace):
     placesElement: URIRef
     onContinuum: URIRef
     supportedBy: URIRef
+    appliesCode: URIRef
+    codesText: URIRef
+    annotates: URIRef
+    hasMember: URIRef
 
     # datatype properties
     text: URIRef
@@ -98,3 +106,10 @@ class KX(DefinedNamespace):
     quoteCount: URIRef
     operation: URIRef
     agentName: URIRef
+    guid: URIRef
+    colour: URIRef
+    codable: URIRef
+    attributes: URIRef
+    software: URIRef
+    anchorStatus: URIRef
+    anchorScore: URIRef

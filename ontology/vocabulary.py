@@ -53,6 +53,10 @@ class NodeLabel(str, Enum):
     EvidenceQuote = "EvidenceQuote"
     Edit = "Edit"
     Load = "Load"
+    Coding = "Coding"
+    Note = "Note"
+    Collection = "Collection"
+    Case = "Case"
 
 
 class RelType(str, Enum):
@@ -89,6 +93,11 @@ class RelType(str, Enum):
     PLACES = "PLACES"
     ON_CONTINUUM = "ON_CONTINUUM"
     SUPPORTED_BY = "SUPPORTED_BY"
+    BROADER = "BROADER"
+    APPLIES_CODE = "APPLIES_CODE"
+    CODES_TEXT = "CODES_TEXT"
+    ANNOTATES = "ANNOTATES"
+    HAS_MEMBER = "HAS_MEMBER"
 
 
 def check_label(value: str | NodeLabel) -> NodeLabel:

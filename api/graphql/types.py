@@ -4,6 +4,7 @@ DataLoader (one round trip per field per level, whatever the size of the answer)
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -50,8 +51,8 @@ async def _one(info: Info, node: Any, rel: R, direction: str, dst: L | None = No
     return found[0] if found else None
 
 
-async def _path(info: Info, node: Any, statement: str) -> list[Any]:
-    return build_many(await info.context.loaders.related(statement).load(node.props["id"]))
+async def _path(info: Info, node: Any, statement: str, order: str = "ordinal") -> list[Any]:
+    return build_many(await info.context.loaders.related(statement).load(node.props["id"]), order)
 
 
 # --- interfaces --------------------------------------------------------------------------------------
@@ -69,6 +70,10 @@ class Entity:
     @strawberry.field(description="the entity's class (node label)")
     def kind(self) -> str:
         return self._label.value
+
+    @strawberry.field(description="notes and memos written about it (imported from a QDA program)")
+    async def notes(self, info: Info) -> list[Note]:
+        return await _many(info, self, R.ANNOTATES, "in", L.Note)
 
 
 @strawberry.interface(description="A claim of the study, backed by evidence quotes.")
@@ -105,6 +110,26 @@ class ConceptLike(Entity):
     async def presented_in(self, info: Info) -> list[Activity]:
         return await _many(info, self, R.PRESENTS, "in", L.Activity)
 
+    @strawberry.field(description="codings that apply it to quotes (a coded project's evidence)")
+    async def codings(self, info: Info) -> list[Coding]:
+        return await _many(info, self, R.APPLIES_CODE, "in", L.Coding)
+
+    @strawberry.field(description="the quotes coded with it, in document order")
+    async def coded_quotes(self, info: Info) -> list[EvidenceQuote]:
+        return await _path(info, self, queries.CODED_QUOTES, order="start")
+
+    @strawberry.field(description="the broader code it sits under")
+    async def broader(self, info: Info) -> list[ConceptLike]:
+        return await _many(info, self, R.BROADER, "out")
+
+    @strawberry.field(description="the codes nested under it")
+    async def narrower(self, info: Info) -> list[ConceptLike]:
+        return await _many(info, self, R.BROADER, "in")
+
+    color: str | None = prop("color", str | None, "the code's colour, #RRGGBB")
+    definition_text: str | None = prop("definition", str | None,
+                                       "the definition as plain text (a code's description, for imported codes)")
+
     @strawberry.field
     async def related(self, info: Info) -> list[ConceptLike]:
         out = await _many(info, self, R.RELATED_TO, "out")
@@ -118,6 +143,7 @@ class Study(Entity):
     _label = L.Study
     status: str | None = prop("status", str | None)
     grant_number: str | None = prop("grantNumber", str | None)
+    software: str | None = prop("software", str | None, "the program a coded project came from")
 
     @strawberry.field
     async def conducted_by(self, info: Info) -> list[Organisation]:
@@ -451,6 +477,7 @@ class SourceDocument(Entity):
     sha256: str = prop("sha256", str, "SHA-256 of the UTF-8 text")
     length: int = prop("length", int, "length in Unicode code points")
     text: str = prop("content", str, "the full text, exactly as captured: offsets refer to it")
+    attributes: str | None = prop("attributes", str | None, "variables as a JSON object (from a QDA program)")
 
     @strawberry.field(description="its evidence quotes, in document order")
     async def quotes(self, info: Info) -> list[EvidenceQuote]:
@@ -474,11 +501,23 @@ class TextWindow:
 class EvidenceQuote(Entity):
     _label = L.EvidenceQuote
     exact: str = prop("exact", str, "the exact text")
-    start: int = prop("start", int, "offset of the first character (Unicode code points)")
-    end: int = prop("end", int, "offset after the last character (exclusive)")
+    start: int | None = prop("start", int | None, "offset of the first character (Unicode code points); "
+                             "null when the quote is orphaned")
+    end: int | None = prop("end", int | None, "offset after the last character (exclusive)")
     prefix: str = prop("prefix", str, "about 32 characters before")
     suffix: str = prop("suffix", str, "about 32 characters after")
     document_sha256: str = prop("documentSha256", str, "checksum of the text the offsets refer to")
+
+    @strawberry.field(description="how it was placed when its document last changed; EXACT when it never moved")
+    def anchor_status(self) -> AnchorStatus:
+        return AnchorStatus(self.props.get("anchorStatus") or "exact")
+
+    anchor_score: float | None = prop("anchorScore", float | None,
+                                      "similarity (0-1) of the re-anchored text to the previous text")
+
+    @strawberry.field(description="codings of this span (a coded project's codes)")
+    async def codings(self, info: Info) -> list[Coding]:
+        return await _many(info, self, R.CODES_TEXT, "in", L.Coding)
 
     @strawberry.field
     async def document(self, info: Info) -> SourceDocument | None:
@@ -487,7 +526,7 @@ class EvidenceQuote(Entity):
     @strawberry.field(description="the quote with up to `chars` characters either side (at most 2000)")
     async def window(self, info: Info, chars: int = 200) -> TextWindow | None:
         doc = await _one(info, self, R.IN_DOCUMENT, "out")
-        if doc is None:
+        if doc is None or self.props.get("start") is None:
             return None
         text, start, end = doc.props["content"], self.props["start"], self.props["end"]
         n = max(0, min(chars, 2000))
@@ -497,7 +536,7 @@ class EvidenceQuote(Entity):
     @strawberry.field(description="the quote inside its paragraph (the line of the document it is on)")
     async def paragraph(self, info: Info) -> TextWindow | None:
         doc = await _one(info, self, R.IN_DOCUMENT, "out")
-        if doc is None:
+        if doc is None or self.props.get("start") is None:
             return None
         text, start, end = doc.props["content"], self.props["start"], self.props["end"]
         first = text.rfind("\n", 0, start) + 1
@@ -509,6 +548,61 @@ class EvidenceQuote(Entity):
     @strawberry.field(description="the claims it supports")
     async def supports(self, info: Info) -> list[Claim]:
         return [c for c in await _many(info, self, R.SUPPORTED_BY, "in") if isinstance(c, Claim)]
+
+
+@strawberry.enum(description="How a quote was placed again after its document changed.")
+class AnchorStatus(Enum):
+    EXACT = "exact"
+    MOVED = "moved"
+    FUZZY = "fuzzy"
+    ORPHANED = "orphaned"
+
+
+@strawberry.type(description="A coder applied a code (concept) to a span of text.")
+class Coding(Entity):
+    _label = L.Coding
+    guid: str | None = prop("guid", str | None, "its GUID in the QDA project")
+
+    @strawberry.field
+    async def concept(self, info: Info) -> ConceptLike | None:
+        return await _one(info, self, R.APPLIES_CODE, "out")
+
+    @strawberry.field
+    async def quote(self, info: Info) -> EvidenceQuote | None:
+        return await _one(info, self, R.CODES_TEXT, "out", L.EvidenceQuote)
+
+    @strawberry.field(description="who coded it")
+    async def coder(self, info: Info) -> Person | None:
+        return await _one(info, self, R.CREATED_BY, "out", L.Person)
+
+
+@strawberry.type(description="A memo or annotation.")
+class Note(Entity):
+    _label = L.Note
+    text: str | None = prop("text", str | None)
+
+    @strawberry.field(description="what it is written about")
+    async def annotates(self, info: Info) -> list[Entity]:
+        return await _many(info, self, R.ANNOTATES, "out")
+
+
+@strawberry.type(description="A named set of codes, documents or notes.")
+class Collection(Entity):
+    _label = L.Collection
+
+    @strawberry.field
+    async def members(self, info: Info) -> list[Entity]:
+        return await _many(info, self, R.HAS_MEMBER, "out")
+
+
+@strawberry.type(description="A unit of analysis (a participant, a site) with its attributes.")
+class Case(Entity):
+    _label = L.Case
+    attributes: str | None = prop("attributes", str | None, "variables as a JSON object")
+
+    @strawberry.field(description="its documents, codes and quotes")
+    async def members(self, info: Info) -> list[Entity]:
+        return await _many(info, self, R.HAS_MEMBER, "out")
 
 
 @strawberry.type
@@ -531,4 +625,5 @@ TYPES: dict[L, type[Any]] = {
     L.Method: Method, L.DiscussionPoint: DiscussionPoint, L.Consequence: Consequence,
     L.RoleElement: RoleElement, L.Placement: Placement, L.Reflection: Reflection,
     L.SourceDocument: SourceDocument, L.EvidenceQuote: EvidenceQuote, L.Load: Load, L.Edit: Edit,
+    L.Coding: Coding, L.Note: Note, L.Collection: Collection, L.Case: Case,
 }

@@ -1,0 +1,334 @@
+"""A study as a REFI-QDA project (``.qdpx``): the concepts as the codebook, the documents as text
+sources, the evidence quotes as coded selections, with notes, cases, sets and users.
+
+Entities keep the GUID they were imported with (``kx:guid``); others get a GUID derived from their
+IRI (UUID 5), so that exporting the same graph twice writes the same file. The project is checked
+against the REFI-QDA XSD before it is written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib.namespace import DCTERMS, SKOS
+
+from kxgraph import __version__
+from kxgraph.errors import KxError
+from kxgraph.loaders.refi_archive import PROJECT_NS
+from kxgraph.loaders.refi_import import schema_errors
+from kxgraph.loaders.yaml_format import OA
+from kxgraph.ontology.terms import DATA, KX
+
+__all__ = ["EXPORTED_BY", "QdpxExport", "to_qdpx"]
+
+EXPORTED_BY = "; exported by kxgraph"
+#: a fixed time for zip members, so the same graph always gives the same bytes
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+#: claims that code their quotes with a concept, through these links
+CONCEPT_LINKS = (KX.defines, KX.concerns, KX.ofConcept)
+
+
+@dataclass
+class QdpxExport:
+    data: bytes
+    counts: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _q(tag: str) -> str:
+    return f"{{{PROJECT_NS}}}{tag}"
+
+
+def _sub(parent: ET.Element, tag: str, **attrs: str | None) -> ET.Element:
+    return ET.SubElement(parent, _q(tag), {k: v for k, v in attrs.items() if v is not None})
+
+
+def _text(parent: ET.Element, tag: str, text: str | None) -> None:
+    if text is not None:
+        _sub(parent, tag).text = text
+
+
+class _Writer:
+    def __init__(self, g: Graph, study_id: str) -> None:
+        self.g = g
+        self.sid = study_id
+        self.prefix = f"{DATA}{study_id}/"
+        self.warnings: list[str] = []
+        self.counts: dict[str, int] = defaultdict(int)
+        self.guids: dict[URIRef, str] = {}
+        self.notes_on: dict[URIRef, list[URIRef]] = defaultdict(list)
+        for note in self.of(KX.Note):
+            for target in g.objects(note, KX.annotates):
+                self.notes_on[URIRef(str(target))].append(note)
+        self.placed_notes: set[tuple[URIRef, URIRef]] = set()
+
+    def of(self, cls: URIRef) -> list[URIRef]:
+        found = [URIRef(str(s)) for s in self.g.subjects(RDF.type, cls) if str(s).startswith(self.prefix)]
+        return sorted(found, key=lambda s: (self.name(s), str(s)))
+
+    def value(self, s: URIRef, p: URIRef) -> str | None:
+        v = self.g.value(s, p)
+        return None if v is None else str(v)
+
+    def name(self, s: URIRef) -> str:
+        return self.value(s, SKOS.prefLabel) or self.value(s, RDFS.label) or self.value(s, DCTERMS.title) or ""
+
+    def guid(self, s: URIRef) -> str:
+        if s not in self.guids:
+            self.guids[s] = self.value(s, KX.guid) or str(uuid.uuid5(uuid.NAMESPACE_URL, str(s)))
+        return self.guids[s]
+
+    def user(self, s: URIRef) -> str | None:
+        for who in self.g.objects(s, DCTERMS.creator):
+            if (who, RDF.type, KX.Person) in self.g:
+                return self.guid(URIRef(str(who)))
+        return None
+
+    def note_refs(self, el: ET.Element, s: URIRef) -> None:
+        for note in self.notes_on.get(s, []):
+            _sub(el, "NoteRef", targetGUID=self.guid(note))
+            self.placed_notes.add((note, s))
+
+    # -- parts of the project ---------------------------------------------------------------------------
+    def project(self) -> ET.Element:
+        study = DATA[f"{self.sid}/study/{self.sid}"]
+        if (study, RDF.type, KX.Study) not in self.g:
+            raise KxError(f"the study {self.sid!r} is not in the graph")
+        software = self.value(study, KX.software)
+        origin = f"kxgraph {__version__}"
+        if software and not software.startswith("kxgraph"):
+            origin = f"{software}{EXPORTED_BY} {__version__}"
+        root = ET.Element(_q("Project"), {"name": self.name(study) or self.sid, "origin": origin})
+        people = self.of(KX.Person)
+        if people:
+            users = _sub(root, "Users")
+            for p in people:
+                _sub(users, "User", guid=self.guid(p), name=self.name(p))
+                self.counts["users"] += 1
+        self.codebook(root)
+        variables = self.variables()
+        if variables:
+            block = _sub(root, "Variables")
+            for var_name, (var_guid, typ) in sorted(variables.items()):
+                _sub(block, "Variable", guid=var_guid, name=var_name, typeOfVariable=typ)
+        self.variable_guids = variables
+        cases = self.of(KX.Case)
+        if cases:
+            block = _sub(root, "Cases")
+            for c in cases:
+                self.case(block, c)
+        docs = self.of(KX.SourceDocument)
+        self.files: dict[str, str] = {}
+        if docs:
+            block = _sub(root, "Sources")
+            for d in docs:
+                self.source(block, d)
+        notes = self.of(KX.Note)
+        if notes:
+            block = _sub(root, "Notes")
+            for n in notes:
+                el = _sub(block, "Note", guid=self.guid(n), name=self.name(n), creatingUser=self.user(n))
+                _text(el, "PlainTextContent", self.value(n, KX.text) or "")
+                self.counts["notes"] += 1
+        links = self.links()
+        if links:
+            block = _sub(root, "Links")
+            for a, b in links:
+                _sub(block, "Link", guid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{a} related {b}")),
+                     direction="Associative", originGUID=self.guid(a), targetGUID=self.guid(b))
+                self.counts["links"] += 1
+        sets = self.of(KX.Collection)
+        if sets:
+            block = _sub(root, "Sets")
+            for s in sets:
+                self.set(block, s)
+        _text(root, "Description", self.value(study, DCTERMS.description))
+        self.note_refs(root, study)
+        for note, targets in self.notes_on.items():
+            for t in targets:
+                if (t, note) not in self.placed_notes:
+                    self.warnings.append(f"the note {self.name(note)!r} annotates {str(t)[len(str(DATA)):]}, which "
+                                         "a REFI-QDA project cannot reference; the note is exported without "
+                                         "that link")
+        return root
+
+    def codebook(self, root: ET.Element) -> None:
+        concepts = self.of(KX.Concept) + self.of(KX.Continuum)
+        if not concepts:
+            return
+        known = set(concepts)
+        children: dict[URIRef | None, list[URIRef]] = defaultdict(list)
+        for c in concepts:
+            parents = [URIRef(str(p)) for p in self.g.objects(c, SKOS.broader) if URIRef(str(p)) in known]
+            if len(parents) > 1:
+                self.warnings.append(f"{self.name(c)!r} has {len(parents)} broader codes; a codebook is a tree, "
+                                     f"so it is placed under {self.name(sorted(parents, key=str)[0])!r} only")
+            children[sorted(parents, key=str)[0] if parents else None].append(c)
+        codes = _sub(_sub(root, "CodeBook"), "Codes")
+        placed: set[URIRef] = set()
+
+        def write(parent: ET.Element, c: URIRef) -> None:
+            placed.add(c)
+            codable = self.g.value(c, KX.codable)
+            el = _sub(parent, "Code", guid=self.guid(c), name=self.name(c) or self.guid(c),
+                      isCodable="false" if codable is not None and not codable.toPython() else "true",
+                      color=self.value(c, KX.colour))
+            _text(el, "Description", self.value(c, SKOS.definition))
+            self.note_refs(el, c)
+            self.counts["codes"] += 1
+            for child in children.get(c, []):
+                if child not in placed:
+                    write(el, child)
+
+        for c in children.get(None, []):
+            write(codes, c)
+        for c in concepts:  # a cycle of 'broader' has no root: its members become roots
+            if c not in placed:
+                self.warnings.append(f"{self.name(c)!r} is in a cycle of broader codes; written at the top")
+                write(codes, c)
+
+    def variables(self) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for s in self.of(KX.Case) + self.of(KX.SourceDocument):
+            for name, value in self.attributes(s).items():
+                typ = ("Boolean" if isinstance(value, bool) else "Integer" if isinstance(value, int)
+                       else "Float" if isinstance(value, float) else "Text")
+                found.setdefault(name, (str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.prefix}variable/{name}")), typ))
+        return found
+
+    def attributes(self, s: URIRef) -> dict[str, Any]:
+        raw = self.value(s, KX.attributes)
+        if not raw:
+            return {}
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def variable_values(self, el: ET.Element, s: URIRef) -> None:
+        for name, value in sorted(self.attributes(s).items()):
+            var_guid, typ = self.variable_guids[name]
+            vv = _sub(el, "VariableValue")
+            _sub(vv, "VariableRef", targetGUID=var_guid)
+            if typ == "Boolean":
+                _text(vv, "BooleanValue", "true" if value else "false")
+            elif typ == "Integer":
+                _text(vv, "IntegerValue", str(value))
+            elif typ == "Float":
+                _text(vv, "FloatValue", repr(float(value)))
+            else:
+                _text(vv, "TextValue", str(value))
+
+    def case(self, block: ET.Element, c: URIRef) -> None:
+        el = _sub(block, "Case", guid=self.guid(c), name=self.name(c))
+        _text(el, "Description", self.value(c, DCTERMS.description))
+        members = [URIRef(str(m)) for m in self.g.objects(c, KX.hasMember)]
+        for m in sorted(members, key=str):
+            if (m, RDF.type, KX.Concept) in self.g:
+                _sub(el, "CodeRef", targetGUID=self.guid(m))
+        self.variable_values(el, c)
+        for tag, cls in (("SourceRef", KX.SourceDocument), ("SelectionRef", KX.EvidenceQuote)):
+            for m in sorted(members, key=str):
+                if (m, RDF.type, cls) in self.g:
+                    _sub(el, tag, targetGUID=self.guid(m))
+        self.counts["cases"] += 1
+
+    def source(self, block: ET.Element, d: URIRef) -> None:
+        guid = self.guid(d)
+        el = _sub(block, "TextSource", guid=guid, name=self.value(d, DCTERMS.title),
+                  plainTextPath=f"internal://{guid}.txt", creatingUser=self.user(d))
+        self.files[f"sources/{guid}.txt"] = self.value(d, KX.content) or ""
+        _text(el, "Description", self.value(d, DCTERMS.description))
+        quotes = [URIRef(str(q)) for q in self.g.subjects(OA.hasSource, d)]
+        quotes.sort(key=lambda q: (int(self.value(q, OA.start) or 0), int(self.value(q, OA.end) or 0), str(q)))
+        for q in quotes:
+            if self.value(q, KX.anchorStatus) == "orphaned":
+                self.warnings.append(f"the orphaned quote {str(q)[len(str(DATA)):]} has no place in its document; "
+                                     "left out")
+                continue
+            self.selection(el, q)
+        self.note_refs(el, d)
+        self.variable_values(el, d)
+        self.counts["sources"] += 1
+
+    def selection(self, parent: ET.Element, q: URIRef) -> None:
+        sel = _sub(parent, "PlainTextSelection", guid=self.guid(q), name=self.value(q, RDFS.label),
+                   startPosition=self.value(q, OA.start), endPosition=self.value(q, OA.end),
+                   creatingUser=self.user(q))
+        description = self.value(q, DCTERMS.description)
+        claims = [URIRef(str(c)) for c in self.g.subjects(KX.supportedBy, q)]
+        if description is None and claims:
+            description = "\n".join(sorted(f"Supports: {self.value(c, KX.text) or self.name(c)}" for c in claims))
+        _text(sel, "Description", description)
+        coded: set[URIRef] = set()
+        for coding in sorted((URIRef(str(c)) for c in self.g.subjects(KX.codesText, q)), key=str):
+            concept = self.g.value(coding, KX.appliesCode)
+            if concept is None:
+                continue
+            c_el = _sub(sel, "Coding", guid=self.guid(coding), creatingUser=self.user(coding))
+            _sub(c_el, "CodeRef", targetGUID=self.guid(URIRef(str(concept))))
+            coded.add(URIRef(str(concept)))
+            self.counts["codings"] += 1
+        for concept in self._claim_concepts(claims):
+            if concept in coded:
+                continue
+            c_el = _sub(sel, "Coding", guid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{q} coded {concept}")))
+            _sub(c_el, "CodeRef", targetGUID=self.guid(concept))
+            coded.add(concept)
+            self.counts["codings"] += 1
+        self.note_refs(sel, q)
+        self.counts["selections"] += 1
+
+    def _claim_concepts(self, claims: Iterable[URIRef]) -> list[URIRef]:
+        found: set[URIRef] = set()
+        for claim in claims:
+            for p in CONCEPT_LINKS:
+                for o in self.g.objects(claim, p):
+                    if str(o).startswith(self.prefix):
+                        found.add(URIRef(str(o)))
+        return sorted(found, key=str)
+
+    def links(self) -> list[tuple[URIRef, URIRef]]:
+        pairs = []
+        for a, b in self.g.subject_objects(SKOS.related):
+            if str(a).startswith(self.prefix) and str(b).startswith(self.prefix):
+                pairs.append((URIRef(str(a)), URIRef(str(b))))
+        return sorted(pairs, key=lambda p: (str(p[0]), str(p[1])))
+
+    def set(self, block: ET.Element, s: URIRef) -> None:
+        el = _sub(block, "Set", guid=self.guid(s), name=self.name(s))
+        _text(el, "Description", self.value(s, DCTERMS.description))
+        members = sorted((URIRef(str(m)) for m in self.g.objects(s, KX.hasMember)), key=str)
+        for tag, cls in (("MemberCode", KX.Concept), ("MemberSource", KX.SourceDocument), ("MemberNote", KX.Note)):
+            for m in members:
+                if (m, RDF.type, cls) in self.g:
+                    _sub(el, tag, targetGUID=self.guid(m))
+        self.counts["sets"] += 1
+
+
+def to_qdpx(g: Graph, study_id: str) -> QdpxExport:
+    """The study ``study_id`` of an RDF graph (as ``kxgraph export`` builds it) as ``.qdpx`` bytes."""
+    writer = _Writer(g, study_id)
+    root = writer.project()
+    ET.register_namespace("", PROJECT_NS)
+    problems = schema_errors(root, "project")
+    if problems:  # a bug in this module, never the user's data: say so plainly
+        raise KxError("the REFI-QDA project kxgraph built does not follow the schema: " + "; ".join(problems))
+    ET.indent(root)
+    xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("project.qde", ZIP_TIME), xml, compress_type=zipfile.ZIP_DEFLATED)
+        for name, text in sorted(writer.files.items()):
+            z.writestr(zipfile.ZipInfo(name, ZIP_TIME), text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
+    return QdpxExport(data=buf.getvalue(), counts=dict(writer.counts), warnings=writer.warnings)

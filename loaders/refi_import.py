@@ -1,0 +1,553 @@
+"""REFI-QDA (``.qdpx`` / ``.qde`` / ``.qdc``) -> RDF in the kxgraph ontology.
+
+What becomes what: codes -> concepts of the study's scheme (nesting -> ``skos:broader``, description
+-> definition, colour kept); text sources -> source documents; text selections -> evidence quotes
+(positions in Unicode code points, end exclusive, checked against the text); codings -> ``Coding``
+nodes linking a quote to a concept and to who coded it; notes -> ``Note`` nodes linked to what they
+annotate; links between codes -> ``skos:related``; users -> people; sets -> collections; cases ->
+``Case`` nodes with their variables as attributes.
+
+The file is checked against the REFI-QDA XSD. What does not fit is reported as a warning and left
+out where that is safe (a selection outside its text, a coding of an unknown code); what would make
+the result wrong (a damaged zip, unsafe members, XML with a DTD) is an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib.namespace import DCTERMS, SKOS
+
+from kxgraph.errors import DataFormatError, InputError
+from kxgraph.loaders.anchoring import CONTEXT, sha256_text
+from kxgraph.loaders.refi_archive import RefiFile, open_refi
+from kxgraph.loaders.yaml_format import ID_PATTERN, OA, literal
+from kxgraph.ontology.terms import DATA, KX
+
+__all__ = ["RefiImport", "guid_of", "read_refi", "schema_errors", "study_id_from_name"]
+
+MAX_SCHEMA_PROBLEMS = 20
+
+
+@dataclass
+class RefiImport:
+    """The RDF of one imported project, with what was counted and what was left out."""
+
+    graph: Graph
+    study_id: str
+    places: dict[URIRef, str]
+    warnings: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    quote_count: int = 0
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(el: Element, name: str) -> Iterator[Element]:
+    for child in el:
+        if _local(child.tag) == name:
+            yield child
+
+
+def _child(el: Element, name: str) -> Element | None:
+    return next(_children(el, name), None)
+
+
+def _text_of(el: Element, name: str) -> str | None:
+    child = _child(el, name)
+    if child is None or child.text is None:
+        return None
+    return child.text
+
+
+def guid_of(value: str | None) -> str | None:
+    """A GUID as kxgraph keeps it: lower case, no braces (ATLAS.ti writes upper case)."""
+    if not value:
+        return None
+    g = value.strip().strip("{}").lower()
+    return g if re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", g) else None
+
+
+def study_id_from_name(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60].strip("-")
+    return slug or "imported-study"
+
+
+@lru_cache(maxsize=2)
+def _schema(kind: str) -> Any:
+    import xmlschema
+
+    name = "Project.xsd" if kind == "project" else "Codebook.xsd"
+    path = resources.files("kxgraph.ontology").joinpath("refi-qda", name)
+    with resources.as_file(path) as p:
+        return xmlschema.XMLSchema(str(p))
+
+
+def schema_errors(root: Element, kind: str, limit: int = MAX_SCHEMA_PROBLEMS) -> list[str]:
+    """What does not fit the REFI-QDA XSD, as 'path: reason' lines (at most ``limit`` and a count)."""
+    problems = []
+    total = 0
+    for err in _schema(kind).iter_errors(root):
+        total += 1
+        if len(problems) < limit:
+            reason = (err.reason or str(err)).splitlines()[0]
+            problems.append(f"{err.path or '/'}: {reason}")
+    if total > limit:
+        problems.append(f"... and {total - limit} more")
+    return problems
+
+
+class _Builder:
+    """Walks the project's XML and writes RDF, collecting warnings instead of stopping where safe."""
+
+    def __init__(self, refi: RefiFile, study_id: str) -> None:
+        self.refi = refi
+        self.sid = study_id
+        self.file = str(refi.path)
+        self.g = Graph()
+        self.places: dict[URIRef, str] = {}
+        self.warnings: list[str] = []
+        self.by_guid: dict[str, URIRef] = {}
+        self.counts: dict[str, int] = {}
+        self.quote_count = 0
+        self.variables: dict[str, tuple[str, str]] = {}  # guid -> (name, type)
+        self.study = DATA[f"{study_id}/study/{study_id}"]
+        self.scheme = DATA[f"{study_id}/scheme"]
+
+    # -- helpers --------------------------------------------------------------------------------------
+    def iri(self, kind: str, guid: str) -> URIRef:
+        return DATA[f"{self.sid}/{kind}/{guid}"]
+
+    def warn(self, place: str, message: str) -> None:
+        self.warnings.append(f"{place}: {message}")
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def entity(self, el: Element, kind: str, cls: URIRef, place: str) -> tuple[URIRef, str] | None:
+        guid = guid_of(el.get("guid"))
+        if guid is None:
+            self.warn(place, f"left out: its guid {el.get('guid')!r} is not a GUID")
+            return None
+        subject = self.iri(kind, guid)
+        if guid in self.by_guid:
+            self.warn(place, f"left out: the guid {guid} is used twice")
+            return None
+        self.by_guid[guid] = subject
+        self.places[subject] = place
+        self.g.add((subject, RDF.type, cls))
+        self.g.add((subject, KX.guid, literal(guid)))
+        return subject, guid
+
+    def creator(self, subject: URIRef, el: Element, attr: str = "creatingUser") -> None:
+        guid = guid_of(el.get(attr))
+        if guid is None:
+            return
+        person = self.by_guid.get(guid)
+        if person is None or (person, RDF.type, KX.Person) not in self.g:
+            return
+        self.g.add((subject, DCTERMS.creator, person))
+
+    def description(self, subject: URIRef, el: Element) -> None:
+        text = _text_of(el, "Description")
+        if text and text.strip():
+            self.g.add((subject, DCTERMS.description, literal(text)))
+
+    # -- sections -------------------------------------------------------------------------------------
+    def project(self) -> None:
+        root = self.refi.root
+        name = (root.get("name") or "").strip() or self.refi.path.stem
+        g = self.g
+        g.add((self.study, RDF.type, KX.Study))
+        g.add((self.study, RDFS.label, literal(name)))
+        self.places[self.study] = "Project"
+        origin = (root.get("origin") or "").strip()
+        if origin:
+            # a project kxgraph exported keeps the program it first came from: "<program>; exported by kxgraph"
+            g.add((self.study, KX.software, literal(origin.split("; exported by kxgraph", 1)[0])))
+        self.description(self.study, root)
+        g.add((self.scheme, RDF.type, KX.ConceptScheme))
+        g.add((self.scheme, RDFS.label, literal(f"Codes of {name}")))
+        g.add((self.scheme, DCTERMS.isPartOf, self.study))
+        self.places[self.scheme] = "Project/CodeBook"
+        for i, user in enumerate(self._path(root, "Users", "User")):
+            made = self.entity(user, "person", KX.Person, f"Users/User[{i + 1}]")
+            if made:
+                person, guid = made
+                who = (user.get("name") or "").strip() or (user.get("id") or "").strip() or guid
+                g.add((person, RDFS.label, literal(who)))
+                self.count("users")
+        for i, var in enumerate(self._path(root, "Variables", "Variable")):
+            guid = guid_of(var.get("guid"))
+            if guid:
+                self.variables[guid] = (var.get("name") or guid, var.get("typeOfVariable") or "Text")
+            else:
+                self.warn(f"Variables/Variable[{i + 1}]", "left out: no GUID")
+
+    def _path(self, el: Element, *names: str) -> Iterator[Element]:
+        if not names:
+            yield el
+            return
+        for child in _children(el, names[0]):
+            yield from self._path(child, *names[1:])
+
+    def codes(self, parent: Element, broader: URIRef | None, place: str) -> None:
+        for i, code in enumerate(_children(parent, "Code")):
+            where = f"{place}/Code[{i + 1}]"
+            made = self.entity(code, "concept", KX.Concept, f"{where} ({code.get('name')!r})")
+            if made is None:
+                continue
+            concept, _ = made
+            name = (code.get("name") or "").strip() or "(unnamed code)"
+            g = self.g
+            g.add((concept, RDFS.label, literal(name)))
+            g.add((concept, SKOS.prefLabel, literal(name)))
+            g.add((concept, SKOS.inScheme, self.scheme))
+            definition = _text_of(code, "Description")
+            if definition and definition.strip():
+                g.add((concept, SKOS.definition, literal(definition)))
+            colour = code.get("color")
+            if colour:
+                g.add((concept, KX.colour, literal(colour)))
+            codable = code.get("isCodable")
+            if codable is not None:
+                g.add((concept, KX.codable, literal(codable.strip().lower() in ("true", "1"))))
+            if broader is not None:
+                g.add((concept, SKOS.broader, broader))
+            self.count("codes")
+            self.codes(code, concept, where)
+
+    def sources(self) -> None:
+        root = self.refi.root
+        for block in _children(root, "Sources"):
+            for i, src in enumerate(block):
+                kind = _local(src.tag)
+                where = f"Sources/{kind}[{i + 1}] ({src.get('name') or src.get('guid')!r})"
+                if kind != "TextSource":
+                    self.warn(where, f"left out: kxgraph holds text sources only, not a {kind}")
+                    self.count("sources left out")
+                    continue
+                self.text_source(src, where)
+
+    def _source_text(self, src: Element, where: str) -> str | None:
+        inline = _text_of(src, "PlainTextContent")
+        path = src.get("plainTextPath")
+        if path is None:
+            if inline is None:
+                self.warn(where, "left out: it has neither plainTextPath nor PlainTextContent")
+            return inline
+        member = None
+        for prefix in ("internal://", "relative:///", "relative://"):
+            if path.startswith(prefix):
+                member = path[len(prefix):]
+                break
+        outside = path.startswith("absolute:") or bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", path))
+        if member is None and outside:
+            self.warn(where, f"left out: its text is outside the project ({path}); kxgraph reads only the "
+                             "files inside the .qdpx")
+            return None
+        member = member if member is not None else path
+        data = self.refi.read_member(f"sources/{member}") or self.refi.read_member(member)
+        if data is None:
+            self.warn(where, f"left out: the archive has no {member!r} (plainTextPath {path!r})")
+            return None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.warn(where, f"left out: {member} is not UTF-8 (byte {exc.start}); REFI-QDA text is UTF-8")
+            return None
+        if text.startswith("\ufeff"):
+            self.warn(where, f"{member} starts with a byte-order mark; it is kept as the first character "
+                             "of the text (positions count it)")
+        return text
+
+    def text_source(self, src: Element, where: str) -> None:
+        text = self._source_text(src, where)
+        if text is None:
+            self.count("sources left out")
+            return
+        made = self.entity(src, "document", KX.SourceDocument, where)
+        if made is None:
+            return
+        doc, doc_guid = made
+        g = self.g
+        path = src.get("plainTextPath") or ""
+        title = (src.get("name") or "").strip() or Path(path.split("://")[-1]).name or doc_guid
+        checksum = sha256_text(text)
+        g.add((doc, DCTERMS.title, literal(title)))
+        g.add((doc, KX.content, literal(text)))
+        g.add((doc, KX.sha256, literal(checksum)))
+        g.add((doc, KX.length, literal(len(text))))
+        g.add((doc, DCTERMS.format, literal("text/plain")))
+        self.creator(doc, src)
+        self.description(doc, src)
+        self.attributes(doc, src, where)
+        self.count("sources")
+        if not text.strip():
+            self.warn(where, "its plain text is empty (the program kept the text in its rich-text file only, "
+                             f"{src.get('richTextPath') or 'none'}, which kxgraph does not read)")
+        for j, sel in enumerate(_children(src, "PlainTextSelection")):
+            self.selection(sel, doc, doc_guid, text, checksum, f"{where}/PlainTextSelection[{j + 1}]")
+        whole = list(_children(src, "Coding"))
+        if whole:
+            self.warn(where, f"{len(whole)} coding(s) of the whole source left out: kxgraph codes spans of text")
+        self.notes_of(src, doc)
+
+    def selection(self, sel: Element, doc: URIRef, doc_guid: str, text: str, checksum: str, where: str) -> None:
+        try:
+            start, end = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
+        except ValueError:
+            self.warn(where, "left out: startPosition/endPosition are not integers")
+            self.count("selections left out")
+            return
+        if not 0 <= start < end <= len(text):
+            self.warn(where, f"left out: {start}-{end} is not a span of its text (length {len(text)})")
+            self.count("selections left out")
+            return
+        guid = guid_of(sel.get("guid"))
+        if guid is None:
+            self.warn(where, f"left out: its guid {sel.get('guid')!r} is not a GUID")
+            self.count("selections left out")
+            return
+        quote = DATA[f"{self.sid}/quote/{doc_guid}/{start}-{end}"]
+        g = self.g
+        if (quote, RDF.type, KX.EvidenceQuote) in g:
+            self.warn(where, f"the span {start}-{end} was selected twice; its codings join the first selection")
+            self.by_guid[guid] = quote
+        else:
+            self.by_guid[guid] = quote
+            self.places[quote] = where
+            exact = text[start:end]
+            for p, o in ((RDF.type, KX.EvidenceQuote), (OA.hasSource, doc), (OA.exact, literal(exact)),
+                         (OA.prefix, literal(text[max(0, start - CONTEXT):start])),
+                         (OA.suffix, literal(text[end:end + CONTEXT])), (OA.start, literal(start)),
+                         (OA.end, literal(end)), (KX.documentSha256, literal(checksum)), (KX.guid, literal(guid))):
+                g.add((quote, p, o))
+            name = (sel.get("name") or "").strip()
+            if name:
+                g.add((quote, RDFS.label, literal(name)))
+            self.creator(quote, sel)
+            self.description(quote, sel)
+            self.quote_count += 1
+            self.count("selections")
+        for k, coding in enumerate(_children(sel, "Coding")):
+            self.coding(coding, quote, f"{where}/Coding[{k + 1}]")
+        self.notes_of(sel, quote)
+
+    def coding(self, coding: Element, quote: URIRef, where: str) -> None:
+        ref = _child(coding, "CodeRef")
+        target = guid_of(ref.get("targetGUID") if ref is not None else None)
+        concept = self.by_guid.get(target or "")
+        if concept is None or (concept, RDF.type, KX.Concept) not in self.g:
+            self.warn(where, f"left out: it names no code of the codebook (targetGUID "
+                             f"{ref.get('targetGUID') if ref is not None else None!r})")
+            self.count("codings left out")
+            return
+        made = self.entity(coding, "coding", KX.Coding, where)
+        if made is None:
+            self.count("codings left out")
+            return
+        subject, _ = made
+        self.g.add((subject, KX.appliesCode, concept))
+        self.g.add((subject, KX.codesText, quote))
+        self.creator(subject, coding)
+        self.count("codings")
+
+    def attributes(self, subject: URIRef, el: Element, where: str) -> None:
+        values: dict[str, Any] = {}
+        for i, vv in enumerate(_children(el, "VariableValue")):
+            ref = _child(vv, "VariableRef")
+            guid = guid_of(ref.get("targetGUID") if ref is not None else None)
+            if guid is None or guid not in self.variables:
+                self.warn(f"{where}/VariableValue[{i + 1}]", "left out: it names no variable of the project")
+                continue
+            name, _typ = self.variables[guid]
+            for child in vv:
+                tag = _local(child.tag)
+                if tag == "VariableRef":
+                    continue
+                raw = child.text or ""
+                value: Any = raw
+                if tag == "BooleanValue":
+                    value = raw.strip().lower() in ("true", "1")
+                elif tag == "IntegerValue":
+                    value = int(raw) if re.fullmatch(r"\s*-?\d+\s*", raw) else raw
+                elif tag == "FloatValue":
+                    try:
+                        value = float(raw)
+                    except ValueError:
+                        value = raw
+                values[name] = value
+        if values:
+            self.g.add((subject, KX.attributes, literal(json.dumps(values, sort_keys=True, ensure_ascii=False))))
+
+    def notes(self) -> None:
+        for i, note in enumerate(self._path(self.refi.root, "Notes", "Note")):
+            where = f"Notes/Note[{i + 1}] ({note.get('name') or note.get('guid')!r})"
+            made = self.entity(note, "note", KX.Note, where)
+            if made is None:
+                continue
+            subject, guid = made
+            text = _text_of(note, "PlainTextContent")
+            if text is None and note.get("plainTextPath"):
+                path = note.get("plainTextPath", "")
+                member = path.split("://", 1)[-1].lstrip("/")
+                data = self.refi.read_member(f"sources/{member}") or self.refi.read_member(member)
+                text = data.decode("utf-8", errors="replace") if data is not None else None
+            name = (note.get("name") or "").strip()
+            self.g.add((subject, RDFS.label, literal(name or f"note {guid[:8]}")))
+            if text is not None and text.strip():
+                self.g.add((subject, KX.text, literal(text)))
+            self.creator(subject, note)
+            self.count("notes")
+
+    def notes_of(self, el: Element, subject: URIRef) -> None:
+        """``NoteRef`` children of an element: the note annotates the element's entity."""
+        for ref in _children(el, "NoteRef"):
+            self._pending_note_refs.append((guid_of(ref.get("targetGUID")), subject))
+
+    _pending_note_refs: list[tuple[str | None, URIRef]]
+
+    def resolve_note_refs(self) -> None:
+        for guid, subject in self._pending_note_refs:
+            note = self.by_guid.get(guid or "")
+            if note is None or (note, RDF.type, KX.Note) not in self.g:
+                self.warn(self.places.get(subject, str(subject)), f"a NoteRef names no note ({guid})")
+                continue
+            self.g.add((note, KX.annotates, subject))
+
+    def links(self) -> None:
+        for i, link in enumerate(self._path(self.refi.root, "Links", "Link")):
+            where = f"Links/Link[{i + 1}] ({link.get('name') or link.get('guid')!r})"
+            a = self.by_guid.get(guid_of(link.get("originGUID")) or "")
+            b = self.by_guid.get(guid_of(link.get("targetGUID")) or "")
+            if a is None or b is None:
+                self.warn(where, "left out: an end of the link is not in the project")
+                continue
+            a_note, b_note = (a, RDF.type, KX.Note) in self.g, (b, RDF.type, KX.Note) in self.g
+            if (a, RDF.type, KX.Concept) in self.g and (b, RDF.type, KX.Concept) in self.g:
+                self.g.add((a, SKOS.related, b))
+                self.count("links")
+            elif a_note or b_note:  # NVivo keeps an annotation as a link between a note and its target
+                note, target = (a, b) if a_note else (b, a)
+                self.g.add((note, KX.annotates, target))
+                self.count("links")
+            else:
+                self.warn(where, "left out: kxgraph keeps links between codes and from notes only")
+
+    def sets(self) -> None:
+        for i, s in enumerate(self._path(self.refi.root, "Sets", "Set")):
+            where = f"Sets/Set[{i + 1}] ({s.get('name')!r})"
+            made = self.entity(s, "collection", KX.Collection, where)
+            if made is None:
+                continue
+            subject, guid = made
+            self.g.add((subject, RDFS.label, literal((s.get("name") or "").strip() or f"set {guid[:8]}")))
+            self.description(subject, s)
+            for tag in ("MemberCode", "MemberSource", "MemberNote"):
+                for ref in _children(s, tag):
+                    self._member(subject, ref, where)
+            self.count("sets")
+
+    def _member(self, subject: URIRef, ref: Element, where: str) -> None:
+        target = self.by_guid.get(guid_of(ref.get("targetGUID")) or "")
+        if target is None:
+            self.warn(where, f"a member ({ref.get('targetGUID')}) is not in the project; left out")
+        else:
+            self.g.add((subject, KX.hasMember, target))
+
+    def cases(self) -> None:
+        for i, case in enumerate(self._path(self.refi.root, "Cases", "Case")):
+            where = f"Cases/Case[{i + 1}] ({case.get('name') or case.get('guid')!r})"
+            made = self.entity(case, "case", KX.Case, where)
+            if made is None:
+                continue
+            subject, guid = made
+            self.g.add((subject, RDFS.label, literal((case.get("name") or "").strip() or f"case {guid[:8]}")))
+            self.description(subject, case)
+            self.attributes(subject, case, where)
+            for tag in ("CodeRef", "SourceRef", "SelectionRef"):
+                for ref in _children(case, tag):
+                    self._member(subject, ref, where)
+            self.count("cases")
+
+    def build(self) -> None:
+        self._pending_note_refs = []
+        root = self.refi.root
+        if self.refi.kind == "codebook":
+            self.project_from_codebook()
+            self.codes(_child(root, "Codes") or Element("Codes"), None, "CodeBook/Codes")
+            self.sets()
+            return
+        self.project()
+        for codes in self._path(root, "CodeBook", "Codes"):
+            self.codes(codes, None, "CodeBook/Codes")
+        self.notes()
+        for code in self._all_codes():
+            concept = self.by_guid.get(guid_of(code.get("guid")) or "")
+            if concept is not None:
+                self.notes_of(code, concept)
+        self.sources()
+        self.cases()
+        self.links()
+        self.sets()
+        self.notes_of(root, self.study)
+        self.resolve_note_refs()
+        graphs = list(self._path(root, "Graphs", "Graph"))
+        if graphs:
+            self.warn("Graphs", f"{len(graphs)} graph(s) (network views) left out: kxgraph draws its own pictures")
+
+    def _all_codes(self) -> Iterator[Element]:
+        for el in self.refi.root.iter():
+            if _local(el.tag) == "Code":
+                yield el
+
+    def project_from_codebook(self) -> None:
+        name = self.refi.path.stem
+        self.g.add((self.study, RDF.type, KX.Study))
+        self.g.add((self.study, RDFS.label, literal(name)))
+        if self.refi.root.get("origin"):
+            self.g.add((self.study, KX.software, literal(self.refi.root.get("origin"))))
+        self.g.add((self.scheme, RDF.type, KX.ConceptScheme))
+        self.g.add((self.scheme, RDFS.label, literal(f"Codes of {name}")))
+        self.g.add((self.scheme, DCTERMS.isPartOf, self.study))
+        self.places[self.study] = "CodeBook"
+
+
+def read_refi(path: Path, *, study_id: str | None = None) -> tuple[RefiImport, dict[str, str]]:
+    """Read a REFI-QDA file into RDF. Returns the import and the file's checksum (for provenance)."""
+    path = Path(path)
+    if study_id is not None and not re.match(ID_PATTERN, study_id):
+        raise InputError(f"{study_id!r} is not a study id", file=str(path), place="--study-id",
+                         fix="ids are lower-case letters, digits and hyphens, e.g. 'interviews-2024'")
+    refi = open_refi(path)
+    try:
+        warnings = [f"{refi.xml_name} does not follow the REFI-QDA schema at {p}"
+                    for p in schema_errors(refi.root, refi.kind)]
+        name = refi.root.get("name") if refi.kind == "project" else path.stem
+        sid = study_id or study_id_from_name(name or path.stem)
+        builder = _Builder(refi, sid)
+        builder.build()
+    finally:
+        refi.close()
+    if builder.counts.get("codes", 0) == 0 and builder.counts.get("sources", 0) == 0:
+        raise DataFormatError("the project holds no codes and no text sources that kxgraph can read",
+                              file=str(path), place=refi.xml_name,
+                              fix="export the project with its codebook and its text documents")
+    result = RefiImport(graph=builder.g, study_id=sid, places=builder.places,
+                        warnings=warnings + builder.warnings, counts=builder.counts,
+                        quote_count=builder.quote_count)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return result, {str(path): digest}

@@ -1,0 +1,324 @@
+"""REFI-QDA import and export against real stores: the project's own fixture always, the real exports
+of ATLAS.ti, NVivo and qc from ../shared when that folder is there."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kxgraph.graph.store import Store
+from kxgraph.loaders.export import export_graph
+from kxgraph.loaders.pipeline import load, prepare
+from kxgraph.loaders.refi_export import to_qdpx
+from kxgraph.loaders.refi_import import schema_errors
+from kxgraph.loaders.refi_archive import open_refi
+from tests.helpers import ROOT, fingerprint
+
+pytestmark = pytest.mark.anyio
+
+FIXTURE = ROOT / "tests" / "data" / "refi" / "interviews"
+REAL = ROOT.parent / "shared" / "fixtures" / "refi-qda"
+needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"{REAL} is not there (the real REFI-QDA exports)")
+
+
+def make_qdpx(folder: Path, target: Path) -> Path:
+    """Zip a project folder (its .qde and sources/) as a program would."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.rglob("*")):
+            if f.is_file():
+                z.write(f, f.relative_to(folder).as_posix())
+    return target
+
+
+@pytest.fixture
+def fixture_qdpx(tmp_path: Path) -> Path:
+    return make_qdpx(FIXTURE, tmp_path / "interviews.qdpx")
+
+
+async def content_graph(store: Store) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The graph without the loads' own provenance (which differs from load to load by design)."""
+    nodes, rels = await fingerprint(store)
+    return ([n for n in nodes if "Load" not in n["labels"]],
+            [r for r in rels if not r["src"].startswith("load/")])
+
+
+async def quotes_of(store: Store, study: str) -> list[dict[str, Any]]:
+    return await store.read(
+        "MATCH (q:EvidenceQuote {study: $s})-[:IN_DOCUMENT]->(d:SourceDocument) "
+        "RETURN q.id AS id, q.exact AS exact, q.start AS start, q.end AS end, q.prefix AS prefix, "
+        "q.suffix AS suffix, d.content AS text, d.guid AS doc ORDER BY id", {"s": study})
+
+
+def selections_in(path: Path) -> dict[tuple[str, int, int], str]:
+    """Every selection of a .qdpx read straight from the zip, independently of kxgraph's importer:
+    (source guid, start, end) -> the text at those positions of the source file."""
+    found = {}
+    with zipfile.ZipFile(path) as z:
+        qde = next(n for n in z.namelist() if n.endswith(".qde"))
+        xml = z.read(qde).decode("utf-8")
+        for src in re.finditer(r"<TextSource\b([^>]*)>(.*?)</TextSource>", xml, re.S):
+            attrs = dict(re.findall(r'(\w+)="([^"]*)"', src.group(1)))
+            member = attrs["plainTextPath"].replace("internal://", "")
+            name = member if member in z.namelist() else f"sources/{member}"
+            text = z.read(name).decode("utf-8")
+            for sel in re.finditer(r"<PlainTextSelection\b([^>]*)>", src.group(2)):
+                s_attrs = dict(re.findall(r'(\w+)="([^"]*)"', sel.group(1)))
+                start, end = int(s_attrs["startPosition"]), int(s_attrs["endPosition"])
+                found[(attrs["guid"].lower(), start, end)] = text[start:end]
+    return found
+
+
+# --- the project's own fixture (always runs) ---------------------------------------------------------
+async def test_fixture_imports_every_kind(store: Store, fixture_qdpx: Path) -> None:
+    report = await load(store, [fixture_qdpx], study_id="interviews")
+    assert report.changed and report.studies == ["interviews"]
+    # what was left out is said, with the element
+    assert any("PlainTextSelection[5]" in w and "300-400" in w for w in report.warnings)
+    assert any("0000000000ff" in w and "no code" in w for w in report.warnings)
+    assert any("PDFSource" in w for w in report.warnings)
+
+    codes = await store.read("MATCH (c:Concept {study: 'interviews'}) OPTIONAL MATCH (c)-[:BROADER]->(p) "
+                             "RETURN c.name AS name, p.name AS parent, c.color AS color, c.codable AS codable, "
+                             "c.definition AS definition ORDER BY name")
+    assert [(c["name"], c["parent"]) for c in codes] == [
+        ("Discretion", None), ("Holding", "Relationships"), ("Relationships", None),
+        ("Time pressure", "Relationships")]
+    holding = next(c for c in codes if c["name"] == "Holding")
+    assert holding["color"] == "#FF8800" and holding["codable"] is True
+    assert holding["definition"].startswith("Keeping a patient supported")
+    assert next(c for c in codes if c["name"] == "Relationships")["codable"] is False
+
+    quotes = await quotes_of(store, "interviews")
+    assert len(quotes) == 7
+    for q in quotes:  # every quote is its document's text at its positions
+        assert q["text"][q["start"]:q["end"]] == q["exact"]
+        assert q["text"][max(0, q["start"] - len(q["prefix"])):q["start"]] == q["prefix"]
+    emoji = next(q for q in quotes if q["exact"].startswith("\U0001f642"))
+    assert emoji["exact"] == "\U0001f642 The GP expects six sessions"  # positions count code points
+
+    codings = await store.read(
+        "MATCH (k:Coding {study: 'interviews'})-[:APPLIES_CODE]->(c:Concept), (k)-[:CODES_TEXT]->(q) "
+        "OPTIONAL MATCH (k)-[:CREATED_BY]->(p:Person) RETURN c.name AS code, q.exact AS exact, p.name AS coder")
+    assert len(codings) == 7
+    assert {"code": "Holding", "exact": emoji["exact"], "coder": None} in codings
+    assert any(c["code"] == "Time pressure" and c["coder"] == "JS" for c in codings)  # a user with an id only
+
+    notes = await store.read("MATCH (n:Note {study: 'interviews'})-[:ANNOTATES]->(x) "
+                             "RETURN n.name AS note, labels(x)[0] AS kind, coalesce(x.name, x.exact) AS what "
+                             "ORDER BY note")
+    assert notes == [
+        {"note": "Annotation", "kind": "EvidenceQuote", "what": "manager decides"},  # NVivo: Link + Note
+        {"note": "GP view", "kind": "EvidenceQuote", "what": "could not hold"},
+        {"note": "Memo on holding", "kind": "Concept", "what": "Holding"},
+    ]
+    related = await store.read("MATCH (a:Concept {study: 'interviews'})-[:RELATED_TO]->(b) "
+                               "RETURN a.name AS a, b.name AS b")
+    assert related == [{"a": "Holding", "b": "Time pressure"}]
+    cases = await store.read("MATCH (c:Case {study: 'interviews'})-[:HAS_MEMBER]->(d:SourceDocument) "
+                             "RETURN c.name AS name, c.attributes AS attrs, d.title AS doc ORDER BY name")
+    assert [(c["name"], json.loads(c["attrs"]), c["doc"]) for c in cases] == [
+        ("Ana", {"role": "link worker", "years in post": 3}, "Interview 1 (Ana)"),
+        ("Ben", {"role": "GP"}, "Interview 2 (Ben)")]
+    members = await store.read("MATCH (s:Collection {study: 'interviews'})-[:HAS_MEMBER]->(m) "
+                               "RETURN coalesce(m.name, m.title) AS m ORDER BY m")
+    assert [m["m"] for m in members] == ["Discretion", "Holding", "Interview 1 (Ana)"]
+    study = await store.read("MATCH (s:Study {study: 'interviews'}) RETURN s.name AS name, s.software AS sw")
+    assert study == [{"name": "Link worker interviews", "sw": "Hand-written fixture 1.0"}]
+
+
+async def test_reimport_is_a_no_op_and_replaces_whole(store: Store, fixture_qdpx: Path) -> None:
+    await load(store, [fixture_qdpx], study_id="interviews")
+    before = await fingerprint(store)
+    again = await load(store, [fixture_qdpx], study_id="interviews")
+    assert not again.changed
+    assert await fingerprint(store) == before
+
+
+async def test_round_trip_through_qdpx_is_identical(store: Store, fixture_qdpx: Path, tmp_path: Path) -> None:
+    await load(store, [fixture_qdpx], study_id="interviews")
+    first = await content_graph(store)
+    exported = to_qdpx(await export_graph(store, ["interviews"]), "interviews")
+    out = tmp_path / "out.qdpx"
+    out.write_bytes(exported.data)
+    refi = open_refi(out)
+    try:
+        assert schema_errors(refi.root, "project") == []
+    finally:
+        refi.close()
+    assert exported.counts["codings"] == 7 and exported.counts["selections"] == 7
+    # the same graph again: exporting twice writes the same bytes
+    assert to_qdpx(await export_graph(store, ["interviews"]), "interviews").data == exported.data
+    await load(store, [out], study_id="interviews")
+    assert await content_graph(store) == first
+
+
+async def test_bundled_study_exports_as_a_valid_coded_project(store: Store, tmp_path: Path) -> None:
+    from tests.helpers import BUNDLED
+
+    await load(store, [BUNDLED])
+    exported = to_qdpx(await export_graph(store, ["link-worker"]), "link-worker")
+    out = tmp_path / "lw.qdpx"
+    out.write_bytes(exported.data)
+    assert exported.counts["codes"] == 8 and exported.counts["selections"] == 44  # 6 concepts + 2 continua
+    assert exported.counts["codings"] > 0
+    prep = prepare([out], study_id="lw-again")
+    assert prep.warnings == []
+    assert prep.quote_count == 44
+    holding = [r for r in prep.projected.nodes[next(k for k in prep.projected.nodes if k.value == "Concept")]
+               if r["props"]["name"] == "Holding"]
+    loaded = await store.read("MATCH (c:Concept {id: 'link-worker/concept/holding'}) RETURN c.definition AS d")
+    assert holding and holding[0]["props"]["definition"] == loaded[0]["d"]
+
+
+# --- the real exports (../shared) ----------------------------------------------------------------------
+@needs_real
+async def test_qc_demo_imports_every_selection_and_coding(store: Store) -> None:
+    path = REAL / "qc-demo.qdpx"
+    report = await load(store, [path], study_id="qc-demo")
+    assert report.warnings == []
+    assert report.quotes == 158
+    counts = await store.read(
+        "MATCH (k:Coding {study: 'qc-demo'})-[:APPLIES_CODE]->(:Concept), (k)-[:CODES_TEXT]->(q:EvidenceQuote) "
+        "RETURN count(k) AS codings, count(DISTINCT q) AS quotes")
+    assert counts == [{"codings": 205, "quotes": 158}]
+    assert (await store.read("MATCH (c:Concept {study: 'qc-demo'}) RETURN count(c) AS n"))[0]["n"] == 262
+    independent = selections_in(path)
+    quotes = await quotes_of(store, "qc-demo")
+    assert len(quotes) == len(independent) == 158
+    for q in quotes:
+        assert q["text"][q["start"]:q["end"]] == q["exact"] == independent[(q["doc"], q["start"], q["end"])]
+
+
+@needs_real
+async def test_qc_demo_round_trip(store: Store, tmp_path: Path) -> None:
+    await load(store, [REAL / "qc-demo.qdpx"], study_id="qc-demo")
+    first = await content_graph(store)
+    out = tmp_path / "qc.qdpx"
+    out.write_bytes(to_qdpx(await export_graph(store, ["qc-demo"]), "qc-demo").data)
+    await load(store, [out], study_id="qc-demo")
+    assert await content_graph(store) == first
+
+
+@needs_real
+@pytest.mark.parametrize(("name", "codes", "sources", "warnings"), [
+    ("nvivo15-codebook.qdpx", 262, 2, 2),   # .docx sources with empty .txt twins: said, not hidden
+    ("atlasti23-codes.qdpx", 3, 0, 0),      # upper-case GUIDs, no sources
+])
+def test_other_programs(name: str, codes: int, sources: int, warnings: int) -> None:
+    prep = prepare([REAL / name], study_id="other")
+    counts = prep.sources[0].counts
+    assert counts.get("codes") == codes and counts.get("sources", 0) == sources
+    assert len(prep.warnings) == warnings
+    assert all("rich-text" in w for w in prep.warnings)
+
+
+def test_vendored_schemas_are_the_standard() -> None:
+    for name in ("Project.xsd", "Codebook.xsd"):
+        ours = (ROOT / "ontology" / "refi-qda" / name).read_bytes()
+        if REAL.is_dir():
+            assert ours == (REAL / "schema" / name).read_bytes()
+        assert b"urn:QDA-XML" in ours
+
+
+# --- hostile files: refused with the file and the element named, the graph untouched --------------------
+GOOD_QDE = (FIXTURE / "Trial.qde").read_bytes()
+LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+          b'<Project xmlns="urn:QDA-XML:project:1.0" name="&lol2;"/>')
+
+
+def _zip(target: Path, members: dict[str, bytes], symlink: str | None = None) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name)
+            if name == symlink:
+                info.external_attr = (0o120777 << 16)
+            z.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+    return target
+
+
+HOSTILE: dict[str, tuple[dict[str, bytes], str | None, str]] = {
+    "zip-slip": ({"project.qde": GOOD_QDE, "../../evil.txt": b"x"}, None, "'..'"),
+    "absolute-member": ({"project.qde": GOOD_QDE, "/etc/cron.d/evil": b"x"}, None, "absolute"),
+    "symlink-member": ({"project.qde": GOOD_QDE, "sources/link.txt": b"/etc/passwd"}, "sources/link.txt",
+                       "symbolic link"),
+    "zip-bomb": ({"project.qde": GOOD_QDE, "sources/a1b2c3d4-0000-4000-8000-000000000001.txt": b"0" * (80 << 20)},
+                 None, "more than"),
+    "billion-laughs": ({"project.qde": LAUGHS}, None, "DTD"),
+    "two-projects": ({"a.qde": GOOD_QDE, "b.qde": GOOD_QDE}, None, "2 .qde files"),
+    "no-project": ({"sources/x.txt": b"hello"}, None, "no .qde"),
+    "broken-xml": ({"project.qde": GOOD_QDE[:500]}, None, "not well-formed"),
+    "not-refi-xml": ({"project.qde": b"<html><body>hi</body></html>"}, None, "not a REFI-QDA"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+async def test_hostile_archives_are_refused(store: Store, tmp_path: Path, fixture_qdpx: Path, case: str) -> None:
+    from kxgraph.errors import InputError
+
+    await load(store, [fixture_qdpx], study_id="interviews")
+    before = await fingerprint(store)
+    members, symlink, expected = HOSTILE[case]
+    bad = _zip(tmp_path / f"{case}.qdpx", members, symlink)
+    with pytest.raises(InputError) as err:
+        await load(store, [bad], study_id="interviews")
+    message = err.value.render()
+    assert str(bad) in message and expected in message, message
+    assert await fingerprint(store) == before
+    assert not (tmp_path.parent / "evil.txt").exists()
+
+
+def test_not_a_zip(tmp_path: Path) -> None:
+    from kxgraph.errors import InputError
+
+    bad = tmp_path / "x.qdpx"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(InputError, match="not a zip"):
+        prepare([bad])
+
+
+def test_bare_qde_and_codebook(tmp_path: Path) -> None:
+    qde = tmp_path / "Trial.qde"
+    qde.write_bytes(GOOD_QDE)
+    prep = prepare([qde], study_id="bare")
+    counts = prep.sources[0].counts
+    # a bare .qde has no sources/ beside it: the inline text source is read, the others are said missing
+    assert counts["codes"] == 4 and counts["sources"] == 1
+    assert sum("the archive has no" in w for w in prep.warnings) == 2
+    qdc = tmp_path / "book.qdc"
+    qdc.write_text('<?xml version="1.0"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0" origin="MAXQDA 24"><Codes>'
+                   '<Code guid="c0000000-0000-4000-8000-000000000001" name="Trust" isCodable="true">'
+                   '<Code guid="c0000000-0000-4000-8000-000000000002" name="Distrust" isCodable="true"/></Code>'
+                   '</Codes></CodeBook>', encoding="utf-8")
+    prep = prepare([qdc], study_id="book")
+    assert prep.warnings == [] and prep.sources[0].counts == {"codes": 2}
+
+
+async def test_imported_project_through_graphql(store: Store, fixture_qdpx: Path) -> None:
+    from tests.test_graphql import client
+
+    await load(store, [fixture_qdpx], study_id="interviews")
+    query = """query($id: ID!) { concept(id: $id) { name color definitionText
+        broader { name } narrower { name }
+        notes { name text }
+        codedQuotes { exact start end anchorStatus document { title text }
+                      codings { concept { name } coder { name } } } } }"""
+    async with client(store) as gql:
+        data = await gql.ok(query, {"id": "interviews/concept/c0000000-0000-4000-8000-000000000002"})
+        parent = await gql.ok(query, {"id": "interviews/concept/c0000000-0000-4000-8000-000000000001"})
+    holding = data["concept"]
+    assert holding["name"] == "Holding" and holding["color"] == "#FF8800"
+    assert holding["definitionText"].startswith("Keeping a patient supported")
+    assert holding["broader"] == [{"name": "Relationships"}] and holding["narrower"] == []
+    assert holding["notes"][0]["name"] == "Memo on holding"
+    quotes = holding["codedQuotes"]
+    assert len(quotes) == 3
+    for q in quotes:
+        assert q["document"]["text"][q["start"]:q["end"]] == q["exact"]
+        assert q["anchorStatus"] == "EXACT"
+        assert "Holding" in {c["concept"]["name"] for c in q["codings"]}
+    assert [n["name"] for n in parent["concept"]["narrower"]] == ["Holding", "Time pressure"]
