@@ -237,6 +237,93 @@ def import_qdpx(
               f"{len(warnings)} warnings)", highlight=False)
 
 
+def _study_file(study: Path) -> Path:
+    path = study / "study.yaml" if study.is_dir() else study
+    if not path.is_file() or path.suffix.lower() not in (".yaml", ".yml"):
+        console.print(f"error: {study}: no study.yaml there - give a study folder or its study.yaml", style="red")
+        raise typer.Exit(1)
+    return path
+
+
+@app.command("add-document")
+def add_document(
+    file: Annotated[Path, typer.Argument(help="a text (.txt), Markdown (.md) or HTML (.html) file")],
+    study: Annotated[Path, typer.Option("--study", help="the study folder (or its study.yaml) to add it to")],
+    doc_id: Annotated[str | None, typer.Option("--id", help="the document's id (default: from the file name)")] = None,
+    title: Annotated[str | None, typer.Option(help="default: the first line of the text")] = None,
+    source: Annotated[str | None, typer.Option(help="where it came from (a URL)")] = None,
+    date: Annotated[str | None, typer.Option(help="e.g. 2024-05-01")] = None,
+    language: Annotated[str | None, typer.Option(help="e.g. en")] = None,
+) -> None:
+    """Add a document to a study: converted once to normalised plain text (kept in the study's
+    documents/ folder; quote offsets refer to it) and listed in study.yaml with its metadata."""
+    from kxgraph.loaders.authoring import add_document as add
+
+    try:
+        added = add(_study_file(study), file, doc_id=doc_id, title=title, source_url=source, date=date,
+                    language=language)
+    except KxError as exc:
+        raise _fail(exc) from None
+    out.print(f"added document {added.doc_id!r} ({added.length} characters, from {added.media_type}) as "
+              f"{added.text_path}; quote it by its exact words in study.yaml or in a table "
+              f"('kxgraph template claims'), then 'kxgraph load {study}'", highlight=False)
+
+
+@app.command("replace-document")
+def replace_document(
+    document: Annotated[str, typer.Argument(help="the document's id, e.g. link-worker/document/blog")],
+    file: Annotated[Path, typer.Argument(help="its new version (.txt as is; .md/.html converted)")],
+    backend: BackendOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Replace a document in the store by a new version and place each of its quotes again:
+    exact, moved, fuzzy - or orphaned and listed here, never attached to other words."""
+    from kxgraph.loaders.revisions import Revision
+    from kxgraph.loaders.revisions import replace_document as replace
+
+    settings = _settings(backend, data_dir)
+
+    async def work(store: Store) -> Revision:
+        return await replace(store, document, file)
+
+    rev = with_store(settings, work)
+    if not rev.changed:
+        out.print(f"unchanged: {document} already has this text")
+        return
+    table = Table(title=f"{document}: quotes placed again")
+    for col in ("quote", "outcome", "score", "now reads"):
+        table.add_column(col)
+    for o in rev.outcomes:
+        if o.status != "exact":
+            table.add_row(o.quote, o.status, f"{o.score:.2f}", (o.new or o.old)[:60])
+    if table.row_count:
+        out.print(table)
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(rev.counts.items()))
+    out.print(f"replaced {document}: {len(rev.outcomes)} quotes - {counts or 'none'}", highlight=False)
+    if rev.counts.get("orphaned"):
+        console.print("orphaned quotes keep their words but no position: find their words in the new text and "
+                      "quote them again, or remove them", style="yellow")
+
+
+@app.command()
+def template(
+    kind: Annotated[str, typer.Argument(help="claims: a CSV table for the discussion points and "
+                                             "consequences of an event")] = "claims",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
+) -> None:
+    """Write an empty table to fill in (then list it under 'tables:' in study.yaml)."""
+    from kxgraph.loaders.tables import template as claims_template
+
+    if kind != "claims":
+        console.print("error: the only template is 'claims'", style="red")
+        raise typer.Exit(2)
+    if output is None:
+        sys.stdout.write(claims_template())
+    else:
+        output.write_text(claims_template(), encoding="utf-8")
+        console.print(f"wrote {output}")
+
+
 @app.command()
 def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="turtle, json-ld or qdpx (REFI-QDA)")] = "turtle",

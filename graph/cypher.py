@@ -27,6 +27,9 @@ __all__ = [
     "FINGERPRINT_RELATIONSHIPS",
     "LOAD_HISTORY",
     "PING",
+    "API_QUOTES",
+    "DOCUMENT_QUOTES",
+    "REPLACE_DOCUMENT",
     "STUDY_IDS",
     "all_statements",
     "merge_nodes",
@@ -68,6 +71,25 @@ EXPORT_NODES = (
 EXPORT_RELATIONSHIPS = (
     "MATCH (a)-[r]->(b) WHERE NOT a:Load AND NOT b:Load AND NOT a:Edit AND NOT b:Edit "
     "RETURN a.id AS src, type(r) AS type, b.id AS dst"
+)
+
+#: a document's text and its quotes' selectors, to place the quotes again in a new version
+DOCUMENT_QUOTES = (
+    "MATCH (d:SourceDocument {id: $id}) OPTIONAL MATCH (q:EvidenceQuote)-[:IN_DOCUMENT]->(d) "
+    "RETURN d.content AS content, d.sha256 AS sha256, d.study AS study, q.id AS quote, q.exact AS exact, "
+    "q.prefix AS prefix, q.suffix AS suffix, q.start AS start, q.end AS end ORDER BY quote"
+)
+#: one statement, so one transaction: the new text and every quote's new place (``null`` removes)
+REPLACE_DOCUMENT = (
+    "MATCH (d:SourceDocument {id: $id}) SET d += $document WITH d "
+    "UNWIND $quotes AS row MATCH (q:EvidenceQuote {id: row.id})-[:IN_DOCUMENT]->(d) SET q += row.props "
+    "RETURN count(q) AS n"
+)
+#: quotes added through the API on the documents of some studies (kept across reloads)
+API_QUOTES = (
+    "UNWIND $studies AS sid MATCH (q:EvidenceQuote {study: sid}) WHERE q.origin = 'api' "
+    "RETURN q.id AS id, q.documentIds AS documents, q.documentSha256 AS sha256, q.exact AS exact, "
+    "q.prefix AS prefix, q.suffix AS suffix, q.start AS start, q.end AS end"
 )
 
 
@@ -139,7 +161,8 @@ def all_statements() -> Iterator[str]:
     """Every statement of the catalogue, templates expanded over a representative set."""
     yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
                 FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, DELETE_STUDIES, CURRENT_LOADS,
-                STUDY_IDS, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS)
+                STUDY_IDS, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, DOCUMENT_QUOTES,
+                REPLACE_DOCUMENT, API_QUOTES)
     for label in NodeLabel:
         yield merge_nodes(label)
         yield page_nodes(label)

@@ -19,7 +19,7 @@ from rdflib import Graph
 from kxgraph.errors import DataFormatError
 from kxgraph.graph import cypher
 from kxgraph.graph.schema import default_schema
-from kxgraph.graph.store import Store, WriteOp
+from kxgraph.graph.store import Row, Store, WriteOp
 from kxgraph.loaders.projection import Projected, project
 from kxgraph.loaders.shacl import validate
 from kxgraph.loaders.sources import StudySource, read_source
@@ -114,6 +114,30 @@ async def relink_api_additions(store: Store) -> None:
         await store.execute(statement)
 
 
+async def follow_api_quotes(store: Store, prep: Prepared) -> tuple[list[WriteOp], list[str]]:
+    """Quotes added through the API outlive reloads; when a reload changes their document's text,
+    place them again in the new text (or mark them orphaned) in the same write."""
+    from kxgraph.loaders.revisions import place_all
+
+    new_docs = {r["id"]: r["props"] for r in prep.projected.nodes.get(NodeLabel.SourceDocument, [])}
+    moved: dict[str, list[Row]] = {}
+    for r in await store.read(cypher.API_QUOTES, {"studies": prep.study_ids}):
+        doc = (r["documents"] or [None])[0]
+        if doc in new_docs and r["sha256"] != new_docs[doc]["sha256"]:
+            moved.setdefault(doc, []).append(r)
+    updates: list[Row] = []
+    said: list[str] = []
+    for doc, quotes in sorted(moved.items()):
+        current = await store.read(cypher.DOCUMENT_QUOTES, {"id": doc})
+        old_text = current[0]["content"] if current else None
+        rows, outcomes = place_all(quotes, old_text, new_docs[doc]["content"], new_docs[doc]["sha256"])
+        updates += rows
+        said += [f"{o.quote}: {o.status}" + (" - its words are no longer in the document" if o.status == "orphaned"
+                                             else "") for o in outcomes if o.status != "exact"]
+    ops = [WriteOp(cypher.merge_nodes(NodeLabel.EvidenceQuote), updates)] if updates else []
+    return ops, said
+
+
 async def unchanged(store: Store, prep: Prepared) -> bool:
     """True when every study was last loaded from exactly these files."""
     rows = await store.read(cypher.CURRENT_LOADS, {"studies": prep.study_ids})
@@ -134,9 +158,12 @@ async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None
         say("unchanged: the store already holds these files")
         return report
     load_id = f"load/{started[:19].replace(':', '')}-{uuid.uuid4().hex[:8]}"
+    follow, outcomes = await follow_api_quotes(store, prep)
+    report.warnings += [f"a quote added through the API was placed again: {o}" for o in outcomes]
     ops = [WriteOp(cypher.DELETE_STUDIES, [{"study": s} for s in prep.study_ids]),
            *prep.projected.write_ops(),
            *(WriteOp(statement, [{}]) for statement in cypher.relinks()),
+           *follow,
            *_load_ops(prep, load_id, started)]
     say(f"writing {report.nodes} nodes and {report.relationships} relationships")
     await store.replace_graph(ops, default_schema(), keep_other_studies=True)

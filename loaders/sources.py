@@ -99,6 +99,7 @@ def _from_yaml(path: Path) -> StudySource:
     sf: StudyFile = read_study_file(path)
     g = sf.graph
     files = {str(path): file_sha256(path)}
+    files.update({str(t): file_sha256(t) for t in sf.tables})
     texts: dict[str, tuple[str, str, URIRef]] = {}
     for doc_id, doc_path in sf.documents.items():
         text = read_document(doc_path, cited_from=str(path))

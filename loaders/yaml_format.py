@@ -173,7 +173,8 @@ class StudyFile:
     documents: dict[str, Path]             # document id -> text file
     quotes: list[Quote]
     places: dict[URIRef, str]              # entity IRI -> where it is written, for messages
-    default_document: str | None
+    default_document: str | None           # quotes that name no document come from the first one
+    tables: list[Path] = field(default_factory=list)  # CSV tables of claims the file lists
 
     def iri(self, kind: str, ident: str) -> URIRef:
         return DATA[f"{self.study_id}/{kind}/{ident}"]
@@ -251,6 +252,7 @@ def read_study_file(path: Path) -> StudyFile:
         raise _fail(path, "top level", "the file must be a mapping of sections",
                     "start with 'kxgraph: 1' and a 'study:' section (see docs/data-format.md)")
     version = data.pop("kxgraph", None)
+    tables = data.pop("tables", None)
     if version != FORMAT_VERSION:
         raise _fail(path, "kxgraph", f"format version {version!r} is not supported",
                     f"start the file with 'kxgraph: {FORMAT_VERSION}'")
@@ -262,6 +264,16 @@ def read_study_file(path: Path) -> StudyFile:
     if not isinstance(data.get("study"), dict):
         raise _fail(path, "study", "the 'study' section is missing or not a mapping",
                     "add 'study:' with an id and a name")
+    places_of: dict[int, str] = {}
+    if tables is not None:
+        from kxgraph.loaders.tables import read_tables
+
+        for section, where, entry in read_tables(path, tables):
+            items = data.setdefault(section, [])
+            if not isinstance(items, list):
+                raise _fail(path, section, f"'{section}' must be a list of entries", "write each entry as '- id: ...'")
+            items.append(entry)
+            places_of[id(entry)] = where
 
     # 1. shape of every entry, and every id once
     entries: dict[str, list[tuple[str, BaseModel]]] = {}
@@ -276,7 +288,7 @@ def read_study_file(path: Path) -> StudyFile:
             raise _fail(path, name, f"'{name}' must be a list of entries", "write each entry as '- id: ...'")
         model = _model(name, section)
         for i, item in enumerate(items):
-            where = name if section.single else f"{name}[{i}]"
+            where = name if section.single else places_of.get(id(item), f"{name}[{i}]")
             if not isinstance(item, dict):
                 raise _fail(path, where, "an entry must be a mapping", "write 'id: ...' and its fields")
             if isinstance(item.get("id"), str):
@@ -361,9 +373,10 @@ def read_study_file(path: Path) -> StudyFile:
     g.add((scheme, DCTERMS.isPartOf, study_iri))
     places[scheme] = "study"
 
-    default_doc = next(iter(docs)) if len(docs) == 1 else None
+    default_doc = next(iter(docs)) if docs else None
+    table_paths = [(path.parent / t).resolve() for t in tables] if isinstance(tables, list) else []
     return StudyFile(path=path, study_id=study_id, graph=g, documents=docs, quotes=quotes,
-                     places=places, default_document=default_doc)
+                     places=places, default_document=default_doc, tables=table_paths)
 
 
 def literal(value: Any) -> Literal:
