@@ -34,8 +34,11 @@ from kxgraph.loaders.reanchoring import OldQuote, reanchor
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_TEXT = ROOT / "data" / "studies" / "link-worker" / "documents" / "exeter-knowledge-exchange-blog.txt"
 QC_DEMO = ROOT.parent / "shared" / "fixtures" / "refi-qda" / "qc-demo.qdpx"
-WORDS = ("the patient said that support mattered more than the number of sessions offered to them "
-         "link workers often decide how long to stay with someone and managers rarely intervene").split()
+WORDS = (
+    "the", "patient", "said", "that", "support", "mattered", "more", "than", "the", "number", "of",
+    "sessions", "offered", "to", "them", "link", "workers", "often", "decide", "how", "long", "to", "stay",
+    "with", "someone", "and", "managers", "rarely", "intervene",
+)
 
 
 @dataclass
@@ -201,6 +204,10 @@ def run(versions: int = 20, seed: int = 7) -> dict[str, Any]:
                         c["survived"] += 1
                     if p.start is not None and p.end is not None and e.wrong(p.start, p.end, start, end):
                         c["wrong"] += 1
+                        results.setdefault("wrong_examples", []).append(
+                            {"edits": kind, "status": p.status, "score": p.score, "quote": old.exact,
+                             "prefix": old.prefix, "suffix": old.suffix, "placed_on": new[p.start:p.end],
+                             "placed_after": new[max(0, p.start - CONTEXT):p.start]})
         placed = c["exact"] + c["moved"] + c["fuzzy"]
         results["kinds"][kind] = {**dict(c), "reanchored_share": round(placed / c["quotes"], 4),
                                   "of_surviving_share": round(min(placed, c["survived"]) / max(c["survived"], 1), 4)}

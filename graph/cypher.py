@@ -15,20 +15,20 @@ from kxgraph.errors import VocabularyError
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = [
+    "API_QUOTES",
     "COUNT_BY_LABEL",
     "COUNT_NODES",
     "COUNT_RELATIONSHIPS",
     "CURRENT_LOADS",
     "DELETE_ALL",
     "DELETE_STUDIES",
+    "DOCUMENT_QUOTES",
     "EXPORT_NODES",
     "EXPORT_RELATIONSHIPS",
     "FINGERPRINT_NODES",
     "FINGERPRINT_RELATIONSHIPS",
     "LOAD_HISTORY",
     "PING",
-    "API_QUOTES",
-    "DOCUMENT_QUOTES",
     "REPLACE_DOCUMENT",
     "STUDY_IDS",
     "all_statements",

@@ -70,7 +70,8 @@ def _context(q: OldQuote, text: str, start: int, end: int) -> float:
 
 
 def _occurrences(text: str, needle: str) -> list[int]:
-    found, i = [], text.find(needle)
+    found: list[int] = []
+    i = text.find(needle)
     while i != -1 and len(found) < MAX_COPIES:
         found.append(i)
         i = text.find(needle, i + 1)
@@ -103,14 +104,15 @@ def reanchor(q: OldQuote, text: str, *, old_text: str | None = None) -> Placed:
     ``old_text``, the version the quote was anchored in, tells whether the quote's words were unique
     there: only then may a long quote be placed on its own words when their context has changed."""
     n = len(q.exact)
-    # 1. exact
-    if q.start is not None and q.end is not None and text[q.start:q.end] == q.exact:
+    unique_before = old_text is not None and old_text.count(q.exact) <= 1
+    # 1. exact (when the words recur, their context must agree too: a copy may have slid into place)
+    if q.start is not None and q.end is not None and text[q.start:q.end] == q.exact and (
+            old_text is None or unique_before or _trusted(q, 1.0, _context(q, text, q.start, q.end), False)):
         return Placed("exact", q.start, q.end, 1.0)
     # 2. moved: the same words elsewhere, the copy whose context fits best (then the nearest)
     expected = q.start or 0
     if old_text and q.start is not None:
         expected = round(q.start * len(text) / max(len(old_text), 1))
-    unique_before = old_text is not None and old_text.count(q.exact) <= 1
     copies = _occurrences(text, q.exact) if q.exact else []
     if copies:
         ranked = sorted(copies, key=lambda i: (-_context(q, text, i, i + n), abs(i - expected)))
@@ -147,7 +149,7 @@ def _fuzzy(q: OldQuote, text: str, unique_before: bool) -> Placed | None:
     first = len(q.prefix)
     last = len(q.prefix) + len(q.exact) - 1
     start = region_start + _map(ops, first, len(region))
-    end = region_start + _map(ops, last, len(region)) + 1
+    end = min(region_start + _map(ops, last, len(region)) + 1, len(text))
     if end <= start:
         return None
     # the alignment may leave a boundary on whitespace the old quote did not have at its ends

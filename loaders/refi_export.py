@@ -180,7 +180,7 @@ class _Writer:
             placed.add(c)
             codable = self.g.value(c, KX.codable)
             el = _sub(parent, "Code", guid=self.guid(c), name=self.name(c) or self.guid(c),
-                      isCodable="false" if codable is not None and not codable.toPython() else "true",
+                      isCodable="false" if codable is not None and str(codable).lower() == "false" else "true",
                       color=self.value(c, KX.colour))
             _text(el, "Description", self.value(c, SKOS.definition))
             self.note_refs(el, c)

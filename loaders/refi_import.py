@@ -90,14 +90,14 @@ def _schema(kind: str) -> Any:
     import xmlschema
 
     name = "Project.xsd" if kind == "project" else "Codebook.xsd"
-    path = resources.files("kxgraph.ontology").joinpath("refi-qda", name)
+    path = resources.files("kxgraph.ontology").joinpath("refi-qda").joinpath(name)
     with resources.as_file(path) as p:
         return xmlschema.XMLSchema(str(p))
 
 
 def schema_errors(root: Element, kind: str, limit: int = MAX_SCHEMA_PROBLEMS) -> list[str]:
     """What does not fit the REFI-QDA XSD, as 'path: reason' lines (at most ``limit`` and a count)."""
-    problems = []
+    problems: list[str] = []
     total = 0
     for err in _schema(kind).iter_errors(root):
         total += 1
@@ -190,9 +190,9 @@ class _Builder:
                 g.add((person, RDFS.label, literal(who)))
                 self.count("users")
         for i, var in enumerate(self._path(root, "Variables", "Variable")):
-            guid = guid_of(var.get("guid"))
-            if guid:
-                self.variables[guid] = (var.get("name") or guid, var.get("typeOfVariable") or "Text")
+            var_guid = guid_of(var.get("guid"))
+            if var_guid:
+                self.variables[var_guid] = (var.get("name") or var_guid, var.get("typeOfVariable") or "Text")
             else:
                 self.warn(f"Variables/Variable[{i + 1}]", "left out: no GUID")
 

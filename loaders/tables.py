@@ -97,12 +97,12 @@ def _read(path: Path, name: str, cited_from: str) -> Iterator[tuple[str, str, di
                                   fix="give the claim an id (rows with the same id add quotes to it)")
         evidence = _evidence(row=cells, path=path, n=n)
         if ident in entries:
-            section, _, entry = entries[ident]
-            if section != KINDS[kind]:
-                raise DataFormatError(f"the id {ident!r} is a {section[:-1]} in an earlier row", file=str(path),
-                                      place=f"row {n}, column id", fix="give each claim its own id")
+            earlier_section, _, earlier = entries[ident]
+            if earlier_section != KINDS[kind]:
+                raise DataFormatError(f"the id {ident!r} is a {earlier_section[:-1]} in an earlier row",
+                                      file=str(path), place=f"row {n}, column id", fix="give each claim its own id")
             if evidence:
-                entry["evidence"].append(evidence)
+                earlier["evidence"].append(evidence)
             continue
         entry: dict[str, Any] = {"id": ident, "evidence": [evidence] if evidence else []}
         for key in ("text", "raised_in"):
@@ -116,8 +116,9 @@ def _read(path: Path, name: str, cited_from: str) -> Iterator[tuple[str, str, di
             for key, column in (("concept", "concepts"), ("stakeholder", "stakeholders")):
                 ids = _ids(cells.get(column, ""))
                 if len(ids) > 1:
-                    raise DataFormatError(f"a consequence names one {key}, this row names {len(ids)}", file=str(path),
-                                          place=f"row {n}, column {column}", fix="write one id, or one row per consequence")
+                    raise DataFormatError(f"a consequence names one {key}, this row names {len(ids)}",
+                                          file=str(path), place=f"row {n}, column {column}",
+                                          fix="write one id, or one row per consequence")
                 if ids:
                     entry[key] = ids[0]
             if cells.get("valence"):
@@ -138,5 +139,6 @@ def _evidence(*, row: dict[str, str], path: Path, n: int) -> dict[str, Any] | No
             spec["occurrence"] = int(row["occurrence"])
         except ValueError:
             raise DataFormatError(f"occurrence {row['occurrence']!r} is not a whole number", file=str(path),
-                                  place=f"row {n}, column occurrence", fix="write 1 for the first, 2 for the second") from None
+                                  place=f"row {n}, column occurrence",
+                                  fix="write 1 for the first, 2 for the second") from None
     return spec

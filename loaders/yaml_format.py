@@ -268,12 +268,13 @@ def read_study_file(path: Path) -> StudyFile:
     if tables is not None:
         from kxgraph.loaders.tables import read_tables
 
-        for section, where, entry in read_tables(path, tables):
-            items = data.setdefault(section, [])
-            if not isinstance(items, list):
-                raise _fail(path, section, f"'{section}' must be a list of entries", "write each entry as '- id: ...'")
-            items.append(entry)
-            places_of[id(entry)] = where
+        for table_section, table_place, row_entry in read_tables(path, tables):
+            listed = data.setdefault(table_section, [])
+            if not isinstance(listed, list):
+                raise _fail(path, table_section, f"'{table_section}' must be a list of entries",
+                            "write each entry as '- id: ...'")
+            listed.append(row_entry)
+            places_of[id(row_entry)] = table_place
 
     # 1. shape of every entry, and every id once
     entries: dict[str, list[tuple[str, BaseModel]]] = {}

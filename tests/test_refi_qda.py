@@ -14,9 +14,9 @@ import pytest
 from kxgraph.graph.store import Store
 from kxgraph.loaders.export import export_graph
 from kxgraph.loaders.pipeline import load, prepare
+from kxgraph.loaders.refi_archive import open_refi
 from kxgraph.loaders.refi_export import to_qdpx
 from kxgraph.loaders.refi_import import schema_errors
-from kxgraph.loaders.refi_archive import open_refi
 from tests.helpers import ROOT, fingerprint
 
 pytestmark = pytest.mark.anyio

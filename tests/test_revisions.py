@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.reanchor import KINDS, run
 from kxgraph.errors import InputError, KxError
@@ -94,7 +96,8 @@ async def test_replace_document_in_the_store(store: Store, tmp_path: Path) -> No
     from tests.test_graphql import client
 
     async with client(store) as gql:
-        data = await gql.ok('{ document(id: "%s") { quotes { anchorStatus anchorScore start exact } } }' % doc)
+        data = await gql.ok("query($d: ID!) { document(id: $d) { quotes { anchorStatus anchorScore start exact } } }",
+                            {"d": doc})
     statuses = {q["anchorStatus"] for q in data["document"]["quotes"]}
     assert {"MOVED", "FUZZY", "ORPHANED"} <= statuses
     with pytest.raises(InputError, match="no document"):
@@ -172,3 +175,19 @@ def test_add_document_keeps_the_study_file_and_rolls_back_on_error(garden: Path,
     with pytest.raises(KxError):
         add_document(study, other)
     assert study.read_bytes() == before and not (garden / "documents" / "more.txt").exists()
+
+
+@given(text=st.text(alphabet="ab .\n\u00e9\U0001f642", min_size=1, max_size=300), data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_reanchor_never_fails_and_never_points_outside(text: str, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    q = OldQuote(text[start:end], text[max(0, start - CONTEXT):start], text[end:end + CONTEXT], start, end)
+    new = data.draw(st.text(alphabet="ab .\n\u00e9\U0001f642", max_size=300))
+    p = reanchor(q, new, old_text=text)
+    if p.status == "orphaned":
+        assert p.start is None and p.end is None
+    else:
+        assert p.start is not None and p.end is not None and 0 <= p.start < p.end <= len(new)
+        if p.status in ("exact", "moved"):
+            assert new[p.start:p.end] == q.exact
