@@ -150,6 +150,7 @@ async def search(request: Request, q: str = Query("", max_length=500)) -> HTMLRe
 
 CONCEPT = """query($id: ID!) { concept(id: $id) { id name study definitionText
   definition { text evidence { ...Q } }
+  broader { id name } narrower { id name } codedQuotes { ...Q }
   continua { name left { name } right { name } }
   discussionPoints { text raisedIn { name ... on Activity { event { name } } } affects { id name } evidence { ...Q } }
   consequences { valence text stakeholder { id name } evidence { ...Q } }

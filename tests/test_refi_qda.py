@@ -322,3 +322,19 @@ async def test_imported_project_through_graphql(store: Store, fixture_qdpx: Path
         assert q["anchorStatus"] == "EXACT"
         assert "Holding" in {c["concept"]["name"] for c in q["codings"]}
     assert [n["name"] for n in parent["concept"]["narrower"]] == ["Holding", "Time pressure"]
+
+
+async def test_explorer_shows_an_imported_code(store: Store, fixture_qdpx: Path) -> None:
+    import httpx
+
+    from kxgraph.api.app import create_app
+    from kxgraph.settings import Settings
+
+    await load(store, [fixture_qdpx], study_id="interviews")
+    app = create_app(Settings(load_bundled_study=False), store=store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        r = await http.get("/concept/interviews/concept/c0000000-0000-4000-8000-000000000002")
+    assert r.status_code == 200
+    assert "Coded quotes (3)" in r.text and "Relationships" in r.text
+    assert "the link worker could not hold them any longer." in r.text

@@ -178,7 +178,6 @@ class ConceptScheme(Entity):
 @strawberry.type
 class Concept(ConceptLike):
     _label = L.Concept
-    definition_text: str | None = prop("definition", str | None, "the definition as plain text")
 
     @strawberry.field(description="the study's definition, with its evidence")
     async def definition(self, info: Info) -> Definition | None:
