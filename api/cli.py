@@ -226,10 +226,7 @@ def import_qdpx(
                 return await load_studies(store, [file], progress=say, force=force, study_id=study_id)
 
         report = with_store(settings, work)
-        from kxgraph.loaders.sources import read_source
-
-        counts = read_source(file, study_id=study_id).counts
-        warnings, studies = report.warnings, report.studies
+        counts, warnings, studies = report.counts, report.warnings, report.studies
         verb = "imported" if report.changed else "unchanged (already imported from this file)"
     _print_warnings(warnings)
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
@@ -299,7 +296,8 @@ def replace_document(
     if table.row_count:
         out.print(table)
     counts = ", ".join(f"{n} {k}" for k, n in sorted(rev.counts.items()))
-    out.print(f"replaced {document}: {len(rev.outcomes)} quotes - {counts or 'none'}", highlight=False)
+    out.print(f"replaced {document}: {len(rev.outcomes)} quotes - {counts or 'none'}", highlight=False,
+              soft_wrap=True)
     if rev.counts.get("orphaned"):
         console.print("orphaned quotes keep their words but no position: find their words in the new text and "
                       "quote them again, or remove them", style="yellow")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from kxgraph.errors import QuoteError
 
-__all__ = ["CONTEXT", "Anchor", "anchor_quote", "check_anchor", "sha256_text"]
+__all__ = ["CONTEXT", "Anchor", "anchor_quote", "check_anchor", "occurrences", "sha256_text"]
 
 #: characters of prefix and suffix kept with each quote
 CONTEXT = 32
@@ -33,9 +33,11 @@ class Anchor:
                    prefix=text[max(0, start - CONTEXT):start], suffix=text[end:end + CONTEXT])
 
 
-def _occurrences(text: str, exact: str) -> list[int]:
-    found, i = [], text.find(exact)
-    while i != -1:
+def occurrences(text: str, exact: str, limit: int | None = None) -> list[int]:
+    """Every start of ``exact`` in ``text`` (overlapping ones too), at most ``limit``."""
+    found: list[int] = []
+    i = text.find(exact)
+    while i != -1 and (limit is None or len(found) < limit):
         found.append(i)
         i = text.find(exact, i + 1)
     return found
@@ -48,7 +50,7 @@ def anchor_quote(text: str, exact: str, *, hint: str | None = None, occurrence: 
     if not exact or not exact.strip():
         raise QuoteError("an evidence quote is empty", file=file, place=place,
                          fix="write the exact words of the source that support the claim")
-    starts = _occurrences(text, exact)
+    starts = occurrences(text, exact)
     short = exact if len(exact) <= 80 else exact[:77] + "..."
     if not starts:
         folded = " ".join(exact.split())
@@ -57,7 +59,7 @@ def anchor_quote(text: str, exact: str, *, hint: str | None = None, occurrence: 
         raise QuoteError(f"the quote {short!r} is not in the document{near}", file=file, place=place,
                          fix="copy the words exactly as they stand in the source, quotes and dashes included")
     if hint is not None:
-        hints = _occurrences(text, hint)
+        hints = occurrences(text, hint)
         if len(hints) != 1:
             raise QuoteError(f"the hint {hint[:60]!r} occurs {len(hints)} times in the document",
                              file=file, place=place, fix="give a hint passage that occurs exactly once")

@@ -65,6 +65,7 @@ class LoadReport:
     load_id: str | None = None
     files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # what the sources held, by kind (REFI-QDA)
 
 
 def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id: str | None = None) -> Prepared:
@@ -153,7 +154,8 @@ async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None
     prep = prepare(paths, progress, study_id=study_id)
     report = LoadReport(studies=prep.study_ids, changed=False, nodes=prep.projected.node_count,
                         relationships=prep.projected.relationship_count, quotes=prep.quote_count,
-                        triples=len(prep.graph), files=prep.files, warnings=prep.warnings)
+                        triples=len(prep.graph), files=prep.files, warnings=prep.warnings,
+                        counts={k: v for src in prep.sources for k, v in src.counts.items()})
     if not force and await unchanged(store, prep):
         say("unchanged: the store already holds these files")
         return report

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
+from kxgraph.loaders.anchoring import occurrences
+
 __all__ = ["MIN_CONTEXT", "MIN_QUOTE", "OldQuote", "Placed", "reanchor"]
 
 #: similarity (0-1) the found text must have with the old quote
@@ -69,15 +71,6 @@ def _context(q: OldQuote, text: str, start: int, end: int) -> float:
     return sum(parts) / len(parts) if parts else 1.0
 
 
-def _occurrences(text: str, needle: str) -> list[int]:
-    found: list[int] = []
-    i = text.find(needle)
-    while i != -1 and len(found) < MAX_COPIES:
-        found.append(i)
-        i = text.find(needle, i + 1)
-    return found
-
-
 def _trusted(q: OldQuote, quote_score: float, context_score: float, unique_before: bool) -> bool:
     if quote_score < MIN_QUOTE:
         return False
@@ -113,7 +106,7 @@ def reanchor(q: OldQuote, text: str, *, old_text: str | None = None) -> Placed:
     expected = q.start or 0
     if old_text and q.start is not None:
         expected = round(q.start * len(text) / max(len(old_text), 1))
-    copies = _occurrences(text, q.exact) if q.exact else []
+    copies = occurrences(text, q.exact, MAX_COPIES) if q.exact else []
     if copies:
         ranked = sorted(copies, key=lambda i: (-_context(q, text, i, i + n), abs(i - expected)))
         best = ranked[0]

@@ -78,3 +78,30 @@ def test_invalid_files_exit_non_zero_with_the_place(runner: CliRunner, tmp_path:
         assert "concepts[0] (id 'c')" in result.output and "unknown field 'colour'" in result.output
     result = runner.invoke(app, ["export", "--format", "xml"])
     assert result.exit_code == 2
+
+
+def test_import_export_qdpx_and_replace_document(runner: CliRunner, short_tmp: Path) -> None:
+    from tests.test_refi_qda import FIXTURE, make_qdpx
+
+    qdpx = make_qdpx(FIXTURE, short_tmp / "interviews.qdpx")
+    dry = runner.invoke(app, ["import-qdpx", str(qdpx), "--study-id", "interviews", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "checked (nothing written)" in dry.output and "7 codings" in dry.output
+    done = runner.invoke(app, ["import-qdpx", str(qdpx), "--study-id", "interviews"])
+    assert done.exit_code == 0 and "imported: study interviews" in done.output and "warning:" in done.output
+    again = runner.invoke(app, ["import-qdpx", str(qdpx), "--study-id", "interviews"])
+    assert "unchanged" in again.output
+    out = short_tmp / "out.qdpx"
+    exported = runner.invoke(app, ["export", "--format", "qdpx", "--study", "interviews", "-o", str(out)])
+    assert exported.exit_code == 0 and out.is_file(), exported.output
+    new = short_tmp / "v2.txt"
+    new.write_text("Preface.\n" + (FIXTURE / "sources" / "a1b2c3d4-0000-4000-8000-000000000002.txt")
+                   .read_text(encoding="utf-8"), encoding="utf-8")
+    replaced = runner.invoke(app, ["replace-document", "interviews/document/a1b2c3d4-0000-4000-8000-000000000002",
+                                   str(new)])
+    assert replaced.exit_code == 0, replaced.output
+    assert "2 quotes - 2 moved" in " ".join(replaced.output.split())
+    missing = runner.invoke(app, ["replace-document", "interviews/document/nope", str(new)])
+    assert missing.exit_code == 1 and "no document" in missing.output
+    template = runner.invoke(app, ["template", "claims"])
+    assert template.output.startswith("kind,id,text,raised_in")
