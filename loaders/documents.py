@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from kxgraph.errors import InputError
-from kxgraph.loaders.sources import MAX_DOCUMENT_BYTES
+from kxgraph.loaders.sources import read_document
 
 __all__ = ["FORMATS", "convert", "media_type_of", "normalise", "read_new_document"]
 
@@ -102,19 +102,7 @@ def media_type_of(path: Path) -> str:
 def read_new_document(path: Path) -> tuple[str, str]:
     """``(normalised text, media type of the original)`` of a new document file."""
     media = media_type_of(path)
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise InputError("no such file", file=str(path), fix="check the path") from None
-    if size > MAX_DOCUMENT_BYTES:
-        raise InputError(f"the document is {size} bytes, more than {MAX_DOCUMENT_BYTES}", file=str(path),
-                         fix="split the document into parts")
-    raw = path.read_bytes()
-    try:
-        decoded = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"the document is not valid UTF-8 (byte {exc.start})", file=str(path),
-                         place=f"byte {exc.start}", fix="save it as UTF-8 and add it again") from None
+    decoded = read_document(path, cited_from=str(path))  # the same size and UTF-8 checks as any document
     text = convert(decoded, media)
     if not text.strip():
         raise InputError("the document has no text", file=str(path), fix="check that it is the right file")

@@ -400,12 +400,7 @@ class _Builder:
             if made is None:
                 continue
             subject, guid = made
-            text = _text_of(note, "PlainTextContent")
-            if text is None and note.get("plainTextPath"):
-                path = note.get("plainTextPath", "")
-                member = path.split("://", 1)[-1].lstrip("/")
-                data = self.refi.read_member(f"sources/{member}") or self.refi.read_member(member)
-                text = data.decode("utf-8", errors="replace") if data is not None else None
+            text = self._source_text(note, where)  # a note is a text source: inline or in the archive
             name = (note.get("name") or "").strip()
             self.g.add((subject, RDFS.label, literal(name or f"note {guid[:8]}")))
             if text is not None and text.strip():
@@ -449,39 +444,32 @@ class _Builder:
 
     def sets(self) -> None:
         for i, s in enumerate(self._path(self.refi.root, "Sets", "Set")):
-            where = f"Sets/Set[{i + 1}] ({s.get('name')!r})"
-            made = self.entity(s, "collection", KX.Collection, where)
-            if made is None:
-                continue
-            subject, guid = made
-            self.g.add((subject, RDFS.label, literal((s.get("name") or "").strip() or f"set {guid[:8]}")))
-            self.description(subject, s)
-            for tag in ("MemberCode", "MemberSource", "MemberNote"):
-                for ref in _children(s, tag):
-                    self._member(subject, ref, where)
-            self.count("sets")
-
-    def _member(self, subject: URIRef, ref: Element, where: str) -> None:
-        target = self.by_guid.get(guid_of(ref.get("targetGUID")) or "")
-        if target is None:
-            self.warn(where, f"a member ({ref.get('targetGUID')}) is not in the project; left out")
-        else:
-            self.g.add((subject, KX.hasMember, target))
+            self._grouping(s, f"Sets/Set[{i + 1}] ({s.get('name')!r})", "collection", KX.Collection, "set",
+                           ("MemberCode", "MemberSource", "MemberNote"))
 
     def cases(self) -> None:
         for i, case in enumerate(self._path(self.refi.root, "Cases", "Case")):
-            where = f"Cases/Case[{i + 1}] ({case.get('name') or case.get('guid')!r})"
-            made = self.entity(case, "case", KX.Case, where)
-            if made is None:
-                continue
-            subject, guid = made
-            self.g.add((subject, RDFS.label, literal((case.get("name") or "").strip() or f"case {guid[:8]}")))
-            self.description(subject, case)
-            self.attributes(subject, case, where)
-            for tag in ("CodeRef", "SourceRef", "SelectionRef"):
-                for ref in _children(case, tag):
-                    self._member(subject, ref, where)
-            self.count("cases")
+            self._grouping(case, f"Cases/Case[{i + 1}] ({case.get('name') or case.get('guid')!r})", "case",
+                           KX.Case, "case", ("CodeRef", "SourceRef", "SelectionRef"))
+
+    def _grouping(self, el: Element, where: str, kind: str, cls: URIRef, word: str,
+                  member_tags: tuple[str, ...]) -> None:
+        """A set or a case: named, described, with members (and a case's variables)."""
+        made = self.entity(el, kind, cls, where)
+        if made is None:
+            return
+        subject, guid = made
+        self.g.add((subject, RDFS.label, literal((el.get("name") or "").strip() or f"{word} {guid[:8]}")))
+        self.description(subject, el)
+        self.attributes(subject, el, where)
+        for tag in member_tags:
+            for ref in _children(el, tag):
+                target = self.by_guid.get(guid_of(ref.get("targetGUID")) or "")
+                if target is None:
+                    self.warn(where, f"a member ({ref.get('targetGUID')}) is not in the project; left out")
+                else:
+                    self.g.add((subject, KX.hasMember, target))
+        self.count(f"{word}s")
 
     def build(self) -> None:
         self._pending_note_refs = []
