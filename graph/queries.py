@@ -90,32 +90,37 @@ EVENT_PRESENTERS = (
     "UNWIND $ids AS id MATCH (e:Event {id: id})<-[:PART_OF]-(:Activity)-[:PRESENTED_BY]->(b:Person) "
     "RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
 )
+#: the discussion points raised at an event or at one of its activities, found from the event
+#: inwards (never by scanning every discussion point: the cost follows the event's answer)
+_EVENT_POINTS = (
+    "UNWIND $ids AS id MATCH (e:Event {id: id}) OPTIONAL MATCH (a)-[:PART_OF]->(e) "
+    "WITH id, e, collect(a) AS parts UNWIND parts + [e] AS x "
+    "MATCH (d:DiscussionPoint)-[:RAISED_IN]->(x) "
+)
 EVENT_DISCUSSION_POINTS = (
-    "UNWIND $ids AS id MATCH (e:Event {id: id}) "
-    "MATCH (b:DiscussionPoint)-[:RAISED_IN]->(x) WHERE x = e OR (x)-[:PART_OF]->(e) "
+    _EVENT_POINTS.replace("(d:DiscussionPoint)", "(b:DiscussionPoint)") +
     "RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
 )
 EVENT_CONCEPTS = (
-    "UNWIND $ids AS id MATCH (e:Event {id: id}) "
-    "MATCH (d:DiscussionPoint)-[:RAISED_IN]->(x) WHERE x = e OR (x)-[:PART_OF]->(e) "
+    _EVENT_POINTS +
     "MATCH (d)-[:CONCERNS]->(b) RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
 )
 EVENT_STAKEHOLDERS = (
-    "UNWIND $ids AS id MATCH (e:Event {id: id}) "
-    "MATCH (d:DiscussionPoint)-[:RAISED_IN]->(x) WHERE x = e OR (x)-[:PART_OF]->(e) "
+    _EVENT_POINTS +
     "MATCH (d)-[:AFFECTS]->(b:Stakeholder) RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
 )
+#: from the stakeholders (few) to their consequences, never scanning every consequence
 CONSEQUENCE_GROUPS = (
-    "MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->(s:Stakeholder) "
+    "MATCH (s:Stakeholder) "
     "WHERE ($stakeholder IS NULL OR s.id = $stakeholder) AND ($study IS NULL OR s.study = $study) "
-    "MATCH (c)-[:OF_CONCEPT]->(k) "
+    "MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->(s) MATCH (c)-[:OF_CONCEPT]->(k) "
     "WITH s, k, c.valence AS valence, collect(properties(c)) AS items "
     "RETURN properties(s) AS stakeholder, labels(k)[0] AS concept_label, properties(k) AS concept, "
     "valence, items ORDER BY stakeholder.name, concept.name, valence DESC"
 )
 CONSEQUENCE_MATRIX = (
-    "MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->(s:Stakeholder) WHERE ($study IS NULL OR s.study = $study) "
-    "MATCH (c)-[:OF_CONCEPT]->(k) "
+    "MATCH (s:Stakeholder) WHERE ($study IS NULL OR s.study = $study) "
+    "MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->(s) MATCH (c)-[:OF_CONCEPT]->(k) "
     "RETURN k.id AS concept, k.name AS concept_name, s.id AS stakeholder, s.name AS stakeholder_name, "
     "sum(CASE WHEN c.valence = 'positive' THEN 1 ELSE 0 END) AS positive, "
     "sum(CASE WHEN c.valence = 'negative' THEN 1 ELSE 0 END) AS negative, count(c) AS total "

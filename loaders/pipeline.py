@@ -25,7 +25,7 @@ from kxgraph.loaders.shacl import validate
 from kxgraph.loaders.sources import StudySource, read_source
 from kxgraph.ontology.vocabulary import NodeLabel, RelType
 
-__all__ = ["LoadReport", "Prepared", "load", "prepare", "relink_api_additions"]
+__all__ = ["LoadReport", "Prepared", "load", "prepare", "relink_api_additions", "write_prepared"]
 
 log = logging.getLogger(__name__)
 
@@ -149,9 +149,16 @@ async def unchanged(store: Store, prep: Prepared) -> bool:
 async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None = None,
                force: bool = False, study_id: str | None = None) -> LoadReport:
     """Load studies into the store, replacing those studies whole (all or nothing)."""
-    say = progress or (lambda _msg: None)
     started = datetime.now(timezone.utc).isoformat()
     prep = prepare(paths, progress, study_id=study_id)
+    return await write_prepared(store, prep, progress=progress, force=force, started=started)
+
+
+async def write_prepared(store: Store, prep: Prepared, *, progress: Progress | None = None,
+                         force: bool = False, started: str | None = None) -> LoadReport:
+    """The second half of :func:`load`: write studies :func:`prepare` made ready."""
+    say = progress or (lambda _msg: None)
+    started = started or datetime.now(timezone.utc).isoformat()
     report = LoadReport(studies=prep.study_ids, changed=False, nodes=prep.projected.node_count,
                         relationships=prep.projected.relationship_count, quotes=prep.quote_count,
                         triples=len(prep.graph), files=prep.files, warnings=prep.warnings,

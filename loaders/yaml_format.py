@@ -221,6 +221,32 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+class _AliasFoundError(Exception):
+    pass
+
+
+#: libyaml's parser when PyYAML was built with it (4-5 times faster on large studies)
+_FastBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _FastNoAliasLoader(_FastBase):  # type: ignore[misc]
+    """The same rules with libyaml's parser: an alias shows as a node constructed twice (never
+    expanded). Any problem is reported by parsing again with :class:`_NoAliasLoader`, whose messages
+    name the exact place."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise _AliasFoundError
+        return super().construct_object(node, deep)
+
+
+def _parse_yaml(text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_FastNoAliasLoader)  # noqa: S506 - a SafeLoader without aliases
+    except (yaml.YAMLError, _AliasFoundError):
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - raises with the exact place
+
+
 def read_study_file(path: Path) -> StudyFile:
     """Parse and check ``study.yaml``; RDF for every entity; quotes collected for anchoring."""
     try:
@@ -240,7 +266,7 @@ def read_study_file(path: Path) -> StudyFile:
     except OSError as exc:
         raise _fail(path, "", f"cannot read the file: {exc.strerror}", "check the path") from None
     try:
-        data = yaml.load(raw_text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader without aliases
+        data = _parse_yaml(raw_text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
