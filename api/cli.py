@@ -424,3 +424,20 @@ def graphql_schema(
         sys.stdout.write(sdl)
     else:
         output.write_text(sdl, encoding="utf-8")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """Run the scale benchmarks (``python -m bench``; options after the command go to it, e.g.
+    ``kxgraph bench --scales 1k,10k``). Needs a source checkout: the benchmarks are not installed."""
+    import os
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "bench" / "__main__.py").exists():
+        console.print("error: kxgraph bench runs from a source checkout (git clone, then pip install -e .): "
+                      "the bench/ folder is not part of the installed package", markup=False)
+        raise typer.Exit(2)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-m", "bench", *ctx.args], cwd=root, env=env, check=False)
+    raise typer.Exit(done.returncode)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -47,6 +48,7 @@ from kxgraph.loaders.pipeline import Prepared, prepare, write_prepared  # noqa: 
 from kxgraph.settings import Backend, Settings  # noqa: E402
 
 RAW_GRAPH = "kxbench_raw"
+Call = tuple[str, tuple[Any, ...], float, float, list[Row]]  # method, arguments, sent, answered, answer
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -154,7 +156,7 @@ class RecordingStore:
 
     def __init__(self, inner: Store) -> None:
         self.inner = inner
-        self.calls: list[tuple[str, tuple[Any, ...], float, float, list[Row]]] | None = None
+        self.calls: list[Call] | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
@@ -176,7 +178,7 @@ class RecordingStore:
         return await self._record("fulltext", label, text, limit)
 
 
-def waves(calls: list[tuple[str, tuple[Any, ...], float, float, list[Row]]]) -> list[list[int]]:
+def waves(calls: list[Call]) -> list[list[int]]:
     """Calls that were in flight together, in the order they were sent."""
     order = sorted(range(len(calls)), key=lambda i: calls[i][2])
     groups: list[list[int]] = []
@@ -219,11 +221,11 @@ async def measure_queries(store: Store, settings: Settings, runs: int) -> list[d
             calls, recording.calls = recording.calls, None
             groups = waves(calls)
 
-            async def replay() -> list[list[Row]]:
+            async def replay(calls: list[Call] = calls, groups: list[list[int]] = groups) -> list[list[Row]]:
                 answers: dict[int, list[Row]] = {}
                 for group in groups:
                     results = await asyncio.gather(*(getattr(store, calls[i][0])(*calls[i][1]) for i in group))
-                    answers.update(zip(group, results))
+                    answers.update(zip(group, results, strict=True))
                 return [answers[i] for i in range(len(calls))]
 
             raw: list[float] = []
@@ -304,11 +306,9 @@ def machine() -> dict[str, Any]:
     from importlib.metadata import version
 
     cpu = "unknown"
-    try:
+    with contextlib.suppress(OSError, StopIteration):
         cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                    if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gb": round(os.sysconf("SC_PAGE_SIZE") *
                                                                   os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
             "python": platform.python_version(), "system": platform.platform(terse=True),
@@ -333,7 +333,8 @@ async def run_scale(quotes: int, label: str, backend: Backend, work: Path, *, ru
             if backend is Backend.neo4j:
                 await store.drop_graph()  # a server of its own for the benchmark, emptied first
             separate = backend is Backend.falkordb
-            raw = create_store(settings.model_copy(update={"graph_name": RAW_GRAPH}), attach=True) if separate else store
+            raw = (create_store(settings.model_copy(update={"graph_name": RAW_GRAPH}), attach=True)
+                   if separate else store)
             if separate:
                 await raw.open()
             try:

@@ -67,15 +67,20 @@ class Projected:
         return ops
 
 
+def _iri(term: object) -> URIRef:
+    """The term as a plain URIRef (subclasses hash differently); most already are one."""
+    return term if type(term) is URIRef else URIRef(str(term))
+
+
 def project(g: Graph, *, file: str) -> Projected:
     proj = projection()
     labels: dict[URIRef, NodeLabel] = {}
     for s, cls in g.subject_objects(RDF.type):
-        label = proj.labels.get(URIRef(str(cls)))
+        label = proj.labels.get(_iri(cls))
         if label is None:
             raise DataFormatError(f"the class {cls} is not in the kxgraph ontology", file=file,
                                   place=node_id(s), fix="use the classes of ontology/kx.ttl")
-        subject = URIRef(str(s))
+        subject = _iri(s)
         if subject in labels and labels[subject] is not label:
             raise DataFormatError(f"{node_id(s)} has two classes ({labels[subject].value}, {label.value})",
                                   file=file, place=node_id(s), fix="give every entity one class")
@@ -85,10 +90,11 @@ def project(g: Graph, *, file: str) -> Projected:
         ident = node_id(s)
         props[s] = {"iri": str(s), "study": ident.split("/", 1)[0]}
     rels: dict[tuple[NodeLabel, RelType, NodeLabel], list[Row]] = defaultdict(list)
+    rdf_type = str(RDF.type)
     for s, p, o in g:
-        if p == RDF.type:
+        if str.__eq__(p, rdf_type):
             continue
-        subject, predicate = URIRef(str(s)), URIRef(str(p))
+        subject, predicate = _iri(s), _iri(p)
         if subject not in labels:
             raise DataFormatError(f"{s} has properties but no class", file=file, place=str(s),
                                   fix="add rdf:type with a class of the kxgraph ontology")
@@ -105,8 +111,8 @@ def project(g: Graph, *, file: str) -> Projected:
                 bag[key] = value
             continue
         rel = proj.rel_types.get(predicate)
-        if rel is not None and isinstance(o, URIRef) and URIRef(str(o)) in labels:
-            target = URIRef(str(o))
+        if rel is not None and isinstance(o, URIRef) and _iri(o) in labels:
+            target = _iri(o)
             rels[(labels[subject], rel, labels[target])].append(
                 {"src": node_id(subject), "dst": node_id(target)})
             continue

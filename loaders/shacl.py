@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import SH
+from rdflib.namespace import RDF, SH
 
 from kxgraph.errors import ValidationError
 from kxgraph.ontology.terms import DATA
@@ -14,6 +15,7 @@ from kxgraph.ontology.vocabulary import ontology_graph, shapes_graph
 __all__ = ["validate"]
 
 MAX_REPORTED = 50
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 
 
 def _short(node: object) -> str:
@@ -28,12 +30,37 @@ def _short(node: object) -> str:
     return text
 
 
+@lru_cache(maxsize=1)
+def validation_shapes() -> Graph:
+    """``shapes.ttl`` with each node shape's property shapes given the node shape's targets and
+    standing on their own: the same constraints on the same focus nodes (SHACL 2.1, 2.3), but
+    pyshacl then checks a property shape once for all its focus nodes instead of once per focus
+    node, rebuilding its constraint components each time — twice as fast at 10k quotes."""
+    flat = Graph()
+    flat += shapes_graph()
+    for node_shape, prop_shape in list(flat.subject_objects(SH.property)):
+        for target in TARGETS:
+            for value in flat.objects(node_shape, target):
+                flat.add((prop_shape, target, value))
+        flat.add((prop_shape, RDF.type, SH.PropertyShape))
+        flat.remove((node_shape, SH.property, prop_shape))
+    return flat
+
+
 def validate(data: Graph, *, file: str, places: Mapping[URIRef, str] | None = None) -> None:
     """Raise :class:`ValidationError` listing every violation, or return when the data conforms."""
     from pyshacl import validate as shacl_validate
 
-    conforms, results, _ = shacl_validate(data, shacl_graph=shapes_graph(), ont_graph=ontology_graph(),
-                                          inference="none", advanced=False, allow_warnings=True)
+    # pyshacl copies the whole data graph to mix the ontology in (half of its time at 10k quotes);
+    # mixing in place and taking the mixed-in triples out again afterwards is the same check
+    before = set(data)
+    try:
+        conforms, results, _ = shacl_validate(data, shacl_graph=validation_shapes(), ont_graph=ontology_graph(),
+                                              inference="none", advanced=False, allow_warnings=True,
+                                              inplace=True)
+    finally:
+        for triple in [t for t in data if t not in before]:
+            data.remove(triple)
     if conforms:
         return
     problems = []

@@ -11,12 +11,15 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.types import Info
 
@@ -453,10 +456,17 @@ class RoundTrips(SchemaExtension):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The depth and alias limits as validation rules made once per schema (the limiter extensions
+    # would make new rule classes for every request), so that a query text seen before is neither
+    # parsed nor validated again: validation was the largest part of a small query's time in the
+    # profile (BENCHMARKS.md). Both caches are bounded LRUs keyed by the query text.
+    limits = [*QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+              *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules]
     extensions: list[Any] = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: AddValidationRules(limits),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
         lambda: MaskErrors(should_mask_error=should_mask, error_message="internal error"),
         RoundTrips,
     ]
