@@ -90,9 +90,8 @@ def project(g: Graph, *, file: str) -> Projected:
         ident = node_id(s)
         props[s] = {"iri": str(s), "study": ident.split("/", 1)[0]}
     rels: dict[tuple[NodeLabel, RelType, NodeLabel], list[Row]] = defaultdict(list)
-    rdf_type = str(RDF.type)
     for s, p, o in g:
-        if str.__eq__(p, rdf_type):
+        if p == RDF.type:
             continue
         subject, predicate = _iri(s), _iri(p)
         if subject not in labels:
