@@ -93,20 +93,6 @@ API_QUOTES = (
 )
 
 
-def page_nodes(label: NodeLabel | str) -> str:
-    """One page of a label's nodes in id order (keyset): to copy a graph statement by statement."""
-    lab = check_label(label).value
-    return (f"MATCH (n:{lab}) WHERE n.id > $after RETURN n.id AS id, properties(n) AS props "
-            "ORDER BY n.id LIMIT $limit")
-
-
-def page_relationships(label: NodeLabel | str) -> str:
-    """The outgoing relationships of one page of a label's nodes (keyset on the source id)."""
-    lab = check_label(label).value
-    return (f"MATCH (a:{lab}) WHERE a.id > $after WITH a ORDER BY a.id LIMIT $limit "
-            "MATCH (a)-[r]->(b) RETURN a.id AS src, type(r) AS type, labels(b)[0] AS dst_label, b.id AS dst")
-
-
 def merge_nodes(label: NodeLabel | str) -> str:
     """Upsert nodes of one label by ``id``: rows ``{"id": str, "props": {...}}``."""
     lab = check_label(label).value
@@ -165,8 +151,6 @@ def all_statements() -> Iterator[str]:
                 REPLACE_DOCUMENT, API_QUOTES)
     for label in NodeLabel:
         yield merge_nodes(label)
-        yield page_nodes(label)
-        yield page_relationships(label)
     for rel in RelType:
         yield merge_relationships(NodeLabel.Concept, rel, NodeLabel.Concept)
     yield from relinks()

@@ -286,27 +286,25 @@ class FalkorStore(Store):
         await self.drop_stale_staging()
 
     async def _copy_into(self, target: Any, page: int = 5_000) -> None:
-        """Copy the served graph into ``target`` with queries, page by page.
+        """Copy the served graph into ``target`` with queries, a window of node ids at a time.
 
         Not ``GRAPH.COPY``: that forks from a background thread and was seen to hang the server when
-        a snapshot or AOF rewrite was forking at the same time."""
+        a snapshot or AOF rewrite was forking at the same time. Windows of FalkorDB's internal ids
+        (a "Node By Label and ID Scan"), not pages in ``id`` order: ``ORDER BY … LIMIT`` sorts every
+        remaining node for each page, which made copying quadratic (a 100k-quote graph: 45 s)."""
         live = self._graph()
-        pages: dict[NodeLabel, list[str]] = {}  # where each page of each label starts
+        windows: dict[NodeLabel, list[tuple[int, int]]] = {}
         for label in NodeLabel:
-            after, starts = "", pages.setdefault(label, [])
-            while True:
-                rows = await self._run(live, cypher.page_nodes(label), {"after": after, "limit": page},
-                                       read_only=True, timeout=None)
-                if not rows:
-                    break
-                starts.append(after)
+            ids = sorted(r["i"] for r in await self._run(live, _label_ids(label), None, read_only=True, timeout=None))
+            windows[label] = [(ids[k], ids[min(k + page, len(ids)) - 1] + 1) for k in range(0, len(ids), page)]
+            for lo, hi in windows[label]:
+                rows = await self._run(live, _window_nodes(label), {"lo": lo, "hi": hi}, read_only=True, timeout=None)
                 await self._run(target, cypher.merge_nodes(label),
                                 {"rows": [{"id": r["id"], "props": r["props"]} for r in rows]},
                                 read_only=False, timeout=None)
-                after = rows[-1]["id"]
-        for label, starts in pages.items():  # every node is in place: now the relationships
-            for after in starts:
-                rels = await self._run(live, cypher.page_relationships(label), {"after": after, "limit": page},
+        for label, bounds in windows.items():  # every node is in place: now the relationships
+            for lo, hi in bounds:
+                rels = await self._run(live, _window_relationships(label), {"lo": lo, "hi": hi},
                                        read_only=True, timeout=None)
                 groups: dict[tuple[str, str], list[Row]] = {}
                 for r in rels:
@@ -345,6 +343,22 @@ class FalkorStore(Store):
 
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+# FalkorDB's own Cypher for copying a graph (Neo4j loads in one transaction and never copies):
+# internal ids are FalkorDB's, and a range on them is answered by a "Node By Label and ID Scan".
+def _label_ids(label: NodeLabel) -> str:
+    return f"MATCH (n:{check_label(label).value}) RETURN ID(n) AS i"
+
+
+def _window_nodes(label: NodeLabel) -> str:
+    return (f"MATCH (n:{check_label(label).value}) WHERE ID(n) >= $lo AND ID(n) < $hi "
+            "RETURN n.id AS id, properties(n) AS props")
+
+
+def _window_relationships(label: NodeLabel) -> str:
+    return (f"MATCH (a:{check_label(label).value}) WHERE ID(a) >= $lo AND ID(a) < $hi MATCH (a)-[r]->(b) "
+            "RETURN a.id AS src, type(r) AS type, labels(b)[0] AS dst_label, b.id AS dst")
 
 
 def _key(key: str) -> str:
