@@ -74,3 +74,10 @@ def test_a_tiny_run_gives_every_figure(tmp_path) -> None:  # type: ignore[no-unt
     assert text.startswith(head) and text.endswith(tail)  # only the table changed
     assert "| falkordb | 300 | 1-trace-concept |" in text
     assert not (tmp_path / "work" / "studies-300").exists()  # the benchmark cleans up after itself
+
+
+def test_kxgraph_bench_runs_the_benchmarks_of_the_checkout() -> None:
+    done = subprocess.run([sys.executable, "-m", "kxgraph", "bench", "--help"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "--scales" in done.stdout and "1k,10k,100k,1M" in done.stdout
