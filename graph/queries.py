@@ -59,12 +59,18 @@ def neighbours(label: NodeLabel | str) -> str:
 _SORT = "coalesce(n.name, n.title, n.text, n.exact, n.id)"
 
 
-def list_page(label: NodeLabel | str, descending: bool = False) -> str:
+def _of_study(lab: str, by_study: bool) -> str:
+    # with a study named, a plain equality the store answers from its index on `study` (an
+    # `IS NULL OR` form would read every node of the label: 60 ms at 1M quotes)
+    return f"MATCH (n:{lab}) WHERE n.study = $study " if by_study else f"MATCH (n:{lab}) "
+
+
+def list_page(label: NodeLabel | str, descending: bool = False, by_study: bool = False) -> str:
     """One page of a label, keyset-paginated on (display text, id), optionally filtered."""
     lab = check_label(label).value
     gt, order = ("<", "DESC") if descending else (">", "ASC")
     return (
-        f"MATCH (n:{lab}) WHERE ($study IS NULL OR n.study = $study) "
+        _of_study(lab, by_study) +
         f"WITH n, {_SORT} AS k "
         "WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) "
         f"AND ($after_key IS NULL OR k {gt} $after_key OR (k = $after_key AND n.id {gt} $after_id)) "
@@ -72,9 +78,9 @@ def list_page(label: NodeLabel | str, descending: bool = False) -> str:
     )
 
 
-def count_nodes(label: NodeLabel | str) -> str:
+def count_nodes(label: NodeLabel | str, by_study: bool = False) -> str:
     lab = check_label(label).value
-    return (f"MATCH (n:{lab}) WHERE ($study IS NULL OR n.study = $study) WITH n, {_SORT} AS k "
+    return (_of_study(lab, by_study) + f"WITH n, {_SORT} AS k "
             "WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) RETURN count(n) AS n")
 
 
@@ -134,9 +140,10 @@ def all_statements() -> Iterator[str]:
     for label in NodeLabel:
         yield nodes_by_id(label)
         yield neighbours(label)
-        yield list_page(label)
-        yield list_page(label, descending=True)
-        yield count_nodes(label)
+        for by_study in (False, True):
+            yield list_page(label, by_study=by_study)
+            yield list_page(label, descending=True, by_study=by_study)
+            yield count_nodes(label, by_study=by_study)
     for rel in RelType:
         yield links(NodeLabel.Concept, rel, "out")
         yield links(NodeLabel.Concept, rel, "in", NodeLabel.Concept)

@@ -17,6 +17,11 @@ FULLTEXT_FIELDS: dict[NodeLabel, tuple[str, ...]] = {
 }
 
 
+#: The labels GraphQL lists page through, filtered by study (indexed on ``study``).
+LISTED = (NodeLabel.Study, NodeLabel.Concept, NodeLabel.Stakeholder, NodeLabel.Event, NodeLabel.DiscussionPoint,
+          NodeLabel.Consequence, NodeLabel.EvidenceQuote, NodeLabel.SourceDocument)
+
+
 @dataclass(frozen=True)
 class GraphSchema:
     unique_keys: tuple[tuple[NodeLabel, str], ...]
@@ -33,6 +38,7 @@ def default_schema() -> GraphSchema:
     return GraphSchema(
         unique_keys=tuple((label, "id") for label in NodeLabel),
         range_indexes=((NodeLabel.Concept, "name"), (NodeLabel.Stakeholder, "name"),
-                       (NodeLabel.EvidenceQuote, "documentSha256")),
+                       (NodeLabel.EvidenceQuote, "documentSha256"),
+                       *((label, "study") for label in LISTED)),
         fulltext=tuple(FULLTEXT_FIELDS.items()),
     )

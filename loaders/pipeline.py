@@ -87,11 +87,11 @@ def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id
         say(f"validating {src.path}")
         validate(src.graph, file=str(src.path), places=src.places)
         sources.append(src)
-    if len(sources) == 1:
-        merged = sources[0].graph  # one study: no copy of every triple
-    else:
+    if sources:  # the others merged into the largest graph, whose triples are not copied
+        merged = max((src.graph for src in sources), key=len)
         for src in sources:
-            merged += src.graph
+            if src.graph is not merged:
+                merged += src.graph
     say("projecting")
     projected = project(merged, file=", ".join(str(s.path) for s in sources))
     files = sorted(f"{sha}  {p}" for src in sources for p, sha in src.files.items())

@@ -60,7 +60,9 @@ class WaveLoader(Generic[K, V]):
     then answered by one batch, however the previous level's answers arrived: the number of round
     trips depends on the query's shape, not on the data or on timing."""
 
-    QUIET_TURNS = 12
+    # the example questions keep their round trips down to 3 quiet turns (2 splits a wave of the
+    # trace); 6 keeps a margin, and each turn saved is ~0.1 ms per wave (BENCHMARKS.md)
+    QUIET_TURNS = 6
 
     def __init__(self, store: CountingStore, load_fn: Callable[[list[K]], Awaitable[list[V]]]) -> None:
         self.store = store

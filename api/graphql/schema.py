@@ -70,10 +70,11 @@ async def _page(info: Info, label: L, first: int, after: str | None, filter: Lis
     study = filter.study if filter and filter.study else None
     contains = filter.contains if filter and filter.contains else None
     after_key, after_id = decode_cursor(after) if after else (None, None)
-    rows = await c.store.read(queries.list_page(label, order is Order.NAME_DESC),
+    by_study = study is not None
+    rows = await c.store.read(queries.list_page(label, order is Order.NAME_DESC, by_study),
                               {"study": study, "contains": contains, "after_key": after_key,
                                "after_id": after_id, "limit": first + 1})
-    total = await c.store.read(queries.count_nodes(label), {"study": study, "contains": contains})
+    total = await c.store.read(queries.count_nodes(label, by_study), {"study": study, "contains": contains})
     edges = [Edge(cursor=encode_cursor(r["k"], r["props"]["id"]), node=t.build(label.value, r["props"]))
              for r in rows[:first]]
     return Connection(edges=edges, total_count=int(total[0]["n"]),
@@ -364,7 +365,7 @@ async def _anchor(info: Info, study: str, q: QuoteInput, place: str) -> tuple[di
     c = ctx(info)
     doc_id = str(q.document) if q.document else None
     if doc_id is None:
-        docs = await c.store.read(queries.list_page(L.SourceDocument),
+        docs = await c.store.read(queries.list_page(L.SourceDocument, by_study=True),
                                   {"study": study, "contains": None, "after_key": None, "after_id": None,
                                    "limit": 2})
         if len(docs) != 1:
