@@ -426,7 +426,7 @@ def graphql_schema(
         output.write_text(sdl, encoding="utf-8")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
 def bench(ctx: typer.Context) -> None:
     """Run the scale benchmarks (``python -m bench``; options after the command go to it, e.g.
     ``kxgraph bench --scales 1k,10k``). Needs a source checkout: the benchmarks are not installed."""
