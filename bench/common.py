@@ -14,9 +14,15 @@ from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
 from kxgraph.loaders.bundled import bundled_study_path
 from kxgraph.loaders.pipeline import load
 
-__all__ = ["EXAMPLES", "examples", "loaded_store"]
+__all__ = ["EXAMPLES", "examples", "loaded_store", "percentile"]
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "queries"
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The nearest-rank ``p`` quantile (0-1) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 def examples() -> list[tuple[str, str, dict[str, Any]]]:

@@ -11,14 +11,9 @@ from typing import Any
 
 import httpx
 
-from bench.common import examples, loaded_store
+from bench.common import examples, loaded_store, percentile
 from kxgraph.api.app import create_app
 from kxgraph.settings import Settings
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 async def measure(runs: int = 30, studies: list[Path] | None = None) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import examples  # noqa: E402
+from bench.common import examples, percentile  # noqa: E402
 from bench.generate import generate_study  # noqa: E402
 from bench.wrk import run_wrk  # noqa: E402
 from kxgraph.graph import Store, create_store  # noqa: E402
@@ -49,11 +49,6 @@ from kxgraph.settings import Backend, Settings  # noqa: E402
 
 RAW_GRAPH = "kxbench_raw"
 Call = tuple[str, tuple[Any, ...], float, float, list[Row]]  # method, arguments, sent, answered, answer
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 def summary(ms: list[float]) -> dict[str, float]:
