@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kxgraph.graph.falkordb_backend import FalkorStore
 from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
 from kxgraph.loaders.bundled import bundled_study_path
 from kxgraph.loaders.pipeline import load
 
-__all__ = ["EXAMPLES", "examples", "loaded_store", "percentile"]
+__all__ = ["EXAMPLES", "examples", "loaded_store", "percentile", "timed"]
 
+T = TypeVar("T")
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "queries"
 
 
@@ -23,6 +25,17 @@ def percentile(values: list[float], p: float) -> float:
     """The nearest-rank ``p`` quantile (0-1) of ``values``."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
+
+
+async def timed(call: Callable[[], Awaitable[T]], runs: int, warmup: int = 3) -> tuple[list[float], T]:
+    """Milliseconds of ``runs`` calls after ``warmup`` untimed ones, and the last call's result."""
+    times: list[float] = []
+    for i in range(warmup + runs):
+        started = time.perf_counter()
+        result = await call()
+        if i >= warmup:
+            times.append((time.perf_counter() - started) * 1000)
+    return times, result
 
 
 def examples() -> list[tuple[str, str, dict[str, Any]]]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.common import examples, loaded_store, percentile
+from bench.common import examples, loaded_store, percentile, timed
 from kxgraph.api.app import create_app
 from kxgraph.settings import Settings
 
@@ -23,19 +22,15 @@ async def measure(runs: int = 30, studies: list[Path] | None = None) -> list[dic
         async with app.router.lifespan_context(app), httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
             for name, query, variables in examples():
-                times, trips = [], 0
-                for i in range(runs + 3):
-                    started = time.perf_counter()
-                    r = await client.post("/graphql", json={"query": query, "variables": variables})
-                    elapsed = time.perf_counter() - started
-                    body = r.json()
+                async def post(q: str = query, v: dict[str, Any] = variables) -> dict[str, Any]:
+                    body: dict[str, Any] = (await client.post("/graphql", json={"query": q, "variables": v})).json()
                     assert not body.get("errors"), body["errors"]
-                    trips = body["extensions"]["roundTrips"]
-                    if i >= 3:  # warm-up runs left out
-                        times.append(elapsed * 1000)
+                    return body
+
+                times, body = await timed(post, runs)  # warm-up runs left out
                 results.append({"query": name, "median_ms": round(statistics.median(times), 2),
-                                "p95_ms": round(percentile(times, 0.95), 2), "round_trips": trips,
-                                "runs": runs})
+                                "p95_ms": round(percentile(times, 0.95), 2),
+                                "round_trips": body["extensions"]["roundTrips"], "runs": runs})
         return results
 
 

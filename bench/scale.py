@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.common import examples, percentile  # noqa: E402
+from bench.common import examples, percentile, timed  # noqa: E402
 from bench.generate import generate_study  # noqa: E402
 from bench.wrk import run_wrk  # noqa: E402
 from kxgraph.graph import Store, create_store  # noqa: E402
@@ -205,12 +205,7 @@ async def measure_queries(store: Store, settings: Settings, runs: int) -> list[d
                 assert not body.get("errors"), body["errors"]
                 return body
 
-            gql: list[float] = []
-            for i in range(runs + 3):
-                started = time.perf_counter()
-                body = await post()
-                if i >= 3:
-                    gql.append((time.perf_counter() - started) * 1000)
+            gql, body = await timed(post, runs)
             recording.calls = []
             await post()
             calls, recording.calls = recording.calls, None
@@ -223,14 +218,8 @@ async def measure_queries(store: Store, settings: Settings, runs: int) -> list[d
                     answers.update(zip(group, results, strict=True))
                 return [answers[i] for i in range(len(calls))]
 
-            raw: list[float] = []
-            for i in range(runs + 3):
-                started = time.perf_counter()
-                answers = await replay()
-                if i >= 3:
-                    raw.append((time.perf_counter() - started) * 1000)
-            same = answers == [c[4] for c in calls]
-            if not same:
+            raw, answers = await timed(replay, runs)
+            if answers != [c[4] for c in calls]:
                 raise AssertionError(f"{name}: the replayed Cypher did not give GraphQL's answers")
             g, r = summary(gql), summary(raw)
             out.append({"query": name, "graphql": g, "cypher": r, "round_trips": body["extensions"]["roundTrips"],

@@ -74,7 +74,6 @@ def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id
     ``study_id`` names the study of a REFI-QDA project (one path only)."""
     say = progress or (lambda _msg: None)
     sources: list[StudySource] = []
-    merged = Graph()
     seen: dict[str, Path] = {}
     for path in paths:
         say(f"reading {path}")
@@ -87,11 +86,11 @@ def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id
         say(f"validating {src.path}")
         validate(src.graph, file=str(src.path), places=src.places)
         sources.append(src)
-    if sources:  # the others merged into the largest graph, whose triples are not copied
-        merged = max((src.graph for src in sources), key=len)
-        for src in sources:
-            if src.graph is not merged:
-                merged += src.graph
+    # the others merged into the largest graph, whose triples are not copied
+    merged = max((src.graph for src in sources), key=len, default=Graph())
+    for src in sources:
+        if src.graph is not merged:
+            merged += src.graph
     say("projecting")
     projected = project(merged, file=", ".join(str(s.path) for s in sources))
     files = sorted(f"{sha}  {p}" for src in sources for p, sha in src.files.items())
