@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest cypher-lint clean
+.PHONY: run test install lint typecheck pytest cypher-lint neo4j neo4j-stop clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v=sys.version_info[:2]; sys.exit(0 if (3,10)<=v<=(3,13) else "kxgraph needs Python 3.10-3.13, found %d.%d: set PYTHON=python3.12 (for example)" % v)'
@@ -37,9 +37,18 @@ typecheck: install
 	cd .typecheck && $(abspath $(BIN))/mypy --config-file ../pyproject.toml -p kxgraph
 
 pytest: install cypher-lint
+	@$(BIN)/python -c 'import os; from tests.neo4j_local import missing_tools as m; r = m(); print("Neo4j tests: " + ("against " + os.environ["KXGRAPH_NEO4J_URI"] if os.environ.get("KXGRAPH_NEO4J_URI") else "skipped, " + r if r else "a local Neo4j 5.26 is started for the run (tests/neo4j_local)"))'
 	$(BIN)/python -m pytest
+
+# A local Neo4j 5.26 Community (Maven Central's artifacts, cached in ~/.m2) on 127.0.0.1 with a
+# generated password; its settings go to .neo4j/kxgraph.env (KXGRAPH_NEO4J_URI=... lines).
+neo4j: install
+	$(BIN)/python -m tests.neo4j_local start
+
+neo4j-stop:
+	@if [ -x $(BIN)/python ]; then $(BIN)/python -m tests.neo4j_local stop; fi
 
 test: lint typecheck pytest
 
 clean:
-	rm -rf $(VENV) .typecheck tests/cypher_lint/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .typecheck tests/cypher_lint/node_modules .pytest_cache .mypy_cache .ruff_cache .neo4j/build

@@ -123,6 +123,26 @@ def status(backend: BackendOpt = None, data_dir: DataDirOpt = None) -> None:
     out.print(table)
 
 
+@app.command()
+def reset(
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask: delete without confirmation")] = False,
+    backend: BackendOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Delete the served graph: every study, every API addition, the load history."""
+    settings = _settings(backend, data_dir)
+    where = (f"the embedded store in {settings.data_dir}" if settings.backend is Backend.falkordb
+             else f"Neo4j at {settings.neo4j_uri} (database {settings.neo4j_database})")
+    if not yes and not typer.confirm(f"delete the graph {settings.graph_name!r} of {where}?"):
+        raise typer.Exit(1)
+
+    async def work(store: Store) -> None:
+        await store.drop_graph()
+
+    with_store(settings, work)
+    out.print(f"deleted the graph {settings.graph_name!r} of {where}", highlight=False)
+
+
 def main() -> None:
     try:
         app()

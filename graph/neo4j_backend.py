@@ -5,6 +5,7 @@ always passed, Neo4j 5 DDL. Neo4j's own Cypher (DDL, full-text calls, Lucene esc
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -61,6 +62,8 @@ def fulltext_statement() -> str:
 
 
 AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
+#: how long a read is retried on transient errors (writes: the driver's 15 s)
+READ_RETRY_S = 2.0
 
 
 def dialect_statements(schema: GraphSchema) -> Iterator[str]:
@@ -80,6 +83,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _quiet_driver_log() -> None:
+    """While Neo4j is down the driver logs every failed routing attempt at ERROR with a traceback;
+    :meth:`Neo4jStore.health` reports the outage (once per state change in the API's log) instead.
+    Left alone when the application configured the ``neo4j`` logger itself."""
+    driver_log = logging.getLogger("neo4j")
+    if driver_log.level == logging.NOTSET:
+        driver_log.setLevel(logging.CRITICAL)
 
 
 class Neo4jStore(Store):
@@ -107,11 +119,15 @@ class Neo4jStore(Store):
                    batch_size=settings.write_batch_size)
 
     async def open(self) -> None:
-        from neo4j import AsyncGraphDatabase
+        from neo4j import AsyncGraphDatabase, NotificationMinimumSeverity
 
+        _quiet_driver_log()
+        # notifications off: "property key does not exist" warnings on a new database say nothing
+        # useful; deprecations are caught before a release by the Cypher lint (tests/cypher_lint)
         self._driver = AsyncGraphDatabase.driver(self.uri, auth=self._auth,
                                                  connection_timeout=5.0,
-                                                 max_transaction_retry_time=15.0)
+                                                 max_transaction_retry_time=15.0,
+                                                 notifications_min_severity=NotificationMinimumSeverity.OFF)
         await self._ping(timeout=10.0)
 
     async def _ping(self, timeout: float) -> None:
@@ -150,10 +166,14 @@ class Neo4jStore(Store):
     def _errors(self, exc: Exception) -> StoreError:
         from neo4j import exceptions as ne
 
-        if isinstance(exc, ne.AuthError):
-            return StoreUnavailableError(f"Neo4j at {self.uri} refused the credentials: {exc.message}")
+        if isinstance(exc, ne.AuthError) or (isinstance(exc, ne.Neo4jError)
+                                             and (exc.code or "").startswith("Neo.ClientError.Security.")):
+            return StoreUnavailableError(
+                f"Neo4j at {self.uri} refused the credentials of user {self._auth[0]!r} ({exc.message}): "
+                "check KXGRAPH_NEO4J_USER and KXGRAPH_NEO4J_PASSWORD")
         if isinstance(exc, ne.ServiceUnavailable | ne.SessionExpired | OSError):
-            return StoreUnavailableError(f"Neo4j at {self.uri} does not answer: {exc}")
+            return StoreUnavailableError(
+                f"Neo4j at {self.uri} does not answer ({exc}): is it running, and is KXGRAPH_NEO4J_URI right?")
         if isinstance(exc, ne.Neo4jError):
             return QueryError(f"Neo4j refused the statement: {exc.message}")
         return StoreError(str(exc))
@@ -164,14 +184,23 @@ class Neo4jStore(Store):
         return self._driver
 
     async def read(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        from neo4j import Query, RoutingControl
+        """A managed read transaction, retried on transient errors for at most
+        :data:`READ_RETRY_S`: while Neo4j is down a reader gets a prompt 503, not a 15-s wait."""
+        from neo4j import READ_ACCESS, unit_of_work
         from neo4j import exceptions as ne
 
         driver = self._require()
+        bound = dict(params or {})
+
+        @unit_of_work(timeout=self.query_timeout_ms / 1000)
+        async def work(tx: Any) -> tuple[list[str], list[Any]]:
+            result = await tx.run(statement, bound)
+            return list(result.keys()), [record async for record in result]
+
         try:
-            records, _, keys = await driver.execute_query(
-                Query(statement, timeout=self.query_timeout_ms / 1000), dict(params or {}),
-                database_=self.database, routing_=RoutingControl.READ)
+            async with driver.session(database=self.database, default_access_mode=READ_ACCESS,
+                                      max_transaction_retry_time=READ_RETRY_S) as session:
+                keys, records = await session.execute_read(work)
         except (ne.Neo4jError, ne.DriverError, OSError) as exc:
             raise self._errors(exc) from exc
         return [{k: _plain(r[k]) for k in keys} for r in records]

@@ -52,7 +52,9 @@ def neighbours(label: NodeLabel | str) -> str:
     lab = check_label(label).value
     return (f"UNWIND $ids AS id MATCH (a:{lab} {{id: id}})-[r]-(b) WHERE NOT b:Load "
             "RETURN id, type(r) AS type, startNode(r) = a AS outgoing, labels(b)[0] AS label, "
-            "b.id AS bid, coalesce(b.name, b.text, b.exact, b.title, b.id) AS name LIMIT $limit")
+            "b.id AS bid, coalesce(b.name, b.text, b.exact, b.title, b.id) AS name "
+            # ordered before the cap, so that a truncated neighbourhood is the same on every store
+            "ORDER BY id, type, outgoing, bid LIMIT $limit")
 
 
 #: sort keys of list pages: a display text, then the id

@@ -1,5 +1,7 @@
-"""Fixtures: real stores only. FalkorDB always (an embedded server in a temporary folder); Neo4j
-when ``KXGRAPH_NEO4J_URI`` is set, otherwise skipped with that reason."""
+"""Fixtures: real stores only. FalkorDB always (an embedded server in a temporary folder). Neo4j:
+the server ``KXGRAPH_NEO4J_URI`` names (CI starts one with ``make neo4j``), otherwise a local Neo4j
+5.26 started for the session (``tests/neo4j_local``: needs Java 17+ and Maven); where neither is
+possible the Neo4j tests skip with the reason, except in CI, where that is a failure."""
 
 from __future__ import annotations
 
@@ -13,8 +15,35 @@ import pytest
 from kxgraph.graph.falkordb_backend import FalkorStore
 from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
 from kxgraph.graph.store import Store
+from tests.helpers import Neo4jTarget, no_neo4j
 
-NEO4J_SKIP = "KXGRAPH_NEO4J_URI is not set: no Neo4j server to run the Neo4j contract tests against"
+
+@pytest.fixture(scope="session")
+def neo4j_target() -> Iterator[Neo4jTarget]:
+    """The Neo4j the suite runs against (see the module's docstring). Its database is wiped by tests."""
+    if os.environ.get("KXGRAPH_NEO4J_URI"):
+        yield Neo4jTarget(uri=os.environ["KXGRAPH_NEO4J_URI"], user=os.environ.get("KXGRAPH_NEO4J_USER", "neo4j"),
+                          password=os.environ.get("KXGRAPH_NEO4J_PASSWORD", ""),
+                          database=os.environ.get("KXGRAPH_NEO4J_DATABASE", "neo4j"))
+        return
+    if os.environ.get("KXGRAPH_TEST_NEO4J", "").lower() in {"0", "off", "false", "no"}:
+        no_neo4j("KXGRAPH_TEST_NEO4J=off: the Neo4j tests are switched off")
+    from tests.neo4j_local import LocalNeo4j, Neo4jUnavailable, missing_tools
+
+    reason = missing_tools()
+    if reason:
+        no_neo4j(f"KXGRAPH_NEO4J_URI is not set and the local Neo4j cannot start: {reason}")
+    server = LocalNeo4j.create()
+    try:
+        server.start()
+    except Neo4jUnavailable as exc:
+        server.stop()
+        no_neo4j(f"the local Neo4j did not start: {exc}")
+    try:
+        yield Neo4jTarget(uri=server.uri, user=server.user, password=server.password, database="neo4j",
+                          local=server)
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -31,24 +60,13 @@ def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
     server.stop()
 
 
-def neo4j_store() -> Store:
-    from kxgraph.graph.neo4j_backend import Neo4jStore
-
-    return Neo4jStore(uri=os.environ["KXGRAPH_NEO4J_URI"],
-                      user=os.environ.get("KXGRAPH_NEO4J_USER", "neo4j"),
-                      password=os.environ.get("KXGRAPH_NEO4J_PASSWORD", ""),
-                      database=os.environ.get("KXGRAPH_NEO4J_DATABASE", "neo4j"))
-
-
 @pytest.fixture(params=["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 async def store(request: pytest.FixtureRequest, falkordb_server: EmbeddedFalkorDB,
                 anyio_backend: str) -> AsyncIterator[Store]:
     """A real, empty store of each available backend (Neo4j: the whole database is wiped)."""
     s: Store
     if request.param == "neo4j":
-        if not os.environ.get("KXGRAPH_NEO4J_URI"):
-            pytest.skip(NEO4J_SKIP)
-        s = neo4j_store()
+        s = request.getfixturevalue("neo4j_target").store()
     else:
         s = FalkorStore(graph_name=f"t_{uuid.uuid4().hex[:10]}",
                         socket_path=str(falkordb_server.socket_path))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from kxgraph.graph import cypher
 from kxgraph.graph.store import Store
@@ -47,3 +51,30 @@ class GraphQLClient:
         assert not body.get("errors"), body.get("errors")
         data: dict[str, Any] = body["data"]
         return data
+
+
+@dataclass(frozen=True)
+class Neo4jTarget:
+    """Where the Neo4j tests connect; ``local`` when the session started the server itself."""
+
+    uri: str
+    user: str
+    password: str
+    database: str
+    local: object | None = None
+
+    def env(self) -> dict[str, str]:
+        return {"KXGRAPH_NEO4J_URI": self.uri, "KXGRAPH_NEO4J_USER": self.user,
+                "KXGRAPH_NEO4J_PASSWORD": self.password, "KXGRAPH_NEO4J_DATABASE": self.database}
+
+    def store(self) -> Store:
+        from kxgraph.graph.neo4j_backend import Neo4jStore
+
+        return Neo4jStore(uri=self.uri, user=self.user, password=self.password, database=self.database)
+
+
+def no_neo4j(reason: str) -> None:
+    """Skip a Neo4j test with ``reason``; in CI a Neo4j test that cannot run is a failure."""
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the Neo4j tests: {reason}")
+    pytest.skip(reason)

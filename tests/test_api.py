@@ -62,17 +62,3 @@ async def test_serving_an_empty_store_loads_the_bundled_study_once(store: Store)
     async with app.router.lifespan_context(app):  # not empty any more: nothing loaded again
         pass
     assert await store.read(cypher.LOAD_HISTORY) == loads
-
-
-@pytest.mark.neo4j
-async def test_a_wrong_neo4j_password_starts_degraded_and_says_why() -> None:
-    import os
-
-    if not os.environ.get("KXGRAPH_NEO4J_URI"):
-        pytest.skip("KXGRAPH_NEO4J_URI is not set: no Neo4j server to refuse a wrong password")
-    settings = Settings(backend="neo4j", neo4j_uri=os.environ["KXGRAPH_NEO4J_URI"],  # type: ignore[arg-type]
-                        neo4j_password="definitely-wrong", load_bundled_study=False)  # type: ignore[arg-type]
-    app = create_app(settings)
-    async with app.router.lifespan_context(app), client_for(app) as c:
-        r = await c.get("/healthz")
-    assert r.status_code == 503 and "credentials" in r.json()["detail"]

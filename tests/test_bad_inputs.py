@@ -64,13 +64,18 @@ CASES: dict[str, tuple[str, str]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """An embedded store folder holding the bundled study, and its fingerprint."""
+@pytest.fixture(scope="module", params=["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A store holding the bundled study (an embedded store folder, or the tests' Neo4j with its
+    database wiped), the settings that reach it, and its fingerprint."""
     import shutil
     import tempfile
 
     data = Path(tempfile.mkdtemp(prefix="kxbi"))
+    env = {"KXGRAPH_DATA_DIR": str(data), "KXGRAPH_BACKEND": request.param}
+    if request.param == "neo4j":
+        env.update(request.getfixturevalue("neo4j_target").env())
+        asyncio.run(_wipe(env))
     work = tmp_path_factory.mktemp("bad")
     (work / "empty-folder").mkdir()
     with open(work / "enormous.yaml", "wb") as f:  # sparse: refused before it is read
@@ -81,15 +86,26 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         f.truncate(64 * 1024 * 1024 + 1)
     (big / "study.yaml").write_text("kxgraph: 1\nstudy: {id: big, name: Big}\n"
                                     "documents: [{id: d, file: enormous.txt, title: Big}]\n")
-    env = {"KXGRAPH_DATA_DIR": str(data), "KXGRAPH_BACKEND": "falkordb"}
     result = CliRunner().invoke(app, ["load", str(BUNDLED)], env=env)
     assert result.exit_code == 0, result.output
-    yield {"env": env, "work": work, "before": asyncio.run(_fingerprint(data))}
+    yield {"env": env, "work": work, "before": asyncio.run(_fingerprint(env))}
     shutil.rmtree(data, ignore_errors=True)
 
 
-async def _fingerprint(data: Path) -> Any:
-    store = await open_store(Settings(data_dir=data), attach=True)
+def _settings(env: dict[str, str]) -> Settings:
+    return Settings(**{k.removeprefix("KXGRAPH_").lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+
+
+async def _wipe(env: dict[str, str]) -> None:
+    store = await open_store(_settings(env))
+    try:
+        await store.drop_graph()
+    finally:
+        await store.close()
+
+
+async def _fingerprint(env: dict[str, str]) -> Any:
+    store = await open_store(_settings(env), attach=True)
     try:
         return await fingerprint(store)
     finally:
@@ -116,5 +132,5 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(served: dict[str, Any]
         assert place in out, out                                 # the place
         assert words in out, out                                 # what is wrong
         assert "fix:" in out, out                                # and the fix
-    assert asyncio.run(_fingerprint(Path(served["env"]["KXGRAPH_DATA_DIR"]))) == served["before"]
+    assert asyncio.run(_fingerprint(served["env"])) == served["before"]
     assert os.environ.get("KXGRAPH_DATA_DIR") != served["env"]["KXGRAPH_DATA_DIR"]

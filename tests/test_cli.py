@@ -18,6 +18,19 @@ def runner(short_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     return CliRunner()
 
 
+@pytest.fixture(params=["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def any_runner(request: pytest.FixtureRequest, runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The CLI on each backend: the embedded store, or the tests' Neo4j (its database wiped first)."""
+    if request.param == "neo4j":
+        target = request.getfixturevalue("neo4j_target")
+        monkeypatch.setenv("KXGRAPH_BACKEND", "neo4j")
+        for key, value in target.env().items():
+            monkeypatch.setenv(key, value)
+        wiped = runner.invoke(app, ["reset", "--yes"])
+        assert wiped.exit_code == 0, wiped.output
+    return runner
+
+
 def test_status_starts_the_embedded_store_and_reports(runner: CliRunner, short_tmp: Path) -> None:
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 0, result.output
@@ -52,7 +65,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = ROOT / "data" / "studies" / "link-worker"
 
 
-def test_validate_load_export_round(runner: CliRunner, tmp_path: Path) -> None:
+def test_validate_load_export_round(any_runner: CliRunner, tmp_path: Path) -> None:
+    runner = any_runner
     result = runner.invoke(app, ["validate", str(BUNDLED)])
     assert result.exit_code == 0, result.output
     assert "44 evidence quotes" in result.output
@@ -80,7 +94,8 @@ def test_invalid_files_exit_non_zero_with_the_place(runner: CliRunner, tmp_path:
     assert result.exit_code == 2
 
 
-def test_import_export_qdpx_and_replace_document(runner: CliRunner, short_tmp: Path) -> None:
+def test_import_export_qdpx_and_replace_document(any_runner: CliRunner, short_tmp: Path) -> None:
+    runner = any_runner
     from tests.test_refi_qda import FIXTURE, make_qdpx
 
     qdpx = make_qdpx(FIXTURE, short_tmp / "interviews.qdpx")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import uuid
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -45,6 +47,7 @@ __all__ = ["build_schema", "principal_for"]
 
 CLAIMS = (L.Definition, L.DiscussionPoint, L.Consequence, L.Placement, L.Reflection, L.Method)
 SEARCHED = (L.EvidenceQuote, L.DiscussionPoint, L.Concept, L.Consequence)
+log = logging.getLogger(__name__)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 MAX_SEARCH_TEXT = 500
 
@@ -456,6 +459,21 @@ class RoundTrips(SchemaExtension):
         return {"roundTrips": getattr(store, "round_trips", 0)}
 
 
+class KxSchema(strawberry.Schema):
+    """Errors are logged as one line per failed request, without the query or its variables (they
+    carry the study's text); only an unexpected error (a bug) is logged with its traceback."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        expected = [e for e in errors if not should_mask(e)]
+        if expected:
+            codes = sorted({str((e.extensions or {}).get("code", "GRAPHQL")) for e in expected})
+            log.info("GraphQL request refused: %d error(s), codes %s", len(expected), ", ".join(codes))
+        for e in errors:
+            if should_mask(e):
+                log.error("unexpected error in GraphQL field %s", ".".join(map(str, e.path or [])),
+                          exc_info=e.original_error)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     # The depth and alias limits as validation rules made once per schema (the limiter extensions
     # would make new rule classes for every request), so that a query text seen before is neither
@@ -473,5 +491,4 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if settings.production:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions,
-                             types=list(t.TYPES.values()))
+    return KxSchema(query=Query, mutation=Mutation, extensions=extensions, types=list(t.TYPES.values()))
