@@ -117,6 +117,13 @@ def status(backend: BackendOpt = None, data_dir: DataDirOpt = None) -> None:
         table.add_row("Neo4j", f"{settings.neo4j_uri} (database {settings.neo4j_database})")
     table.add_row("graph", settings.graph_name)
     table.add_row("health", getattr(health, "detail", "?"))
+    info = getattr(health, "info", {})
+    if "aof_bytes" in info:
+        compacted = info.get("last_compacted") or "never"
+        table.add_row("append-only file", f"{info['aof_bytes'] / 2**20:,.1f} MB "
+                      f"(compacted part {info['aof_base_bytes'] / 2**20:,.1f} MB, last compacted {compacted})")
+    for warning in info.get("warnings", []):
+        table.add_row("warning", warning)
     for row in counts:
         table.add_row(f"  {row['label']}", str(row["n"]))
     table.add_row("relationships", str(rels))

@@ -79,6 +79,41 @@ def run(scales: list[str], backends: list[str], args: argparse.Namespace) -> dic
     return results
 
 
+def neo4j_reachable() -> bool:
+    """Neo4j is measured when ``KXGRAPH_NEO4J_URI`` names a server, or a local one can be started
+    (``tests/neo4j_local``: Java 17+ and Maven); each scale then starts its own."""
+    if os.environ.get("KXGRAPH_NEO4J_URI"):
+        return True
+    from tests.neo4j_local import missing_tools
+
+    reason = missing_tools()
+    if reason:
+        print(f"Neo4j not measured: {reason}", flush=True)
+    return reason is None
+
+
+def with_other_backends(results: dict[str, Any], written: Path) -> dict[str, Any]:
+    """This run's results, and for each backend it did not measure the newest earlier run that did
+    (its date and command shown with it), so that the table keeps both stores."""
+    mine = {r["backend"] for r in results["runs"]}
+    merged = {**results, "runs": list(results["runs"]), "earlier": [], "targets": dict(results["targets"])}
+    for path in sorted(written.parent.glob("*.json"), reverse=True):
+        if path == written:
+            continue
+        try:
+            earlier = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        found = {r["backend"] for r in earlier.get("runs", []) if "failed" not in r} - mine
+        if not found:
+            continue
+        merged["runs"] += [r for r in earlier["runs"] if r["backend"] in found]
+        merged["earlier"].append(f"{', '.join(sorted(found))}: run on {earlier['date']} with `{earlier['command']}`")
+        merged["targets"].update({b: t for b, t in earlier.get("targets", {}).items() if b in found})
+        mine |= found
+    return merged
+
+
 def targets(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Which targets each backend meets, from the figures of this run."""
     out: dict[str, Any] = {}
@@ -127,6 +162,8 @@ def table(results: dict[str, Any]) -> str:
             else ""
         )
         + ".",
+        "",
+        *(f"Figures of {line} (kept from an earlier run)." for line in results.get("earlier", [])),
         "",
     ]
     for r in results["runs"]:
@@ -236,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-markdown", action="store_true", help="leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
     if args.backend in (None, "all"):
-        backends = ["falkordb"] + (["neo4j"] if os.environ.get("KXGRAPH_NEO4J_URI") or args.backend == "all" else [])
+        backends = ["falkordb"] + (["neo4j"] if args.backend == "all" or neo4j_reachable() else [])
     else:
         backends = [args.backend]
     scales = [s.strip() for s in args.scales.split(",") if s.strip()]
@@ -246,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     print(f"results: {out}")
     if not args.no_markdown:
-        refresh(args.markdown, table(results))
+        refresh(args.markdown, table(with_other_backends(results, out)))
         print(f"table refreshed: {args.markdown}")
     print(json.dumps(results["targets"], indent=2))
     if any("failed" in r for r in results["runs"]):

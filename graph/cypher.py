@@ -21,7 +21,6 @@ __all__ = [
     "COUNT_RELATIONSHIPS",
     "CURRENT_LOADS",
     "DELETE_ALL",
-    "DELETE_STUDIES",
     "DOCUMENT_QUOTES",
     "EXPORT_NODES",
     "EXPORT_RELATIONSHIPS",
@@ -32,6 +31,7 @@ __all__ = [
     "REPLACE_DOCUMENT",
     "STUDY_IDS",
     "all_statements",
+    "delete_studies",
     "merge_nodes",
     "merge_relationships",
 ]
@@ -50,11 +50,6 @@ FINGERPRINT_RELATIONSHIPS = (
 )
 
 # --- studies, loads and export ------------------------------------------------------------------
-#: remove whole studies (every node carries the id of its study): rows ``{"study": id}``
-#: nodes added through the API (``origin: 'api'``) are kept and linked again by :func:`relink`
-DELETE_STUDIES = (
-    "UNWIND $rows AS row MATCH (n {study: row.study}) WHERE n.origin IS NULL DETACH DELETE n"
-)
 #: the files of the load that made the current version of each study
 CURRENT_LOADS = (
     "UNWIND $studies AS sid MATCH (l:Load)-[:GENERATED]->(s:Study {study: sid}) "
@@ -91,6 +86,14 @@ API_QUOTES = (
     "RETURN q.id AS id, q.documentIds AS documents, q.documentSha256 AS sha256, q.exact AS exact, "
     "q.prefix AS prefix, q.suffix AS suffix, q.start AS start, q.end AS end"
 )
+
+
+def delete_studies(label: NodeLabel | str) -> str:
+    """Remove the nodes of one label of whole studies (every node carries its study's id, indexed
+    per label): rows ``{"study": id}``. Nodes added through the API (``origin: 'api'``) are kept and
+    linked again by :func:`relink`."""
+    lab = check_label(label).value
+    return f"UNWIND $rows AS row MATCH (n:{lab} {{study: row.study}}) WHERE n.origin IS NULL DETACH DELETE n"
 
 
 def merge_nodes(label: NodeLabel | str) -> str:
@@ -146,11 +149,12 @@ def relinks() -> list[str]:
 def all_statements() -> Iterator[str]:
     """Every statement of the catalogue, templates expanded over a representative set."""
     yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
-                FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, DELETE_STUDIES, CURRENT_LOADS,
+                FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, CURRENT_LOADS,
                 STUDY_IDS, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, DOCUMENT_QUOTES,
                 REPLACE_DOCUMENT, API_QUOTES)
     for label in NodeLabel:
         yield merge_nodes(label)
+        yield delete_studies(label)
     for rel in RelType:
         yield merge_relationships(NodeLabel.Concept, rel, NodeLabel.Concept)
     yield from relinks()

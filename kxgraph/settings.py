@@ -36,8 +36,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=_default_data_dir,
                            description="folder of the embedded store (socket, AOF, lock)")
     falkordb_appendfsync: str = Field("always", pattern="^(always|everysec)$")
-    falkordb_start_timeout: float = 30.0
-    falkordb_max_restarts: int = Field(5, description="restarts allowed within 60 s")
+    falkordb_start_timeout: float = Field(30.0, gt=0, description="seconds for a new store process to open its socket")
+    falkordb_stall_timeout: float = Field(
+        120.0, gt=0, description="seconds a store may load its data without progress before it counts as stuck")
+    falkordb_max_restarts: int = Field(5, ge=0, description="quick restarts within 60 s; then they back off to 30 s")
 
     # Neo4j
     neo4j_uri: str | None = None
@@ -67,6 +69,8 @@ class Settings(BaseSettings):
     max_tokens: int = Field(3000, ge=50)
     max_page_size: int = Field(100, ge=1)
     max_neighbourhood_nodes: int = Field(500, ge=10)
+    max_query_cost: int = Field(20_000, ge=100, description="fields a request may resolve, list sizes multiplied in")
+    request_timeout_s: float = Field(15.0, gt=0, description="a GraphQL request running longer is stopped (TIMEOUT)")
 
     def tokens(self) -> dict[str, str]:
         """``{token: name}`` of the configured API tokens (none: writes are off)."""

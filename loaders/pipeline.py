@@ -172,7 +172,7 @@ async def write_prepared(store: Store, prep: Prepared, *, progress: Progress | N
     load_id = f"load/{started[:19].replace(':', '')}-{uuid.uuid4().hex[:8]}"
     follow, outcomes = await follow_api_quotes(store, prep)
     report.warnings += [f"a quote added through the API was placed again: {o}" for o in outcomes]
-    ops = [WriteOp(cypher.DELETE_STUDIES, [{"study": s} for s in prep.study_ids]),
+    ops = [*(WriteOp(cypher.delete_studies(label), [{"study": s} for s in prep.study_ids]) for label in NodeLabel),
            *prep.projected.write_ops(),
            *(WriteOp(statement, [{}]) for statement in cypher.relinks()),
            *follow,

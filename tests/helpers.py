@@ -18,6 +18,32 @@ SECOND = ROOT / "tests" / "data" / "garden-study"
 SHARED_SOURCE = ROOT.parent / "shared" / "sources" / "exeter-knowledge-exchange-blog.txt"
 
 
+def wait_until(condition: Any, timeout: float = 30.0, what: str = "the condition", every: float = 0.05) -> None:
+    """Poll ``condition()`` until it is true; fail naming ``what`` after ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout:.0f} s"
+        time.sleep(every)
+
+
+def redis_servers(data: Path) -> int:
+    """How many redis-server processes run on this data folder's socket (Redis rewrites its
+    command line to ``redis-server unixsocket:<path>``)."""
+    socket = os.fsencode(str(data / "falkordb.sock"))
+    count = 0
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"redis-server" in cmdline and socket in cmdline:
+                count += 1
+    return count
+
+
 async def fingerprint(store: Store) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The whole graph: every node with its properties, every relationship."""
     return await store.read(cypher.FINGERPRINT_NODES), await store.read(cypher.FINGERPRINT_RELATIONSHIPS)

@@ -52,7 +52,11 @@ class Server:
                               text=True, timeout=timeout, check=False)
 
     def redis_pid(self) -> int:
-        return int((self.data / "redis.pid").read_text().strip())
+        """The embedded store's pid from its pid file (-1 while the file is being rewritten)."""
+        try:
+            return int((self.data / "redis.pid").read_text().strip())
+        except (OSError, ValueError):
+            return -1
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
