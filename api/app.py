@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,13 +9,13 @@ from contextlib import asynccontextmanager
 import strawberry
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.fastapi import GraphQLRouter
 
 from kxgraph import __version__
 from kxgraph.api import errors, pages
 from kxgraph.api.graphql.context import Context
 from kxgraph.api.graphql.execute import GraphQLRunner
+from kxgraph.api.guards import BodyLimit, RequestGuard, RequestLog
 from kxgraph.api.routes import health
 from kxgraph.errors import StoreUnavailableError
 from kxgraph.graph import Store, create_store
@@ -66,61 +65,24 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if own:
                 await s.close()
 
+    # no /docs nor /redoc: FastAPI's pages load their scripts from a CDN; the OpenAPI document only
+    # outside production mode
     app = FastAPI(title="kxgraph", version=__version__, lifespan=lifespan,
-                  description="A knowledge graph for qualitative research.")
+                  description="A knowledge graph for qualitative research.", docs_url=None, redoc_url=None,
+                  openapi_url=None if settings.production else "/openapi.json")
     errors.install(app)
+    app.add_middleware(RequestGuard)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     if settings.cors_origins:  # closed by default: no CORS headers at all
         from fastapi.middleware.cors import CORSMiddleware
 
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(RequestLog)  # outermost: every request gets an id, failures a log line
     app.include_router(health.router)
     app.include_router(graphql_router(settings, schema), prefix="/graphql")
     app.include_router(pages.router)
     return app
-
-
-class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with 413, by Content-Length or while streaming."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await self._refuse(send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(errors.error_body("TOO_LARGE", f"request body over {self.max_bytes} bytes")).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-
-
-class _TooLarge(Exception):
-    pass
 
 
 #: GraphiQL's files, as Strawberry's page names them on a CDN -> the app's own copies

@@ -8,7 +8,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from kxgraph.errors import InputError, KxError, StoreUnavailableError, VocabularyError
+from kxgraph.errors import InputError, KxError, QueryError, StoreUnavailableError, VocabularyError
 
 log = logging.getLogger(__name__)
 
@@ -28,5 +28,9 @@ def install(app: FastAPI) -> None:
                                            fix=exc.fix), status_code=400)
         if isinstance(exc, VocabularyError):
             return JSONResponse(error_body(exc.code, str(exc)), status_code=400)
-        log.exception("unexpected store error on %s", request.url.path)
+        from kxgraph.api.guards import current_request
+
+        record = current_request()
+        log.error("request %s: unexpected error on %s: %s", record.id if record else "-", request.url.path,
+                  str(exc)[:300], exc_info=not isinstance(exc, QueryError))
         return JSONResponse(error_body("INTERNAL", "internal error"), status_code=500)

@@ -22,13 +22,15 @@ if TYPE_CHECKING:
 
 __all__ = ["Neo4jStore", "escape_lucene", "fulltext_statement", "schema_statements"]
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
 _LUCENE_WORDS = {"AND", "OR", "NOT", "TO"}
 
 
 def escape_lucene(text: str) -> str:
-    """User text as a Lucene query of plain terms: never a syntax error."""
-    words = [w for w in re.split(r"\s+", text.strip()) if w]
+    """User text as a Lucene query of plain terms: never a syntax error. Control characters (NUL
+    included) are spaces."""
+    words = [w for w in re.split(r"\s+", _CONTROL.sub(" ", text).strip()) if w]
     out = []
     for w in words:
         w = w.lower() if w in _LUCENE_WORDS else w

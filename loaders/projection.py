@@ -100,6 +100,9 @@ def project(g: Graph, *, file: str) -> Projected:
         key = proj.keys.get(predicate)
         if key is not None and isinstance(o, Literal):
             value = python_value(o)
+            if isinstance(value, str) and "\x00" in value:
+                raise DataFormatError(f"the value of {key!r} holds a NUL character (at {value.index(chr(0))})",
+                                      file=file, place=node_id(s), fix="remove NUL characters: no store keeps them")
             bag = props[subject]
             if key in proj.multiple:
                 bag.setdefault(key, []).append(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 
-from kxgraph.errors import KxError
+from kxgraph.errors import KxError, QueryError
 
 __all__ = ["ApiError", "should_mask"]
 
@@ -23,6 +23,8 @@ def should_mask(error: GraphQLError) -> bool:
         return False
     if isinstance(original, ApiError):
         return False
+    if isinstance(original, QueryError):  # the store's own words stay in the log (schema.process_errors)
+        error.message = "the store could not answer this request; its answer is in the server's log"
     if isinstance(original, KxError):
         error.extensions = {**(error.extensions or {}), "code": original.code}
         return False

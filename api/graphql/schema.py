@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.types import Info
+from strawberry.types import ExecutionResult, Info
 
 from kxgraph.api.graphql import types as t
+from kxgraph.api.graphql.budget import budget
 from kxgraph.api.graphql.context import Context
 from kxgraph.api.graphql.errors import ApiError, should_mask
 from kxgraph.api.graphql.pagination import (
@@ -37,6 +36,8 @@ from kxgraph.api.graphql.pagination import (
     decode_cursor,
     encode_cursor,
 )
+from kxgraph.api.guards import current_request, note_codes
+from kxgraph.errors import QueryError
 from kxgraph.graph import cypher, queries
 from kxgraph.loaders.anchoring import anchor_quote
 from kxgraph.loaders.identifiers import label_of_id
@@ -220,7 +221,8 @@ class Query:
     async def search(self, info: Info, text: str, limit: int = 20) -> list[SearchHit]:
         if len(text) > MAX_SEARCH_TEXT:
             raise ApiError(f"search text is limited to {MAX_SEARCH_TEXT} characters", "TOO_LONG")
-        limit = max(1, min(limit, ctx(info).settings.max_page_size))
+        if not 1 <= limit <= ctx(info).settings.max_page_size:
+            raise ApiError(f"'limit' must be between 1 and {ctx(info).settings.max_page_size}", "PAGE_SIZE")
         hits: list[SearchHit] = []
         for label in SEARCHED:
             for r in await ctx(info).store.fulltext(label.value, text, limit):
@@ -459,36 +461,62 @@ class RoundTrips(SchemaExtension):
         return {"roundTrips": getattr(store, "round_trips", 0)}
 
 
+class NoSuggestions(SchemaExtension):
+    """Production mode: validation errors do not name the schema's fields ("Did you mean …?")."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or []:
+            error.message = _SUGGESTION.sub("", error.message)
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
 class KxSchema(strawberry.Schema):
     """Errors are logged as one line per failed request, without the query or its variables (they
-    carry the study's text); only an unexpected error (a bug) is logged with its traceback."""
+    carry the study's text); only an unexpected error (a bug) is logged with its traceback. A
+    request that runs longer than the settings' budget is stopped with ``TIMEOUT``."""
+
+    timeout_s: float = 15.0
+
+    async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await asyncio.wait_for(super().execute(query, *args, **kwargs), self.timeout_s)
+        except asyncio.TimeoutError:
+            error = GraphQLError(f"the request took longer than {self.timeout_s:g} s and was stopped: ask for less",
+                                 extensions={"code": "TIMEOUT"})
+            return ExecutionResult(data=None, errors=[error])
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        expected = [e for e in errors if not should_mask(e)]
-        if expected:
-            codes = sorted({str((e.extensions or {}).get("code", "GRAPHQL")) for e in expected})
-            log.info("GraphQL request refused: %d error(s), codes %s", len(expected), ", ".join(codes))
+        """The codes go to the request's one log line (api/guards.py); a bug's traceback is logged."""
+        note_codes({str((e.extensions or {}).get("code", "GRAPHQL")) if not should_mask(e) else "INTERNAL"
+                    for e in errors})
+        record = current_request()
+        rid = record.id if record else "-"
         for e in errors:
-            if should_mask(e):
-                log.error("unexpected error in GraphQL field %s", ".".join(map(str, e.path or [])),
-                          exc_info=e.original_error)
+            if isinstance(e.original_error, QueryError):
+                log.warning("request %s: the store refused a statement: %s", rid, str(e.original_error)[:300])
+            elif should_mask(e):
+                log.error("request %s: unexpected error in GraphQL field %s", rid,
+                          ".".join(map(str, e.path or []))[:200], exc_info=e.original_error)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    # The depth and alias limits as validation rules made once per schema (the limiter extensions
-    # would make new rule classes for every request), so that a query text seen before is neither
-    # parsed nor validated again: validation was the largest part of a small query's time in the
-    # profile (BENCHMARKS.md). Both caches are bounded LRUs keyed by the query text.
-    limits = [*QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-              *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules]
+    # Depth, aliases and cost are measured before execution in one walk that remembers each
+    # fragment (budget.py): linear in the document, whatever its fragments do. Parsing and
+    # validation are cached per query text (bounded LRUs): validation was the largest part of a
+    # small query's time in the profile (BENCHMARKS.md).
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: AddValidationRules(limits),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        budget(settings.max_query_depth, settings.max_aliases, settings.max_query_cost),
         lambda: MaskErrors(should_mask_error=should_mask, error_message="internal error"),
         RoundTrips,
     ]
     if settings.production:
-        extensions.append(DisableIntrospection)
-    return KxSchema(query=Query, mutation=Mutation, extensions=extensions, types=list(t.TYPES.values()))
+        extensions += [DisableIntrospection, NoSuggestions]
+    schema = KxSchema(query=Query, mutation=Mutation, extensions=extensions, types=list(t.TYPES.values()))
+    schema.timeout_s = settings.request_timeout_s
+    return schema
