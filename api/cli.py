@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kxgraph import __version__
-from kxgraph.errors import KxError
+from kxgraph.errors import KxError, StoreLockedError
 from kxgraph.graph import Store, open_store
 from kxgraph.settings import Backend, Settings, get_settings
 
@@ -60,7 +60,9 @@ def with_store(settings: Settings, work: Callable[[Store], Awaitable[T]]) -> T:
 
 
 @app.callback()
-def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log what happens")] = False,
+          debug: Annotated[bool, typer.Option("--debug", help="show the traceback of an unexpected error")] = False,
+          ) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
 
@@ -86,11 +88,22 @@ def serve(
 
     settings = _settings(backend, data_dir, host=host, port=port,
                          load_bundled_study=False if no_load else None)
+    if settings.backend is Backend.falkordb:
+        from kxgraph.graph.falkordb_server import folder_in_use
+
+        owner = folder_in_use(settings.data_dir)
+        if owner is not None:  # said plainly here, before uvicorn would print a traceback of it
+            raise _fail(StoreLockedError(
+                f"the data folder {settings.data_dir} is in use by {owner} (a running 'kxgraph serve'?). "
+                "Stop that process, or point this one at another folder with KXGRAPH_DATA_DIR"))
     console.print(f"kxgraph {__version__}: {settings.backend.value} store, "
                   f"API on http://{settings.host}:{settings.port}/", highlight=False)
+    # the app writes one line per failed request (api/guards.py); uvicorn's access log would add
+    # every address with its query string, which may hold a study's words
+    logging.getLogger("kxgraph.requests").setLevel(logging.INFO)
     try:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                    log_level="info", lifespan="on")
+                    log_level="info", lifespan="on", access_log=False)
     except KxError as exc:
         raise _fail(exc) from None
 
@@ -151,10 +164,22 @@ def reset(
 
 
 def main() -> None:
+    """The ``kxgraph`` command: every failure is one clear line (a traceback only with ``--debug``)."""
     try:
         app()
-    except KxError as exc:  # pragma: no cover - commands catch their own
-        console.print(f"error: {exc}", style="red", markup=False)
+    except KxError as exc:  # commands catch their own; this is the net below them
+        console.print(f"error: {exc}", style="red", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        console.print("interrupted", style="yellow")
+        sys.exit(130)
+    except Exception as exc:
+        if "--debug" in sys.argv[1:]:
+            raise
+        console.print(f"error: unexpected {type(exc).__name__}: {str(exc)[:500]}", style="red", markup=False,
+                      highlight=False, soft_wrap=True)
+        console.print("this is a bug in kxgraph: run the command again with --debug (after 'kxgraph') for the "
+                      "traceback, and report it", style="red", markup=False, highlight=False)
         sys.exit(1)
 
 

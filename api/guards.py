@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kxgraph.api.errors import error_body
+from kxgraph.loaders.files import json_depth_exceeds
 
 __all__ = ["MAX_JSON_DEPTH", "BodyLimit", "RequestGuard", "RequestLog", "RequestRecord", "current_request",
            "note_codes"]
@@ -101,29 +102,6 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
-
-
-def json_depth_exceeds(body: bytes, limit: int) -> bool:
-    """Whether JSON text nests arrays/objects deeper than ``limit`` (strings skipped); linear."""
-    depth = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            if depth > limit:
-                return True
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
-    return False
 
 
 class RequestGuard:

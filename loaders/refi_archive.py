@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from xml.etree.ElementTree import Element
@@ -19,6 +20,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from kxgraph.errors import DataFormatError, InputError
+from kxgraph.loaders.files import read_limited, regular_file
 
 __all__ = ["MAX_ARCHIVE_BYTES", "MAX_MEMBER_BYTES", "MAX_RATIO", "RefiFile", "open_refi"]
 
@@ -83,12 +85,21 @@ def _unsafe_name(name: str) -> str | None:
 
 
 def _read_bounded(z: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
-    """Read a member, never more than the limit, whatever its header declares."""
-    with z.open(info) as f:
-        data = f.read(MAX_MEMBER_BYTES + 1)
+    """Read a member, never more than the limit, whatever its header declares; a damaged member
+    (bad CRC, false sizes, a broken deflate stream, an unknown compression) is a clear error."""
+    try:
+        with z.open(info) as f:
+            data = f.read(MAX_MEMBER_BYTES + 1)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
+            RuntimeError) as exc:
+        raise InputError(f"the member is damaged and cannot be read ({type(exc).__name__}: {exc})", file=str(path),
+                         place=info.filename, fix="export the project again from the QDA program") from None
     if len(data) > MAX_MEMBER_BYTES:
         raise InputError(f"the member expands to more than {MAX_MEMBER_BYTES} bytes", file=str(path),
                          place=info.filename, fix="split the document, or leave it out of the export")
+    if len(data) != info.file_size:
+        raise InputError(f"the member is damaged: it holds {len(data)} bytes, its header says {info.file_size}",
+                         file=str(path), place=info.filename, fix="export the project again from the QDA program")
     return data
 
 
@@ -123,10 +134,8 @@ def open_refi(path: Path) -> RefiFile:
     if suffix not in EXTENSIONS:
         raise InputError(f"{suffix or 'a file without extension'} is not a REFI-QDA file", file=str(path),
                          fix="give a .qdpx project, a .qde project file or a .qdc codebook")
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise InputError("no such file", file=str(path), fix="check the path") from None
+    regular_file(path, what="REFI-QDA file")
+    size = path.stat().st_size
     if size > MAX_ARCHIVE_BYTES:
         raise InputError(f"the file is {size} bytes, more than {MAX_ARCHIVE_BYTES}", file=str(path),
                          fix="split the project")
@@ -134,11 +143,11 @@ def open_refi(path: Path) -> RefiFile:
         if size > MAX_MEMBER_BYTES:
             raise InputError(f"the file is {size} bytes, more than {MAX_MEMBER_BYTES}", file=str(path),
                              fix="split the project")
-        root = parse_xml(path.read_bytes(), file=str(path), place="")
+        root = parse_xml(read_limited(path, MAX_MEMBER_BYTES, what="REFI-QDA file"), file=str(path), place="")
         return RefiFile(path=path, kind=_kind_of(root, file=str(path), place=""), root=root, xml_name=path.name)
     try:
         z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise InputError(f"not a zip archive ({exc})", file=str(path),
                          fix="a .qdpx is a zip file: export the project again") from None
     try:

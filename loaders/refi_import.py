@@ -14,7 +14,6 @@ the result wrong (a damaged zip, unsafe members, XML with a DTD) is an error.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -537,5 +536,6 @@ def read_refi(path: Path, *, study_id: str | None = None) -> tuple[RefiImport, d
     result = RefiImport(graph=builder.g, study_id=sid, places=builder.places,
                         warnings=warnings + builder.warnings, counts=builder.counts,
                         quote_count=builder.quote_count)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return result, {str(path): digest}
+    from kxgraph.loaders.sources import file_sha256
+
+    return result, {str(path): file_sha256(path)}

@@ -14,6 +14,7 @@ from rdflib import RDF, Graph, Literal, URIRef
 
 from kxgraph.errors import DataFormatError, InputError, QuoteError
 from kxgraph.loaders.anchoring import anchor_quote, check_anchor, sha256_text
+from kxgraph.loaders.files import json_depth_exceeds, read_limited
 from kxgraph.loaders.yaml_format import OA, StudyFile, literal, read_study_file
 from kxgraph.ontology.terms import DATA, KX
 
@@ -46,21 +47,23 @@ def file_sha256(path: Path) -> str:
 
 
 def read_document(path: Path, *, cited_from: str) -> str:
-    """A source document's text exactly as stored (UTF-8, no newline translation)."""
+    """A source document's text exactly as stored (UTF-8, no newline translation): a regular file
+    of at most :data:`MAX_DOCUMENT_BYTES`, with no NUL character (no store keeps one)."""
+    text = decode_document(read_limited(path, MAX_DOCUMENT_BYTES, what="document", file=str(path)), path)
+    return text
+
+
+def decode_document(raw: bytes, path: Path) -> str:
     try:
-        size = path.stat().st_size
-    except OSError:
-        raise InputError(f"the document {path} does not exist", file=cited_from, place="documents",
-                         fix="check the 'file' path (relative to the study file)") from None
-    if size > MAX_DOCUMENT_BYTES:
-        raise InputError(f"the document is {size} bytes, more than {MAX_DOCUMENT_BYTES}", file=str(path),
-                         fix="split the document into parts")
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            return f.read()
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"the document is not valid UTF-8 (byte {exc.start})", file=str(path),
                          place=f"byte {exc.start}", fix="convert it to UTF-8 before loading") from None
+    if "\x00" in text:
+        at = text.index("\x00")
+        raise InputError(f"the document holds a NUL character (character {at})", file=str(path),
+                         place=f"character {at}", fix="remove NUL characters (a text file has none)")
+    return text
 
 
 def read_source(path: Path, *, study_id: str | None = None) -> StudySource:
@@ -102,9 +105,12 @@ def _from_yaml(path: Path) -> StudySource:
     files.update({str(t): file_sha256(t) for t in sf.tables})
     texts: dict[str, tuple[str, str, URIRef]] = {}
     for doc_id, doc_path in sf.documents.items():
-        text = read_document(doc_path, cited_from=str(path))
+        entry = sf.places.get(sf.iri("document", doc_id))
+        raw = read_limited(doc_path, MAX_DOCUMENT_BYTES, what="document", file=str(doc_path),
+                           place=f"{entry}.file" if entry else None)
+        text = decode_document(raw, doc_path)
         checksum = sha256_text(text)
-        files[str(doc_path)] = file_sha256(doc_path)
+        files[str(doc_path)] = hashlib.sha256(raw).hexdigest()
         doc = sf.iri("document", doc_id)
         g.add((doc, KX.sha256, Literal(checksum)))
         g.add((doc, KX.length, literal(len(text))))
@@ -135,30 +141,35 @@ def _from_yaml(path: Path) -> StudySource:
                        quote_count=count)
 
 
-def _no_remote_context(path: Path) -> None:
+#: JSON-LD nested deeper than this is refused before it is parsed
+MAX_JSON_DEPTH = 200
+
+
+def _no_remote_context(path: Path, raw: bytes) -> None:
     """JSON-LD may name remote @context documents, which rdflib would fetch: refuse them, so that
-    loading a file never reaches the network."""
+    loading a file never reaches the network. Too deep a nesting is refused first."""
     import json
 
+    if json_depth_exceeds(raw, MAX_JSON_DEPTH):
+        raise DataFormatError(f"the JSON nests deeper than {MAX_JSON_DEPTH} levels", file=str(path), place="",
+                              fix="write the JSON-LD flatter (kxgraph export does)")
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise DataFormatError(f"not valid JSON: {exc}", file=str(path), place="",
                               fix="check the JSON syntax (or export again with kxgraph export)") from None
-
-    def walk(node: object, where: str) -> None:
+    stack: list[tuple[object, str]] = [(doc, "")]
+    while stack:  # iterative: no recursion for a deep document to exhaust
+        node, where = stack.pop()
         if isinstance(node, dict):
             for key, value in node.items():
                 if key == "@context" and _names_remote(value):
                     raise DataFormatError("a remote @context would be fetched from the network", file=str(path),
                                           place=where or "top level",
                                           fix="inline the context (kxgraph export writes it inline)")
-                walk(value, f"{where}.{key}" if where else key)
+                stack.append((value, f"{where}.{key}" if where else key))
         elif isinstance(node, list):
-            for i, item in enumerate(node):
-                walk(item, f"{where}[{i}]")
-
-    walk(doc, "")
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(node))
 
 
 def _names_remote(context: object) -> bool:
@@ -170,15 +181,15 @@ def _names_remote(context: object) -> bool:
 
 
 def _from_rdf(path: Path, fmt: str) -> StudySource:
-    size = path.stat().st_size if path.exists() else 0
-    if size > MAX_DOCUMENT_BYTES:
-        raise InputError(f"the file is {size} bytes, more than {MAX_DOCUMENT_BYTES}", file=str(path),
-                         fix="split it into several files")
+    raw = read_limited(path, MAX_DOCUMENT_BYTES, what="RDF file")
     if fmt == "json-ld":
-        _no_remote_context(path)
+        _no_remote_context(path, raw)
     g = Graph()
     try:
-        g.parse(path, format=fmt)
+        g.parse(data=raw, format=fmt, publicID=path.resolve().as_uri())
+    except RecursionError:
+        raise DataFormatError(f"the {fmt} nests too deeply to be read", file=str(path), place="",
+                              fix="write the RDF flatter (kxgraph export does)") from None
     except Exception as exc:  # rdflib raises many kinds; all mean "this file is not valid RDF"
         raise DataFormatError(f"not valid {fmt}: {exc}", file=str(path), place="",
                               fix=f"check the file's {fmt} syntax at the place named") from None
@@ -221,5 +232,5 @@ def _from_rdf(path: Path, fmt: str) -> StudySource:
                      document_sha256=str(sha) if sha is not None else None, file=str(path),
                      place=str(quote))
         count += 1
-    return StudySource(path=path, graph=g, study_ids=study_ids, files={str(path): file_sha256(path)},
+    return StudySource(path=path, graph=g, study_ids=study_ids, files={str(path): hashlib.sha256(raw).hexdigest()},
                        quote_count=count)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kxgraph.errors import DataFormatError
+from kxgraph.loaders.files import inside, read_limited
 
 __all__ = ["COLUMNS", "read_tables", "template"]
 
@@ -46,23 +47,15 @@ def read_tables(study_file: Path, tables: Any) -> Iterator[tuple[str, str, dict[
     if not isinstance(tables, list) or not all(isinstance(t, str) for t in tables):
         raise DataFormatError("'tables' must be a list of CSV files", file=str(study_file), place="tables",
                               fix="write e.g. 'tables: [tables/exeter-2024.csv]' (paths relative to the study file)")
-    for name in tables:
-        path = (study_file.parent / name).resolve()
+    for i, name in enumerate(tables):
+        path = inside(study_file.parent, name, what="table", file=str(study_file), place=f"tables[{i}]")
         yield from _read(path, name, str(study_file))
 
 
 def _read(path: Path, name: str, cited_from: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    raw = read_limited(path, MAX_TABLE_BYTES, what="table", file=str(path))
     try:
-        size = path.stat().st_size
-    except OSError:
-        raise DataFormatError(f"the table {name} does not exist", file=cited_from, place="tables",
-                              fix="check the path (relative to the study file); "
-                                  "'kxgraph template claims' writes an empty table") from None
-    if size > MAX_TABLE_BYTES:
-        raise DataFormatError(f"the table is {size} bytes, more than {MAX_TABLE_BYTES}", file=str(path),
-                              fix="split it into several tables")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataFormatError("the table is not valid UTF-8", file=str(path), place=f"byte {exc.start}",
                               fix="save it as UTF-8 CSV (spreadsheet programs offer 'CSV UTF-8')") from None

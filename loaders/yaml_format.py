@@ -21,6 +21,7 @@ from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
 
 from kxgraph.errors import DataFormatError
+from kxgraph.loaders.files import inside, read_limited
 from kxgraph.ontology.terms import DATA, KX
 
 __all__ = ["SECTIONS", "EvidenceSpec", "StudyFile", "read_study_file"]
@@ -209,16 +210,61 @@ def _pydantic_problem(path: Path, where: str, exc: ValidationError) -> DataForma
 MAX_STUDY_BYTES = 64 * 1024 * 1024
 
 
-class _NoAliasLoader(yaml.SafeLoader):
+#: entries nested deeper than this are refused (a study file needs a handful of levels)
+MAX_YAML_DEPTH = 100
+
+
+def _refuse_duplicate_keys(node: Any) -> None:
+    first: dict[object, int] = {}
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            if key_node.value in first:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key_node.value!r} appears twice in one mapping (first on line "
+                    f"{first[key_node.value] + 1})", key_node.start_mark)
+            first[key_node.value] = key_node.start_mark.line
+
+
+class _StrictConstructing:
+    """What both loaders refuse while building values: a key twice in one mapping, an integer too
+    long for Python to read (4,300 digits)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        _refuse_duplicate_keys(node)
+        return super().construct_mapping(node, deep)  # type: ignore[misc]
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_int(node)  # type: ignore[misc]
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the number has {len(str(node.value))} digits, more than Python reads",
+                node.start_mark) from None
+
+
+class _NoAliasLoader(_StrictConstructing, yaml.SafeLoader):
     """YAML without anchors and aliases: a 'billion laughs' file cannot blow up (study files never
-    need them)."""
+    need them); nesting is bounded, so a deep file cannot exhaust the parser's recursion."""
+
+    _depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.constructor.ConstructorError(
                 None, None, "aliases (*name) are not allowed in study files", event.start_mark)
-        return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"entries nest more than {MAX_YAML_DEPTH} levels deep", event.start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_NoAliasLoader.add_constructor("tag:yaml.org,2002:int", _NoAliasLoader.construct_yaml_int)  # type: ignore[type-var]
 
 
 class _AliasFoundError(Exception):
@@ -229,7 +275,7 @@ class _AliasFoundError(Exception):
 _FastBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _FastNoAliasLoader(_FastBase):  # type: ignore[misc]
+class _FastNoAliasLoader(_StrictConstructing, _FastBase):  # type: ignore[misc]
     """The same rules with libyaml's parser: an alias shows as a node constructed twice (never
     expanded). Any problem is reported by parsing again with :class:`_NoAliasLoader`, whose messages
     name the exact place."""
@@ -238,6 +284,23 @@ class _FastNoAliasLoader(_FastBase):  # type: ignore[misc]
         if node in self.constructed_objects or node in self.recursive_objects:
             raise _AliasFoundError
         return super().construct_object(node, deep)
+
+
+_FastNoAliasLoader.add_constructor("tag:yaml.org,2002:int", _FastNoAliasLoader.construct_yaml_int)
+
+
+def _refuse_nul(path: Path, data: Any) -> None:
+    """No store keeps a NUL character: one in any value is refused with its place."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str) and "\x00" in node:
+            raise _fail(path, where or "top level", f"the value holds a NUL character (at {node.index(chr(0))})",
+                        "remove the NUL character (\\0)")
+        if isinstance(node, dict):
+            stack.extend((v, f"{where}.{k}" if where else str(k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(node))
 
 
 def _parse_yaml(text: str) -> Any:
@@ -249,34 +312,31 @@ def _parse_yaml(text: str) -> Any:
 
 def read_study_file(path: Path) -> StudyFile:
     """Parse and check ``study.yaml``; RDF for every entity; quotes collected for anchoring."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise _fail(path, "", f"cannot read the file: {exc.strerror}", "check the path") from None
-    if size > MAX_STUDY_BYTES:
-        raise _fail(path, "", f"the file is {size} bytes, more than {MAX_STUDY_BYTES}",
-                    "split the study, or keep long texts in its documents")
-    if size == 0:
+    raw = read_limited(path, MAX_STUDY_BYTES, what="study file")
+    if not raw:
         raise _fail(path, "", "the file is empty", "start with 'kxgraph: 1' and a 'study:' section")
     try:
-        raw_text = path.read_text(encoding="utf-8")
+        raw_text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _fail(path, f"byte {exc.start}", "the file is not valid UTF-8",
                     "save the file as UTF-8") from None
-    except OSError as exc:
-        raise _fail(path, "", f"cannot read the file: {exc.strerror}", "check the path") from None
     try:
         data = _parse_yaml(raw_text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        fix = ("write the values out instead of using &anchors and *aliases" if "aliases" in problem
-               else "fix the syntax (indentation, quotes, colons) at that place")
+        fixes = {"aliases": "write the values out instead of using &anchors and *aliases",
+                 "appears twice": "keep one of the two (a second one would silently replace the first)",
+                 "levels deep": "write the entries flatter: study files need only a few levels",
+                 "digits": "write the value in quotes if it is text, or use a shorter number"}
+        fix = next((f for k, f in fixes.items() if k in problem),
+                   "fix the syntax (indentation, quotes, colons) at that place")
         raise _fail(path, place, f"not valid YAML: {problem}", fix) from None
     if not isinstance(data, dict):
         raise _fail(path, "top level", "the file must be a mapping of sections",
                     "start with 'kxgraph: 1' and a 'study:' section (see docs/data-format.md)")
+    _refuse_nul(path, data)
     version = data.pop("kxgraph", None)
     tables = data.pop("tables", None)
     if version != FORMAT_VERSION:
@@ -378,7 +438,8 @@ def read_study_file(path: Path) -> StudyFile:
             if name == "events" and entry.study is None:  # type: ignore[attr-defined]
                 g.add((subject, DCTERMS.isPartOf, study_iri))
             if name == "documents":
-                docs[entry.id] = (path.parent / entry.file).resolve()  # type: ignore[attr-defined]
+                docs[entry.id] = inside(path.parent, entry.file, what="document", file=str(path),  # type: ignore[attr-defined]
+                                        place=f"{where}.file")
                 g.add((subject, KX.path, literal(entry.file)))  # type: ignore[attr-defined]
             for j, ev in enumerate(entry.evidence):  # type: ignore[attr-defined]
                 spec_ = ev if isinstance(ev, EvidenceSpec) else EvidenceSpec(text=ev)
@@ -401,7 +462,8 @@ def read_study_file(path: Path) -> StudyFile:
     places[scheme] = "study"
 
     default_doc = next(iter(docs)) if docs else None
-    table_paths = [(path.parent / t).resolve() for t in tables] if isinstance(tables, list) else []
+    table_paths = [inside(path.parent, t, what="table", file=str(path), place=f"tables[{i}]")
+                   for i, t in enumerate(tables)] if isinstance(tables, list) else []
     return StudyFile(path=path, study_id=study_id, graph=g, documents=docs, quotes=quotes,
                      places=places, default_document=default_doc, tables=table_paths)
 

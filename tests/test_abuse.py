@@ -117,3 +117,202 @@ async def test_tokens_are_never_logged(http: httpx.AsyncClient, caplog: pytest.L
                      'quote: {text: "nowhere in the text"}) { id } }'})
         assert r.json().get("errors")
     assert TOKEN not in caplog.text and TOKEN not in str(r.headers)
+
+
+# --- round two: one request cannot stall the server ------------------------------------------------
+def fan_out(spreads: int, levels: int, on: str = "Query", leaf: str = "__typename", top: str = "{ ...F0 }") -> str:
+    """Fragments each spreading the next one ``spreads`` times, ``levels`` deep (6 x 12 stalled the
+    server before: the depth limiter walked all 6^12 paths)."""
+    parts = [f"query {top}"]
+    parts += [f"fragment F{i} on {on} {{ " + " ".join([f"...F{i + 1}"] * spreads) + " }" for i in range(levels)]
+    parts.append(f"fragment F{levels} on {on} {{ {leaf} }}")
+    return "\n".join(parts)
+
+
+def nested_fan(spreads: int, levels: int) -> str:
+    """Fragments on Concept, each spreading the next ``spreads`` times inside a nested list."""
+    parts = ['query { concepts(first: 100) { nodes { ...F0 } } }']
+    parts += [f"fragment F{i} on Concept {{ id related {{ " + " ".join([f"...F{i + 1}"] * spreads) + " } }"
+              for i in range(levels)]
+    parts.append(f"fragment F{levels} on Concept {{ name }}")
+    return "\n".join(parts)
+
+
+CONCEPT_FAN = nested_fan(6, 12)
+CONCEPT_COST = nested_fan(6, 5)
+ALIAS_FAN = ("query { a: concepts(first: 5) { nodes { ...A } } b: concepts(first: 5) { nodes { ...A } } "
+             "c: concepts(first: 5) { nodes { ...A } } } fragment A on Concept { " +
+             " ".join(f"x{i}: name" for i in range(12)) + " }")
+WIDE_LISTS = ("{ " + " ".join(f"c{i}: concepts(first: 100) {{ nodes {{ discussionPoints {{ evidence {{ exact }} }} }} }}"
+                              for i in range(3)) + " }")
+ATTACKS: dict[str, tuple[str, str | None]] = {
+    "fragment fan-out 6 x 12": (fan_out(6, 12), None),         # cheap once measured right: answered
+    "fragment fan-out 4 x 10": (fan_out(4, 10), None),
+    "fragment fan-out 12 x 20": (fan_out(12, 20), None),
+    "fan-out through nested lists": (CONCEPT_FAN, "DEPTH"),
+    "fan-out through five nested lists": (CONCEPT_COST, "COST"),
+    "aliases multiplied by fragments": (ALIAS_FAN, "ALIASES"),
+    "lists inside lists": (WIDE_LISTS, "COST"),
+}
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+async def test_a_costly_query_is_measured_in_linear_time_and_refused_or_answered(
+        http: httpx.AsyncClient, store: Store, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    query, code = ATTACKS[name]
+    before = await fingerprint(store)
+    started = time.perf_counter()
+    r = await http.post("/graphql", json={"query": query})
+    elapsed = time.perf_counter() - started
+    assert r.status_code in (200, 400), r.text
+    body = r.json()
+    if code is None:
+        assert not body.get("errors") and body["data"] == {"__typename": "Query"}, body
+    else:
+        assert [e["extensions"]["code"] for e in body["errors"]] == [code], body
+    assert elapsed < 1.0, f"{name}: {elapsed:.2f} s"
+    assert await fingerprint(store) == before
+    with capsys.disabled():
+        print(f"\n  {name!r}: {'refused ' + code if code else 'answered'} in {elapsed * 1000:.1f} ms", end="")
+
+
+async def test_a_request_over_its_time_budget_is_stopped(store: Store) -> None:
+    await load(store, [BUNDLED])
+    app = create_app(Settings(load_bundled_study=False, request_timeout_s=0.0001), store=store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        r = await c.post("/graphql", json={"query": '{ concept(id: "link-worker/concept/holding") '
+                                                    '{ discussionPoints { evidence { exact } } } }'})
+    assert r.json()["errors"][0]["extensions"]["code"] == "TIMEOUT", r.text
+
+
+def test_healthz_answers_throughout_an_attack_on_a_real_server() -> None:
+    """Against ``kxgraph serve`` itself: clients keep sending the costliest documents while
+    /healthz is asked every 50 ms; it never takes more than a second."""
+    import threading
+
+    from tests.serve import Server
+
+    srv = Server().start()
+    stop = threading.Event()
+    attack_times: list[float] = []
+
+    def attack() -> None:
+        with httpx.Client(base_url=srv.base, timeout=30) as c:
+            while not stop.is_set():
+                for query, _ in ATTACKS.values():
+                    started = time.perf_counter()
+                    c.post("/graphql", json={"query": query})
+                    attack_times.append(time.perf_counter() - started)
+
+    attackers = [threading.Thread(target=attack) for _ in range(4)]
+    try:
+        for t in attackers:
+            t.start()
+        health: list[float] = []
+        with httpx.Client(base_url=srv.base, timeout=10) as c:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                assert c.get("/healthz").status_code == 200
+                health.append(time.perf_counter() - started)
+                time.sleep(0.05)
+    finally:
+        stop.set()
+        for t in attackers:
+            t.join()
+        srv.stop()
+    assert max(health) < 1.0, f"/healthz took up to {max(health):.2f} s during the attack"
+    assert len(attack_times) >= 20 and max(attack_times) < 5, (len(attack_times), max(attack_times))
+
+
+# --- round two: malformed input never gets a 5xx ---------------------------------------------------
+MALFORMED: dict[str, tuple[str, str, bytes | None, str]] = {
+    # name: (method, path, body, words of the error)
+    "body not UTF-8": ("POST", "/graphql", b'{"query": "\xff\xfe"}', "not valid UTF-8"),
+    "body nested 100,000 deep": ("POST", "/graphql", b"[" * 100_000 + b"]" * 100_000, "nests deeper than 64"),
+    "object nested 1,000 deep": ("POST", "/graphql", b'{"a":' * 1000 + b"1" + b"}" * 1000, "nests deeper than 64"),
+    "NUL in a search": ("GET", "/search?q=%00", None, "control character"),
+    "NUL in a study": ("GET", "/matrix?study=a%00", None, "control character"),
+    "NUL in a path": ("GET", "/stakeholder/a%00b", None, "control character"),
+    "other control characters": ("GET", "/search?q=a%01b%1f%7f", None, "control character"),
+    "not UTF-8 in a parameter": ("GET", "/search?q=%ff%fe", None, "not valid UTF-8"),
+    "not UTF-8 in a path": ("GET", "/concept/%c3%28", None, "not valid UTF-8"),
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+async def test_malformed_requests_get_a_400_in_the_error_shape(http: httpx.AsyncClient, store: Store,
+                                                               name: str) -> None:
+    method, path, body, words = MALFORMED[name]
+    before = await fingerprint(store)
+    started = time.perf_counter()
+    r = await http.request(method, path, content=body,
+                           headers={"Content-Type": "application/json"} if body is not None else {})
+    assert time.perf_counter() - started < 2.0
+    assert r.status_code == 400, (r.status_code, r.text[:300])
+    assert r.json()["error"]["code"] == "BAD_INPUT" and words in r.json()["error"]["message"], r.text
+    assert await fingerprint(store) == before
+
+
+@pytest.mark.parametrize("text", ["\u0001\u001f", "\u007f", "a\u0085b", "\u2028", "\t\r\n", "\u001b[31m"])
+async def test_control_characters_in_full_text_never_reach_the_store_raw(http: httpx.AsyncClient, text: str) -> None:
+    r = await http.post("/graphql", json={"query": "query($t: String!) { search(text: $t) { kind } }",
+                                          "variables": {"t": text}})
+    body = r.json()
+    assert r.status_code == 200 and not body.get("errors"), body
+    assert "errCtx" not in r.text and "CYPHER" not in r.text
+
+
+@pytest.mark.parametrize(("query", "variables"), [
+    ("query($t: String!) { search(text: $t) { kind } }", {"t": "\u0000"}),
+    ("query($t: String!) { search(text: $t) { kind } }", {"t": "x\u0000" * 200}),
+    ('query($s: String) { concepts(first: 2, filter: {study: $s}) { totalCount } }', {"s": "link\u0000worker"}),
+    ('{ concept(id: "link-worker/concept/hol\\u0000ding") { name } }', {}),
+    ('{ search(text: "\\u0000") { kind } }', {}),
+])
+async def test_nul_in_any_argument_is_the_same_clear_error_on_every_store(http: httpx.AsyncClient, query: str,
+                                                                          variables: dict[str, Any]) -> None:
+    r = await http.post("/graphql", json={"query": query, "variables": variables})
+    body = r.json()
+    assert body.get("errors") and "errCtx" not in r.text and "CYPHER" not in r.text, body
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_INPUT"], body
+
+
+@pytest.mark.parametrize("limit", [-5, 0, 101, 10**9])
+async def test_limits_are_validated(http: httpx.AsyncClient, limit: int) -> None:
+    r = await http.post("/graphql", json={"query": f'{{ search(text: "holding", limit: {limit}) {{ kind }} }}'})
+    assert r.json()["errors"][0]["extensions"]["code"] == "PAGE_SIZE", r.text
+
+
+async def test_a_failed_request_is_one_log_line_without_its_text(http: httpx.AsyncClient,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    secret = "holding-is-a-secret-word"
+    query = "{ " + " ".join(f"a{i}: concept(id: \"{secret}\") {{ nope{i} }}" for i in range(25)) + " }"
+    caplog.set_level(logging.INFO)
+    r = await http.post("/graphql", json={"query": query, "variables": {"evidence": secret}},
+                        headers={"X-Request-ID": "probe-42"})
+    assert r.json().get("errors") and r.headers["x-request-id"] == "probe-42"
+    ours = [rec for rec in caplog.records if rec.name.startswith("kxgraph")]
+    assert len(ours) == 1, [rec.getMessage() for rec in ours]
+    line = ours[0].getMessage()
+    assert "probe-42" in line and "GRAPHQL" in line and " ms" in line, line
+    assert not [rec for rec in ours if secret in rec.getMessage() or "nope" in rec.getMessage()]
+    r = await http.get(f"/search?q={secret}%00")
+    assert r.status_code == 400
+    assert not [rec for rec in caplog.records if rec.name.startswith("kxgraph") and secret in rec.getMessage()]
+
+
+async def test_production_mode_names_no_fields_and_serves_no_docs(store: Store) -> None:
+    app = create_app(Settings(load_bundled_study=False, production=True), store=store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        r = await c.post("/graphql", json={"query": "{ concepts(first: 1) { nodes { nam } } }"})
+        assert r.json()["errors"] and "Did you mean" not in r.text, r.text
+        for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"):
+            assert (await c.get(path)).status_code == 404, path
+    app = create_app(Settings(load_bundled_study=False), store=store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        assert "Did you mean" in (await c.post("/graphql", json={"query": "{ concepts(first: 1) { nodes { nam } } }"})).text
+        assert (await c.get("/docs")).status_code == 404  # FastAPI's pages load a CDN: never served

@@ -61,7 +61,33 @@ CASES: dict[str, tuple[str, str]] = {
     "empty-folder": ("empty-folder", "holds no study.yaml"),
     "enormous.yaml": ("enormous.yaml", "more than 67108864"),
     "enormous-document": ("enormous.txt", "more than 67108864"),
+    # round two (hostile files): nesting, numbers, keys twice, NUL
+    "yaml-deep.yaml": ("line 2", "nest more than 100 levels deep"),
+    "yaml-bigint.yaml": ("line 6", "the number has 5000 digits"),
+    "yaml-duplicate-key.yaml": ("line 5", "the key 'study' appears twice in one mapping (first on line 2)"),
+    "yaml-nul-value.yaml": ("study.name", "holds a NUL character"),
+    "jsonld-deep.jsonld": ("jsonld-deep.jsonld", "nests deeper than 200 levels"),
+    # files a study names stay in its folder; only regular files are read
+    "doc-absolute": ("documents[0] (id 'd').file", "'/etc/passwd' is outside the study's folder"),
+    "doc-climbs": ("documents[0] (id 'd').file", "'../../../../../../etc/shadow' is outside the study's folder"),
+    "doc-symlink-out": ("documents[0] (id 'd').file", "'documents/link.txt' is outside the study's folder"),
+    "doc-proc": ("documents[0] (id 'd').file", "'documents/environ.txt' is outside the study's folder"),
+    "doc-fifo": ("documents[0] (id 'd').file", "is a named pipe, not a regular file"),
+    "doc-folder": ("documents[0] (id 'd').file", "is a folder, not a regular file"),
+    "doc-socket": ("documents[0] (id 'd').file", "(a socket)"),
+    "doc-nul": ("character 6", "holds a NUL character"),
+    "table-outside": ("tables[0]", "'../outside.csv' is outside the study's folder"),
+    "table-fifo": ("pipe.csv", "is a named pipe, not a regular file"),
+    "rdf-fifo.ttl": ("rdf-fifo.ttl", "is a named pipe, not a regular file"),
+    "qdpx-fifo.qdpx": ("qdpx-fifo.qdpx", "is a named pipe, not a regular file"),
+    # damaged REFI-QDA archives
+    "qdpx-bad-crc.qdpx": ("sources/", "the member is damaged"),
+    "qdpx-false-size.qdpx": ("sources/", "the member is damaged"),
+    "qdpx-bad-deflate.qdpx": ("sources/", "the member is damaged"),
 }
+
+#: the cases made in a temporary folder (devices, links, pipes and sockets cannot live in git)
+MADE = {name for name in CASES if name.startswith(("doc-", "table-", "rdf-", "qdpx-", "jsonld-deep"))}
 
 
 @pytest.fixture(scope="module", params=["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)])
@@ -86,10 +112,74 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         f.truncate(64 * 1024 * 1024 + 1)
     (big / "study.yaml").write_text("kxgraph: 1\nstudy: {id: big, name: Big}\n"
                                     "documents: [{id: d, file: enormous.txt, title: Big}]\n")
+    sockets = _make_hostile(work)
     result = CliRunner().invoke(app, ["load", str(BUNDLED)], env=env)
     assert result.exit_code == 0, result.output
     yield {"env": env, "work": work, "before": asyncio.run(_fingerprint(env))}
+    for sock in sockets:
+        sock.close()
     shutil.rmtree(data, ignore_errors=True)
+
+
+def _study(folder: Path, document: str, extra: str = "") -> Path:
+    folder.mkdir(parents=True)
+    (folder / "documents").mkdir()
+    (folder / "study.yaml").write_text("kxgraph: 1\nstudy: {id: h, name: Hostile}\n"
+                                       f"documents: [{{id: d, file: '{document}', title: D}}]\n{extra}")
+    return folder
+
+
+def _make_hostile(work: Path) -> list[Any]:
+    """The cases that need a device, link, pipe or socket, or are too big for the repository."""
+    import socket
+    import zipfile
+
+    _study(work / "doc-absolute", "/etc/passwd")
+    _study(work / "doc-climbs", "../../../../../../etc/shadow")
+    (_study(work / "doc-symlink-out", "documents/link.txt") / "documents" / "link.txt").symlink_to("/etc/hostname")
+    (_study(work / "doc-proc", "documents/environ.txt") / "documents" / "environ.txt").symlink_to("/proc/self/environ")
+    os.mkfifo(_study(work / "doc-fifo", "documents/pipe.txt") / "documents" / "pipe.txt")
+    (_study(work / "doc-folder", "documents/dir.txt") / "documents" / "dir.txt").mkdir()
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(_study(work / "doc-socket", "documents/s.txt") / "documents" / "s.txt"))
+    (_study(work / "doc-nul", "documents/nul.txt") / "documents" / "nul.txt").write_bytes(b"Hello \x00 world\n")
+    (work / "outside.csv").write_text("kind,id,quote\n")
+    _study(work / "table-outside", "documents/a.txt", "tables: [../outside.csv]\n")
+    (work / "table-outside" / "documents" / "a.txt").write_text("text\n")
+    _study(work / "table-fifo", "documents/a.txt", "tables: [pipe.csv]\n")
+    (work / "table-fifo" / "documents" / "a.txt").write_text("text\n")
+    os.mkfifo(work / "table-fifo" / "pipe.csv")
+    os.mkfifo(work / "rdf-fifo.ttl")
+    os.mkfifo(work / "qdpx-fifo.qdpx")
+    (work / "jsonld-deep.jsonld").write_text("[" * 100_000 + "]" * 100_000)
+    source = b"Interview one. " * 200
+    for name, damage in (("qdpx-bad-crc.qdpx", "crc"), ("qdpx-false-size.qdpx", "size"),
+                         ("qdpx-bad-deflate.qdpx", "deflate")):
+        path = work / name
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("project.qde", QDE)
+            z.writestr("sources/s1.txt", source)
+        data = bytearray(path.read_bytes())
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("sources/s1.txt")
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+        if damage == "crc":      # the stored CRC-32 no longer matches the data
+            data[info.header_offset + 14] ^= 0xFF
+            central = data.rfind(b"PK\x01\x02")
+            data[central + 16] ^= 0xFF
+        elif damage == "size":   # both headers claim more bytes than the member holds
+            for at in (info.header_offset + 22, data.rfind(b"PK\x01\x02") + 24):
+                data[at:at + 4] = (info.file_size // 3).to_bytes(4, "little")
+        else:                    # the deflate stream is garbage
+            data[start:start + 12] = b"\xff" * 12
+        path.write_bytes(bytes(data))
+    return [sock]
+
+
+QDE = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="Damaged" origin="t">'
+       '<CodeBook><Codes><Code guid="11111111-1111-4111-8111-111111111111" name="A" isCodable="true"/></Codes>'
+       '</CodeBook><Sources><TextSource guid="22222222-2222-4222-8222-222222222222" name="s1" '
+       'plainTextPath="internal://s1.txt"/></Sources></Project>')
 
 
 def _settings(env: dict[str, str]) -> Settings:
@@ -113,21 +203,27 @@ async def _fingerprint(env: dict[str, str]) -> Any:
 
 
 def test_the_corpus_is_big_enough() -> None:
-    assert len(CASES) >= 30
+    assert len(CASES) >= 55
     on_disk = {p.name for p in FILES.iterdir() if p.name not in ("doc.txt", "latin1.txt")}
     assert on_disk <= set(CASES), on_disk - set(CASES)
+    assert set(CASES) - on_disk - MADE <= {"no-such-study", "empty-folder", "enormous.yaml", "enormous-document"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_input_is_refused_clearly_and_changes_nothing(served: dict[str, Any], name: str) -> None:
+    import time
+
     place, words = CASES[name]
     path = FILES / name if (FILES / name).exists() else served["work"] / name
     for command in ("validate", "load"):
+        started = time.perf_counter()
         result = CliRunner().invoke(app, [command, str(path)], env=served["env"])
+        elapsed = time.perf_counter() - started
         out = " ".join(result.output.split())
         assert result.exit_code == 1, result.output
-        named = "latin1.txt" if name == "document-not-utf8.yaml" else \
-            "enormous.txt" if name == "enormous-document" else path.name
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+        assert elapsed < 20, f"{name}: {command} took {elapsed:.1f} s"  # nothing blocks, nothing grows
+        named = {"document-not-utf8.yaml": "latin1.txt", "enormous-document": "enormous.txt"}.get(name, path.name)
         assert out.startswith("error:") and named in out, out  # the file
         assert place in out, out                                 # the place
         assert words in out, out                                 # what is wrong

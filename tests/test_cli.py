@@ -120,3 +120,37 @@ def test_import_export_qdpx_and_replace_document(any_runner: CliRunner, short_tm
     assert missing.exit_code == 1 and "no document" in missing.output
     template = runner.invoke(app, ["template", "claims"])
     assert template.output.startswith("kind,id,text,raised_in")
+
+
+def test_an_unexpected_error_is_one_clear_line_and_debug_shows_the_traceback(
+        short_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from kxgraph.api import cli
+    from kxgraph.loaders import pipeline
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(pipeline, "prepare", broken)
+    monkeypatch.setattr(sys, "argv", ["kxgraph", "validate", str(BUNDLED)])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    err = capsys.readouterr().err
+    assert exited.value.code == 1
+    assert "unexpected ZeroDivisionError: a bug" in err and "--debug" in err and "Traceback" not in err, err
+    monkeypatch.setattr(sys, "argv", ["kxgraph", "--debug", "validate", str(BUNDLED)])
+    with pytest.raises(ZeroDivisionError):
+        cli.main()
+
+
+def test_a_second_serve_on_a_folder_in_use_says_so_without_a_traceback(short_tmp: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    with EmbeddedFalkorDB(short_tmp / "store"):
+        done = subprocess.run([sys.executable, "-m", "kxgraph", "serve"], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "KXGRAPH_DATA_DIR": str(short_tmp / "store")}, check=False)
+    assert done.returncode == 1
+    assert "is in use by process" in done.stderr and "Traceback" not in done.stderr, done.stderr

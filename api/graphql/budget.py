@@ -32,6 +32,7 @@ from graphql import (
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
     get_named_type,
 )
@@ -181,7 +182,7 @@ class RequestBudget(SchemaExtension):
         ec = self.execution_context
         document = ec.graphql_document
         if document is not None and not ec.result:
-            problem = self._problem(document, ec.variables, ec.operation_name)
+            problem = _nul_in(document, ec.variables) or self._problem(document, ec.variables, ec.operation_name)
             if problem is not None:
                 ec.result = GraphQLExecutionResult(data=None, errors=[problem])
         yield
@@ -200,6 +201,41 @@ class RequestBudget(SchemaExtension):
                     f"the query would cost {m.cost:,} (fields times list sizes); at most {self.max_cost:,} is allowed: "
                     "ask for smaller pages (first/limit) or fewer nested lists", extensions={"code": "COST"})
         return None
+
+
+def _nul_in(document: Any, variables: Any) -> GraphQLError | None:
+    """No store is asked anything with a NUL character in it (FalkorDB would read the statement as
+    ending there; Neo4j would match it): the same refusal on both."""
+    stack: list[Any] = [variables or {}]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                break
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    else:
+        literal = next((n for n in _string_literals(document) if "\x00" in n.value), None)
+        if literal is None:
+            return None
+    return GraphQLError("an argument holds a NUL character, which kxgraph never stores nor searches for",
+                        extensions={"code": "BAD_INPUT"})
+
+
+def _string_literals(document: Any) -> Iterator[StringValueNode]:
+    from graphql import visit
+    from graphql.language import Visitor
+
+    found: list[StringValueNode] = []
+
+    class Strings(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            found.append(node)
+
+    visit(document, Strings())
+    return iter(found)
 
 
 def budget(max_depth: int, max_aliases: int, max_cost: int) -> type[RequestBudget]:
