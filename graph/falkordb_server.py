@@ -50,7 +50,8 @@ from kxgraph.errors import (
     StoreUnavailableError,
 )
 
-__all__ = ["EmbeddedFalkorDB", "ServerStatus", "aof_files", "binaries", "read_lock_owner", "recovery_notes"]
+__all__ = ["EmbeddedFalkorDB", "ServerStatus", "aof_files", "binaries", "folder_in_use", "read_lock_owner",
+           "recovery_notes"]
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,21 @@ def read_lock_owner(data_dir: Path) -> int | None:
         return int(text) if text else None
     except (OSError, ValueError):
         return None
+
+
+def folder_in_use(data_dir: Path) -> str | None:
+    """Who holds the data folder's lock now ("process <pid>"), or ``None`` when nobody does."""
+    path = data_dir / LOCK_NAME
+    if not path.exists():
+        return None
+    with open(path, "a+", encoding="utf-8") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = read_lock_owner(data_dir)
+            return f"process {owner}" if owner else "another process"
+        fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+    return None
 
 
 def aof_files(data_dir: Path) -> dict[str, Any]:
