@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kxgraph import __version__
-from kxgraph.errors import KxError, StoreLockedError
+from kxgraph.errors import KxError, RequestError, StoreLockedError
 from kxgraph.graph import Store, open_store
 from kxgraph.settings import Backend, Settings, get_settings
 
@@ -417,10 +417,10 @@ def _export_qdpx(output: Path | None, study: list[str] | None, settings: Setting
         studies = sorted(r["study"] for r in await store.read(STUDY_IDS))
         wanted = study or []
         if len(wanted) != 1 and len(studies) != 1:
-            raise KxError(f"a .qdpx holds one study: give --study (one of: {', '.join(studies) or 'none loaded'})")
+            raise RequestError(f"a .qdpx holds one study: give --study (one of: {', '.join(studies) or 'none loaded'})")
         sid = wanted[0] if wanted else studies[0]
         if sid not in studies:
-            raise KxError(f"no study {sid!r} in the store (studies: {', '.join(studies) or 'none'})")
+            raise RequestError(f"no study {sid!r} in the store (studies: {', '.join(studies) or 'none'})", "NOT_FOUND")
         return to_qdpx(await export_graph(store, [sid]), sid)
 
     result = with_store(settings, work)

@@ -144,7 +144,9 @@ def edit(text: str, kind: str, rng: random.Random) -> Edited:
 KINDS = ("insertions", "deletions", "whitespace", "typos", "moved-paragraphs", "mixed")
 
 
-def documents(rng: random.Random, generated: int = 150) -> list[Doc]:
+def documents(rng: random.Random, generated: int = 150, *, real_exports: bool = True) -> list[Doc]:
+    """The bundled study's source with its quotes and generated ones; with ``real_exports``, the qc
+    demo's transcripts too when ../shared is there."""
     docs = []
     text = BUNDLED_TEXT.read_text(encoding="utf-8")
     from kxgraph.loaders.pipeline import prepare
@@ -154,7 +156,7 @@ def documents(rng: random.Random, generated: int = 150) -> list[Doc]:
                      for label, rows in prep.projected.nodes.items() if label.value == "EvidenceQuote" for r in rows})
     docs.append(Doc("link-worker blog (44 study quotes)", text, quotes))
     docs.append(Doc("link-worker blog (generated quotes)", text, _random_quotes(text, rng, generated)))
-    if QC_DEMO.is_file():
+    if real_exports and QC_DEMO.is_file():
         with zipfile.ZipFile(QC_DEMO) as z:
             xml = z.read("project.qde").decode("utf-8")
             for src in re.finditer(r'<TextSource plainTextPath="([^"]+)"[^>]*>(.*?)</TextSource>', xml, re.S):
@@ -181,9 +183,9 @@ def _random_quotes(text: str, rng: random.Random, n: int) -> list[tuple[int, int
     return sorted(rng.sample(sorted(spans), min(n, len(spans))))
 
 
-def run(versions: int = 20, seed: int = 7) -> dict[str, Any]:
+def run(versions: int = 20, seed: int = 7, *, real_exports: bool = True) -> dict[str, Any]:
     rng = random.Random(seed)
-    docs = documents(rng)
+    docs = documents(rng, real_exports=real_exports)
     results: dict[str, Any] = {"versions": versions, "seed": seed, "kinds": {}, "documents": [d.name for d in docs]}
     started = time.perf_counter()
     placed_total = 0

@@ -244,20 +244,26 @@ class FalkorStore(Store):
                 result = await self._query_and_count(graph, statement, params)
             else:
                 result = await graph.query(statement, dict(params or {}), timeout=timeout)
-        except redis.exceptions.BusyLoadingError as exc:
-            raise StoreUnavailableError("the embedded FalkorDB is loading its data") from exc
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise self._unavailable(exc) from exc
-        except redis.exceptions.ResponseError as exc:
-            if "MISCONF" in str(exc):
-                raise self._no_space(f"the store refuses writes ({exc})") from exc
-            if read_only and "empty key" in str(exc):
+        except (redis.exceptions.RedisError, OSError) as exc:
+            if read_only and isinstance(exc, redis.exceptions.ResponseError) and "empty key" in str(exc):
                 # the graph does not exist yet: FalkorDB creates an empty one on a write query
                 await graph.query("RETURN 0")
                 return await self._run(graph, statement, params, read_only=True, timeout=timeout)
-            raise QueryError(f"FalkorDB refused the statement: {exc}") from exc
+            raise self._store_error(exc, "the statement") from exc
         names = [h[1] for h in result.header]
         return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in result.result_set]
+
+    def _store_error(self, exc: BaseException, what: str) -> StoreError:
+        """The one table from the FalkorDB client's errors to the project's (``kxgraph.errors``)."""
+        if isinstance(exc, redis.exceptions.BusyLoadingError):
+            return StoreUnavailableError("the embedded FalkorDB is loading its data")
+        if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError | OSError):
+            return self._unavailable(exc)
+        if isinstance(exc, redis.exceptions.ResponseError) and "MISCONF" in str(exc):
+            return self._no_space(f"the store refuses writes ({exc})")
+        if isinstance(exc, redis.exceptions.ResponseError):
+            return QueryError(f"FalkorDB refused {what}: {exc}")
+        return StoreError(f"FalkorDB failed on {what}: {exc}")
 
     def _unavailable(self, exc: BaseException) -> StoreUnavailableError:
         """The store does not answer; when its disk is full, say that instead."""
@@ -326,8 +332,8 @@ class FalkorStore(Store):
             if (lab.value, (key,)) not in constraints:
                 try:
                     await graph.create_node_unique_constraint(lab.value, key)
-                except redis.exceptions.ResponseError as exc:
-                    raise QueryError(f"FalkorDB refused a unique key on {lab.value}.{key}: {exc}") from exc
+                except (redis.exceptions.RedisError, OSError) as exc:
+                    raise self._store_error(exc, f"a unique key on {lab.value}.{key}") from exc
         await self._await_operational(graph)
 
     async def _indexes(self, graph: Any) -> dict[tuple[str, str], set[str]]:
@@ -446,10 +452,8 @@ class FalkorStore(Store):
                 await pipe.execute()
         except redis.exceptions.WatchError:
             return False
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise self._unavailable(exc) from exc
-        except redis.exceptions.ResponseError as exc:
-            raise QueryError(f"FalkorDB refused the swap: {exc}") from exc
+        except (redis.exceptions.RedisError, OSError) as exc:
+            raise self._store_error(exc, "the swap") from exc
         return True
 
     async def _run_id(self) -> str:
@@ -546,10 +550,8 @@ class FalkorStore(Store):
             raise StoreUnavailableError("the FalkorDB store is not open")
         try:
             return await self._db.connection.execute_command(*args)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
-            raise StoreUnavailableError(f"the embedded FalkorDB does not answer: {exc}") from exc
-        except redis.exceptions.ResponseError as exc:
-            raise QueryError(f"FalkorDB refused {args[0]}: {exc}") from exc
+        except (redis.exceptions.RedisError, OSError) as exc:
+            raise self._store_error(exc, str(args[0])) from exc
 
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -9,13 +9,18 @@
     │   │   └── NoSpaceError          the store's disk is full (names the folder, the space needed)
     │   └── QueryError                the store refused a statement
     ├── VocabularyError          a label or relationship type outside the ontology's closed set
-    └── InputError               a file a user gave us is wrong (names the file, place and fix)
-        ├── DataFormatError           syntax / shape of a study file
-        ├── QuoteError                an evidence quote not found, or ambiguous, in its document
-        └── ValidationError           SHACL violations
+    ├── InputError               a file a user gave us is wrong (names the file, place and fix)
+    │   ├── DataFormatError           syntax / shape of a study file
+    │   ├── QuoteError                an evidence quote not found, or ambiguous, in its document
+    │   └── ValidationError           SHACL violations
+    ├── RequestError             an API request or a command cannot be done as asked (its code says
+    │                            why: BAD_ARGUMENT, NOT_FOUND, PAGE_SIZE, UNAUTHENTICATED...)
+    └── ExportError              an export kxgraph built does not follow its format (a bug)
 
-Every error carries a plain-language message; ``InputError`` also carries ``file``, ``place`` and
-``fix`` so that the CLI and the API can show all three.
+Every error carries a plain-language message and a ``code`` (the API's ``extensions.code`` and
+``error.code``); ``InputError`` also carries ``file``, ``place`` and ``fix`` so that the CLI and the
+API can show all three. Each backend maps its driver's errors onto this tree in one place
+(``FalkorStore._store_error``, ``Neo4jStore._errors``).
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ __all__ = [
     "BackendUnavailableError",
     "ConfigError",
     "DataFormatError",
+    "ExportError",
     "InputError",
     "KxError",
     "NoSpaceError",
     "QueryError",
     "QuoteError",
+    "RequestError",
     "StoreError",
     "StoreLockedError",
     "StoreUnavailableError",
@@ -73,6 +80,18 @@ class QueryError(StoreError):
 
 class VocabularyError(KxError):
     code = "VOCABULARY"
+
+
+class RequestError(KxError):
+    """A request the API (or a command) cannot answer as asked; ``code`` says why."""
+
+    def __init__(self, message: str, code: str = "BAD_ARGUMENT") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ExportError(KxError):
+    code = "EXPORT"
 
 
 class InputError(KxError):

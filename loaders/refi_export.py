@@ -22,7 +22,7 @@ from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
 from kxgraph import __version__
-from kxgraph.errors import KxError
+from kxgraph.errors import ExportError, RequestError
 from kxgraph.loaders.refi_archive import PROJECT_NS
 from kxgraph.loaders.refi_import import schema_errors
 from kxgraph.loaders.yaml_format import OA
@@ -102,7 +102,7 @@ class _Writer:
     def project(self) -> ET.Element:
         study = DATA[f"{self.sid}/study/{self.sid}"]
         if (study, RDF.type, KX.Study) not in self.g:
-            raise KxError(f"the study {self.sid!r} is not in the graph")
+            raise RequestError(f"the study {self.sid!r} is not in the graph", "NOT_FOUND")
         software = self.value(study, KX.software)
         origin = f"kxgraph {__version__}"
         if software and not software.startswith("kxgraph"):
@@ -323,7 +323,7 @@ def to_qdpx(g: Graph, study_id: str) -> QdpxExport:
     ET.register_namespace("", PROJECT_NS)
     problems = schema_errors(root, "project")
     if problems:  # a bug in this module, never the user's data: say so plainly
-        raise KxError("the REFI-QDA project kxgraph built does not follow the schema: " + "; ".join(problems))
+        raise ExportError("the REFI-QDA project kxgraph built does not follow the schema: " + "; ".join(problems))
     ET.indent(root)
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     buf = io.BytesIO()

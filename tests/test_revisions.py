@@ -60,8 +60,23 @@ def test_a_short_repeated_quote_is_told_apart_by_its_context() -> None:
 
 
 def test_generated_edits_never_anchor_to_wrong_text() -> None:
-    """A small run of the re-anchoring benchmark (bench/reanchor.py runs the full one)."""
+    """A small run of the re-anchoring benchmark (bench/reanchor.py runs the full one) on the
+    bundled study's source alone: the same corpus, so the same figures, in every clone."""
+    results = run(versions=3, seed=11, real_exports=False)
+    for kind in KINDS:
+        c = results["kinds"][kind]
+        assert c.get("wrong", 0) == 0, (kind, c)
+        assert c["reanchored_share"] >= 0.85, (kind, c)
+
+
+def test_generated_edits_on_real_transcripts_never_anchor_to_wrong_text() -> None:
+    """The same on the qc demo's interview transcripts and their 158 coded selections (../shared)."""
+    from bench.reanchor import QC_DEMO
+
+    if not QC_DEMO.is_file():
+        pytest.skip(f"{QC_DEMO} is not here (the real exports are in ../shared)")
     results = run(versions=1, seed=11)
+    assert any("qc demo" in d for d in results["documents"])
     for kind in KINDS:
         c = results["kinds"][kind]
         assert c.get("wrong", 0) == 0, (kind, c)

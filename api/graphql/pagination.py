@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from kxgraph.api.graphql.errors import ApiError
+from kxgraph.api.graphql.errors import RequestError
 
 __all__ = ["Connection", "Edge", "ListFilter", "Order", "PageInfo", "decode_cursor", "encode_cursor"]
 
@@ -64,4 +64,4 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
             return key, ident
     except (ValueError, binascii.Error, TypeError):
         pass
-    raise ApiError("the 'after' cursor is not one this API gave out", "BAD_CURSOR")
+    raise RequestError("the 'after' cursor is not one this API gave out", "BAD_CURSOR")

@@ -26,7 +26,7 @@ from strawberry.types import ExecutionResult, Info
 from kxgraph.api.graphql import types as t
 from kxgraph.api.graphql.budget import budget
 from kxgraph.api.graphql.context import Context
-from kxgraph.api.graphql.errors import ApiError, should_mask
+from kxgraph.api.graphql.errors import RequestError, should_mask
 from kxgraph.api.graphql.pagination import (
     Connection,
     Edge,
@@ -70,7 +70,7 @@ async def _page(info: Info, label: L, first: int, after: str | None, filter: Lis
                 order: Order) -> Connection[Any]:
     c = ctx(info)
     if not 1 <= first <= c.settings.max_page_size:
-        raise ApiError(f"'first' must be between 1 and {c.settings.max_page_size}", "PAGE_SIZE")
+        raise RequestError(f"'first' must be between 1 and {c.settings.max_page_size}", "PAGE_SIZE")
     study = filter.study if filter and filter.study else None
     contains = filter.contains if filter and filter.contains else None
     after_key, after_id = decode_cursor(after) if after else (None, None)
@@ -220,9 +220,9 @@ class Query:
                                   "consequences; any text is accepted.")
     async def search(self, info: Info, text: str, limit: int = 20) -> list[SearchHit]:
         if len(text) > MAX_SEARCH_TEXT:
-            raise ApiError(f"search text is limited to {MAX_SEARCH_TEXT} characters", "TOO_LONG")
+            raise RequestError(f"search text is limited to {MAX_SEARCH_TEXT} characters", "TOO_LONG")
         if not 1 <= limit <= ctx(info).settings.max_page_size:
-            raise ApiError(f"'limit' must be between 1 and {ctx(info).settings.max_page_size}", "PAGE_SIZE")
+            raise RequestError(f"'limit' must be between 1 and {ctx(info).settings.max_page_size}", "PAGE_SIZE")
         hits: list[SearchHit] = []
         for label in SEARCHED:
             for r in await ctx(info).store.fulltext(label.value, text, limit):
@@ -236,10 +236,10 @@ class Query:
                             limit: int = 100) -> Neighbourhood | None:
         c = ctx(info)
         if not 1 <= depth <= 3:
-            raise ApiError("'depth' must be 1, 2 or 3", "BAD_ARGUMENT")
+            raise RequestError("'depth' must be 1, 2 or 3", "BAD_ARGUMENT")
         cap = c.settings.max_neighbourhood_nodes
         if not 1 <= limit <= cap:
-            raise ApiError(f"'limit' must be between 1 and {cap}", "PAGE_SIZE")
+            raise RequestError(f"'limit' must be between 1 and {cap}", "PAGE_SIZE")
         start = await _node(info, str(id))
         if start is None:
             return None
@@ -332,9 +332,9 @@ def principal_for(settings: Settings, authorization: str | None) -> str | None:
 def _require_writer(info: Info) -> str:
     c = ctx(info)
     if not c.settings.tokens():
-        raise ApiError("writes are off: no API tokens are configured (KXGRAPH_API_TOKENS)", "WRITES_OFF")
+        raise RequestError("writes are off: no API tokens are configured (KXGRAPH_API_TOKENS)", "WRITES_OFF")
     if c.principal is None:
-        raise ApiError("writes need 'Authorization: Bearer <token>' with a valid token", "UNAUTHENTICATED")
+        raise RequestError("writes need 'Authorization: Bearer <token>' with a valid token", "UNAUTHENTICATED")
     return c.principal
 
 
@@ -374,13 +374,13 @@ async def _anchor(info: Info, study: str, q: QuoteInput, place: str) -> tuple[di
                                   {"study": study, "contains": None, "after_key": None, "after_id": None,
                                    "limit": 2})
         if len(docs) != 1:
-            raise ApiError(f"{place}: say which document the quote is from ('document')", "BAD_INPUT")
+            raise RequestError(f"{place}: say which document the quote is from ('document')", "BAD_INPUT")
         doc = docs[0]["props"]
         doc_id = doc["id"]
     else:
         doc = await c.loaders.nodes(L.SourceDocument).load(doc_id)
         if doc is None or doc.get("study") != study:
-            raise ApiError(f"{place}: no document {doc_id!r} in study {study!r}", "NOT_FOUND")
+            raise RequestError(f"{place}: no document {doc_id!r} in study {study!r}", "NOT_FOUND")
     a = anchor_quote(doc["content"], q.text, hint=q.hint, occurrence=q.occurrence, file=doc_id, place=place)
     ident = f"{study}/quote/{doc_id.rsplit('/', 1)[-1]}/{a.start}-{a.end}/{uuid.uuid4().hex[:8]}"
     props = {"id": ident, "iri": f"https://w3id.org/kxgraph/id/{ident}", "study": study, "origin": "api",
@@ -396,16 +396,16 @@ class Mutation:
         agent = _require_writer(info)
         label = label_of_id(str(claim))
         if label not in CLAIMS:
-            raise ApiError(f"{claim!r} is not the id of a claim", "BAD_INPUT")
+            raise RequestError(f"{claim!r} is not the id of a claim", "BAD_INPUT")
         target = await ctx(info).loaders.nodes(label).load(str(claim))
         if target is None:
-            raise ApiError(f"no claim {claim!r}", "NOT_FOUND")
+            raise RequestError(f"no claim {claim!r}", "NOT_FOUND")
         props, doc_id = await _anchor(info, target["study"], quote, "quote")
         props["claimIds"] = [str(claim)]
         rows = await ctx(info).store.execute(queries.add_quote(label), {
             "claim": str(claim), "document": doc_id, "quote": props, "edit": _edit("addEvidenceQuote", agent)})
         if not rows:
-            raise ApiError("the claim or the document disappeared meanwhile", "CONFLICT")
+            raise RequestError("the claim or the document disappeared meanwhile", "CONFLICT")
         return t.build("EvidenceQuote", rows[0]["props"])
 
     @strawberry.mutation(description="Add a discussion point with its evidence quotes.")
@@ -413,12 +413,12 @@ class Mutation:
         agent = _require_writer(info)
         c = ctx(info)
         if not SLUG.match(point.slug):
-            raise ApiError("'slug' is lower-case letters, digits and hyphens", "BAD_INPUT")
+            raise RequestError("'slug' is lower-case letters, digits and hyphens", "BAD_INPUT")
         if not point.text.strip() or not point.evidence or not point.concerns:
-            raise ApiError("a discussion point needs text, concerns and at least one evidence quote", "BAD_INPUT")
+            raise RequestError("a discussion point needs text, concerns and at least one evidence quote", "BAD_INPUT")
         ident = f"{point.study}/discussion-point/{point.slug}"
         if await c.loaders.nodes(L.DiscussionPoint).load(ident) is not None:
-            raise ApiError(f"{ident!r} exists already", "CONFLICT")
+            raise RequestError(f"{ident!r} exists already", "CONFLICT")
         raised = label_of_id(str(point.raised_in))
         refs: list[tuple[str, Sequence[L], str]] = [(str(point.raised_in), (L.Activity, L.Event), "raisedIn")]
         refs += [(str(x), (L.Concept, L.Continuum), "concerns") for x in point.concerns]
@@ -426,7 +426,7 @@ class Mutation:
         for ref, allowed, field in refs:
             found = await _node(info, ref, *allowed)
             if found is None or found.props["study"] != point.study:
-                raise ApiError(f"{field}: no {' or '.join(a.value for a in allowed)} {ref!r} in study "
+                raise RequestError(f"{field}: no {' or '.join(a.value for a in allowed)} {ref!r} in study "
                                f"{point.study!r}", "NOT_FOUND")
         quotes = []
         for i, q in enumerate(point.evidence):
@@ -442,7 +442,7 @@ class Mutation:
             "raised_in": str(point.raised_in), "point": props, "quotes": quotes,
             "edit": _edit("addDiscussionPoint", agent)})
         if not rows or rows[0]["quotes"] != len(quotes):
-            raise ApiError("the activity or event disappeared meanwhile", "CONFLICT")
+            raise RequestError("the activity or event disappeared meanwhile", "CONFLICT")
         for statement in cypher.relinks():
             await c.store.execute(statement)
         return t.build("DiscussionPoint", props)
@@ -482,11 +482,16 @@ class KxSchema(strawberry.Schema):
 
     async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
-            return await asyncio.wait_for(super().execute(query, *args, **kwargs), self.timeout_s)
+            result = await asyncio.wait_for(super().execute(query, *args, **kwargs), self.timeout_s)
         except asyncio.TimeoutError:
             error = GraphQLError(f"the request took longer than {self.timeout_s:g} s and was stopped: ask for less",
                                  extensions={"code": "TIMEOUT"})
             return ExecutionResult(data=None, errors=[error])
+        for error in result.errors or []:  # one shape: every error has a code
+            if not (error.extensions or {}).get("code"):
+                code = "INTERNAL" if error.message == "internal error" else "GRAPHQL_INVALID"
+                error.extensions = {**(error.extensions or {}), "code": code}
+        return result
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """The codes go to the request's one log line (api/guards.py); a bug's traceback is logged."""
