@@ -22,8 +22,8 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(name="kxgraph", help="A knowledge graph for qualitative research.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True)  # a command in a message is never cut in two
+out = Console(soft_wrap=True)
 T = TypeVar("T")
 
 BackendOpt = Annotated[Backend | None, typer.Option("--backend", help="falkordb (embedded) or neo4j")]
@@ -207,9 +207,9 @@ def validate(paths: PathsArg) -> None:
             prep = prepare(paths, say)
     except KxError as exc:
         raise _fail(exc) from None
-    out.print(f"valid: {', '.join(prep.study_ids)} - {prep.projected.node_count} nodes, "
-              f"{prep.projected.relationship_count} relationships, {prep.quote_count} evidence quotes "
-              "anchored in their documents", highlight=False)
+    out.print(f"valid: {', '.join(prep.study_ids)} - {plural(prep.projected.node_count, 'node')}, "
+              f"{plural(prep.projected.relationship_count, 'relationship')}, "
+              f"{plural(prep.quote_count, 'evidence quote')} anchored in their documents", highlight=False)
 
 
 @app.command()
@@ -232,15 +232,16 @@ def load(
 
     report = with_store(settings, work)
     verb = "loaded" if report.changed else "unchanged (already loaded from these files)"
-    out.print(f"{verb}: {', '.join(report.studies)} - {report.nodes} nodes, {report.relationships} "
-              f"relationships, {report.quotes} evidence quotes", highlight=False)
+    out.print(f"{verb}: {', '.join(report.studies)} - {plural(report.nodes, 'node')}, "
+              f"{plural(report.relationships, 'relationship')}, {plural(report.quotes, 'evidence quote')}",
+              highlight=False)
 
 
 def _print_warnings(warnings: list[str], limit: int = 40) -> None:
     for w in warnings[:limit]:
         console.print(f"warning: {w}", style="yellow", markup=False, highlight=False, soft_wrap=True)
     if len(warnings) > limit:
-        console.print(f"... and {len(warnings) - limit} more warnings", style="yellow")
+        console.print(f"... and {plural(len(warnings) - limit, 'more warning')}", style="yellow")
 
 
 @app.command("import-qdpx")
@@ -283,7 +284,7 @@ def import_qdpx(
     _print_warnings(warnings)
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     out.print(f"{verb}: study {', '.join(studies)} - {summary} ({time.perf_counter() - started:.1f} s, "
-              f"{len(warnings)} warnings)", highlight=False)
+              f"{plural(len(warnings), 'warning')})", highlight=False)
 
 
 def _study_file(study: Path) -> Path:
@@ -292,6 +293,27 @@ def _study_file(study: Path) -> Path:
         console.print(f"error: {study}: no study.yaml there - give a study folder or its study.yaml", style="red")
         raise typer.Exit(1)
     return path
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 quote``, ``2 quotes``."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+@app.command("new-study")
+def new_study_command(
+    folder: Annotated[Path, typer.Argument(help="the folder to make (or an empty one)")],
+    study_id: Annotated[str | None, typer.Option("--id", help="the study id (default: the folder name)")] = None,
+    name: Annotated[str | None, typer.Option(help="the study's name")] = None,
+) -> None:
+    """Start a study: a folder with study.yaml (its id and name), documents/ and tables/."""
+    from kxgraph.loaders.authoring import new_study
+
+    try:
+        made = new_study(folder, ident=study_id, name=name)
+    except KxError as exc:
+        raise _fail(exc) from None
+    out.print(f"wrote {made}; now add its documents: kxgraph add-document FILE --study {folder}", highlight=False)
 
 
 @app.command("add-document")
@@ -348,7 +370,7 @@ def replace_document(
     if table.row_count:
         out.print(table)
     counts = ", ".join(f"{n} {k}" for k, n in sorted(rev.counts.items()))
-    out.print(f"replaced {document}: {len(rev.outcomes)} quotes - {counts or 'none'}", highlight=False,
+    out.print(f"replaced {document}: {plural(len(rev.outcomes), 'quote')} - {counts or 'none'}", highlight=False,
               soft_wrap=True)
     if rev.counts.get("orphaned"):
         console.print("orphaned quotes keep their words but no position: find their words in the new text and "
@@ -370,8 +392,12 @@ def template(
     if output is None:
         sys.stdout.write(claims_template())
     else:
+        if output.exists():
+            console.print(f"error: {output} exists already: give another file name", style="red", markup=False)
+            raise typer.Exit(1)
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(claims_template(), encoding="utf-8")
-        console.print(f"wrote {output}")
+        console.print(f"wrote {output}; list it under 'tables:' in study.yaml", markup=False)
 
 
 @app.command()
@@ -379,6 +405,7 @@ def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="turtle, json-ld or qdpx (REFI-QDA)")] = "turtle",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
     study: Annotated[list[str] | None, typer.Option("--study", help="only these studies")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing output file")] = False,
     backend: BackendOpt = None,
     data_dir: DataDirOpt = None,
 ) -> None:
@@ -386,7 +413,7 @@ def export(
     from kxgraph.loaders.export import FORMATS, export_graph, serialize
 
     if fmt == "qdpx":
-        _export_qdpx(output, study, _settings(backend, data_dir))
+        _export_qdpx(output, study, _settings(backend, data_dir), force)
         return
     if fmt not in FORMATS:
         console.print(f"error: --format must be one of {', '.join(FORMATS)}, qdpx", style="red")
@@ -400,11 +427,15 @@ def export(
     if output is None:
         sys.stdout.write(text)
     else:
+        if output.exists() and not force:
+            console.print(f"error: {output} exists already: give another file name, or --force to replace it",
+                          style="red", markup=False)
+            raise typer.Exit(1)
         output.write_text(text, encoding="utf-8")
-        console.print(f"wrote {output}")
+        console.print(f"wrote {output}", markup=False)
 
 
-def _export_qdpx(output: Path | None, study: list[str] | None, settings: Settings) -> None:
+def _export_qdpx(output: Path | None, study: list[str] | None, settings: Settings, force: bool) -> None:
     from kxgraph.graph.cypher import STUDY_IDS
     from kxgraph.loaders.export import export_graph
     from kxgraph.loaders.refi_export import QdpxExport, to_qdpx
@@ -412,6 +443,10 @@ def _export_qdpx(output: Path | None, study: list[str] | None, settings: Setting
     if output is None:
         console.print("error: a .qdpx is a zip file: give --output FILE.qdpx", style="red")
         raise typer.Exit(2)
+    if output.exists() and not force:
+        console.print(f"error: {output} exists already (your own export?): give another file name, or --force to "
+                      "replace it", style="red", markup=False)
+        raise typer.Exit(1)
 
     async def work(store: Store) -> QdpxExport:
         studies = sorted(r["study"] for r in await store.read(STUDY_IDS))

@@ -12,7 +12,16 @@ from kxgraph.errors import InputError, KxError
 from kxgraph.loaders.documents import read_new_document
 from kxgraph.loaders.yaml_format import ID_PATTERN
 
-__all__ = ["Added", "add_document"]
+__all__ = ["Added", "add_document", "new_study"]
+
+STUDY_TEMPLATE = """# A kxgraph study (see docs/data-format.md). Add documents with
+#   kxgraph add-document FILE --study {folder}
+# then concepts, stakeholders, events and their claims, each claim with the exact words that back it.
+kxgraph: 1
+study:
+  id: {ident}
+  name: {name}
+"""
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,26 @@ class Added:
     text_path: Path
     length: int
     media_type: str
+
+
+def new_study(folder: Path, *, ident: str | None = None, name: str | None = None) -> Path:
+    """A new study folder: ``study.yaml`` with its id and name, and empty ``documents/`` and
+    ``tables/``. Refuses a folder that already holds a study."""
+    import json
+
+    ident = ident or _slug(folder.resolve().name)
+    if not re.match(ID_PATTERN, ident):
+        raise InputError(f"{ident!r} is not a study id", place="--id",
+                         fix="ids are lower-case letters, digits and hyphens, e.g. 'interviews-2024'")
+    study_file = folder / "study.yaml"
+    if study_file.exists():
+        raise InputError("the folder already holds a study", file=str(study_file),
+                         fix="choose another folder, or edit that study.yaml")
+    (folder / "documents").mkdir(parents=True, exist_ok=True)
+    (folder / "tables").mkdir(exist_ok=True)
+    title = name or ident.replace("-", " ").capitalize()
+    study_file.write_text(STUDY_TEMPLATE.format(folder=folder, ident=ident, name=json.dumps(title)), encoding="utf-8")
+    return study_file
 
 
 def _slug(stem: str) -> str:
