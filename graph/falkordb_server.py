@@ -7,9 +7,11 @@ wheel, on a Unix socket inside the data folder, supervised by this process.
   only if that pid is really our ``redis-server`` on our socket) is stopped before a new one starts.
   On Linux a server gets ``SIGTERM`` when its supervisor thread dies (``PR_SET_PDEATHSIG``).
 - **Nothing acknowledged is lost.** Append-only persistence, ``appendfsync always`` by default.
-- **Start time follows the graph, not its history.** The store compacts its append-only file
-  after each load (:meth:`FalkorStore.compact`) and by Redis' own rule when it outgrows its last
-  compacted size (``auto-aof-rewrite-percentage``), so a start reads one snapshot plus recent writes.
+- **Start time follows the graph, not its history.** The append-only file is compacted (Redis'
+  ``BGREWRITEAOF``) after each load (:meth:`FalkorStore.compact`), and by the supervisor when the
+  writes since the last compaction outgrow half of it (and 4 MB) while no load is writing — never in
+  the middle of a load, as Redis' own rule would, rewriting the whole graph again and again — so a
+  start reads one snapshot plus recent writes.
   Waiting for a start follows the server's own loading progress (``INFO persistence``, or its CPU
   time while it is too busy to answer): a server still loading is waited for; one that does not
   answer at all within ``start_timeout``, or makes no progress for ``stall_timeout``, is stopped
@@ -70,6 +72,10 @@ LEASE_PREFIX = "kx:lease:"
 LEASE_MS = 15_000
 #: how often the supervisor looks for such staging graphs while the server runs
 HOUSEKEEPING_S = 5.0
+#: the supervisor compacts the append-only file once the writes since the last compaction exceed
+#: this share of the compacted part, and this many bytes
+COMPACT_GROWTH = 0.5
+COMPACT_MIN_BYTES = 4 * 1024 * 1024
 #: the least free space the server is restarted with after it stopped on a full disk
 MIN_FREE_BYTES = 8 * 1024 * 1024
 
@@ -245,9 +251,9 @@ class EmbeddedFalkorDB:
             self._argv = [str(server), "--port", "0", "--unixsocket", str(self.socket_path),
                           "--unixsocketperm", "700", "--dir", str(self.data_dir),
                           "--appendonly", "yes", "--appendfsync", self.appendfsync,
-                          # compaction by Redis' own rule too: when the file has grown by half its
-                          # last compacted size (and is over 4 MB), it is rewritten in the background
-                          "--auto-aof-rewrite-percentage", "50", "--auto-aof-rewrite-min-size", "4mb",
+                          # compaction is ours (after loads, and _housekeeping): Redis' own rule
+                          # would rewrite the whole graph many times during one large load
+                          "--auto-aof-rewrite-percentage", "0",
                           "--aof-load-truncated", "yes",
                           # the append-only file is the persistence: no RDB snapshots forking mid-write
                           "--save", "",
@@ -469,7 +475,7 @@ class EmbeddedFalkorDB:
                 return proc.wait(timeout=HOUSEKEEPING_S)
             except subprocess.TimeoutExpired:
                 if not self._stopping.is_set():
-                    self._drop_staging(expired_only=True)
+                    self._housekeeping()
 
     def _pause_before_restart(self, offset: int) -> bool:
         """Wait before the next start: for disk space when the disk was full; otherwise not at all
@@ -503,6 +509,29 @@ class EmbeddedFalkorDB:
                 log.warning("%s (see %s)", note, self.log_path)
             self._warnings = notes
         self._drop_staging(expired_only=False)
+
+    def _housekeeping(self) -> None:
+        """Every few seconds while the server runs: drop staging graphs of dead loads, and compact
+        the append-only file when the writes since the last compaction outgrew
+        :data:`COMPACT_GROWTH` of it (and :data:`COMPACT_MIN_BYTES`) and no load is writing."""
+        self._drop_staging(expired_only=True)
+        import redis
+
+        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=10, decode_responses=True)
+        try:
+            info = client.info("persistence")
+            grown = int(info.get("aof_current_size", 0)) - int(info.get("aof_base_size", 0))
+            busy = int(info.get("aof_rewrite_in_progress", 0)) or int(info.get("aof_rewrite_scheduled", 0))
+            if busy or grown < max(COMPACT_MIN_BYTES, COMPACT_GROWTH * int(info.get("aof_base_size", 0))):
+                return
+            if any(True for _ in client.scan_iter(match=f"{LEASE_PREFIX}*", count=100)):
+                return  # a load is writing: it compacts when it ends
+            log.info("compacting the append-only file (%d MB written since the last compaction)", grown // 2**20)
+            client.execute_command("BGREWRITEAOF")  # type: ignore[no-untyped-call]
+        except (redis.RedisError, OSError) as exc:
+            log.info("housekeeping could not look at the append-only file: %s", exc)
+        finally:
+            client.close()
 
     def _drop_staging(self, *, expired_only: bool) -> None:
         """Drop staging graphs of loads that died: all of them just after a start (a load that

@@ -176,6 +176,26 @@ async def test_loads_compact_the_append_only_file(short_tmp: Path) -> None:
         assert health.info["aof_bytes"] == again["aof_bytes"] and health.info["last_compacted"]
 
 
+async def test_api_writes_are_compacted_by_the_supervisor(short_tmp: Path) -> None:
+    """Writes that are no load (the API's) grow the file; past half its compacted size and 4 MB the
+    supervisor compacts it within seconds, so a start after many writes stays short."""
+    async with served(short_tmp / "d") as (_, store):
+        await load(store, [BUNDLED])
+        compacted = aof_files(short_tmp / "d")["last_compacted"]
+        text = "w" * 4096
+        for i in range(1300):  # about 5 MB of acknowledged writes
+            await store.execute("CREATE (:Concept {id: $id, study: 'acks', text: $t})", {"id": f"w{i}", "t": text})
+        grown = aof_files(short_tmp / "d")
+        assert grown["aof_bytes"] - grown["aof_base_bytes"] > 4 * 2**20, grown
+
+        def compacted_again() -> bool:
+            now = aof_files(short_tmp / "d")
+            return now["aof_bytes"] - now["aof_base_bytes"] < 2**20 and now["last_compacted"] != compacted
+
+        await asyncio.to_thread(wait_until, compacted_again, 30, "the supervisor's compaction")
+        assert (await store.read("MATCH (c:Concept {study: 'acks'}) RETURN count(c) AS n"))[0]["n"] == 1300
+
+
 async def test_a_torn_append_only_file_is_healed_and_said(short_tmp: Path, caplog: pytest.LogCaptureFixture) -> None:
     data = short_tmp / "d"
     async with served(data) as (_, store):
