@@ -1,0 +1,82 @@
+"""The schema's own machinery: round trips in ``extensions``, production's silence about field
+names, a time budget per request, one log line per failed request (with ``api/guards.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+
+from kxgraph.api.graphql.errors import should_mask
+from kxgraph.api.guards import current_request, note_codes
+from kxgraph.errors import QueryError
+
+__all__ = ["KxSchema", "NoSuggestions", "RoundTrips"]
+
+log = logging.getLogger("kxgraph.api.graphql.schema")
+
+
+class RoundTrips(SchemaExtension):
+    """Adds ``extensions.roundTrips``: how many times the request went to the store."""
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        store = getattr(context, "store", None)
+        response = getattr(context, "response", None)
+        if getattr(store, "unavailable", False) and response is not None:
+            response.status_code = 503  # the store is down: say so in HTTP too, and when to retry
+            response.headers["Retry-After"] = "1"
+        return {"roundTrips": getattr(store, "round_trips", 0)}
+
+
+class NoSuggestions(SchemaExtension):
+    """Production mode: validation errors do not name the schema's fields ("Did you mean …?")."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or []:
+            error.message = _SUGGESTION.sub("", error.message)
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class KxSchema(strawberry.Schema):
+    """Errors are logged as one line per failed request, without the query or its variables (they
+    carry the study's text); only an unexpected error (a bug) is logged with its traceback. A
+    request that runs longer than the settings' budget is stopped with ``TIMEOUT``."""
+
+    timeout_s: float = 15.0
+
+    async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            result = await asyncio.wait_for(super().execute(query, *args, **kwargs), self.timeout_s)
+        except asyncio.TimeoutError:
+            error = GraphQLError(f"the request took longer than {self.timeout_s:g} s and was stopped: ask for less",
+                                 extensions={"code": "TIMEOUT"})
+            return ExecutionResult(data=None, errors=[error])
+        for error in result.errors or []:  # one shape: every error has a code
+            if not (error.extensions or {}).get("code"):
+                code = "INTERNAL" if error.message == "internal error" else "GRAPHQL_INVALID"
+                error.extensions = {**(error.extensions or {}), "code": code}
+        return result
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """The codes go to the request's one log line (api/guards.py); a bug's traceback is logged."""
+        note_codes({str((e.extensions or {}).get("code", "GRAPHQL")) if not should_mask(e) else "INTERNAL"
+                    for e in errors})
+        record = current_request()
+        rid = record.id if record else "-"
+        for e in errors:
+            if isinstance(e.original_error, QueryError):
+                log.warning("request %s: the store refused a statement: %s", rid, str(e.original_error)[:300])
+            elif should_mask(e):
+                log.error("request %s: unexpected error in GraphQL field %s", rid,
+                          ".".join(map(str, e.path or []))[:200], exc_info=e.original_error)
