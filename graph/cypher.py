@@ -15,6 +15,7 @@ from kxgraph.errors import VocabularyError
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = [
+    "API_ADDITIONS",
     "API_QUOTES",
     "COUNT_BY_LABEL",
     "COUNT_NODES",
@@ -79,6 +80,12 @@ REPLACE_DOCUMENT = (
     "MATCH (d:SourceDocument {id: $id}) SET d += $document WITH d "
     "UNWIND $quotes AS row MATCH (q:EvidenceQuote {id: row.id})-[:IN_DOCUMENT]->(d) SET q += row.props "
     "RETURN count(q) AS n"
+)
+#: whether some studies hold nodes added through the API (only quotes and discussion points are)
+API_ADDITIONS = (
+    "UNWIND $studies AS sid OPTIONAL MATCH (q:EvidenceQuote {study: sid}) WHERE q.origin = 'api' "
+    "WITH sid, count(q) AS quotes OPTIONAL MATCH (d:DiscussionPoint {study: sid}) WHERE d.origin = 'api' "
+    "RETURN sum(quotes) + count(d) AS n"
 )
 #: quotes added through the API on the documents of some studies (kept across reloads)
 API_QUOTES = (
@@ -151,7 +158,7 @@ def all_statements() -> Iterator[str]:
     yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
                 FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, CURRENT_LOADS,
                 STUDY_IDS, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, DOCUMENT_QUOTES,
-                REPLACE_DOCUMENT, API_QUOTES)
+                REPLACE_DOCUMENT, API_QUOTES, API_ADDITIONS)
     for label in NodeLabel:
         yield merge_nodes(label)
         yield delete_studies(label)

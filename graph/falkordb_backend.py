@@ -364,14 +364,14 @@ class FalkorStore(Store):
 
     # --- whole-graph operations -------------------------------------------------------------------
     async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema, *,
-                            keep_other_studies: bool = False) -> None:
+                            keep_other_studies: bool = False, replacing: Sequence[str] = ()) -> None:
         """Write into a staging graph (empty, or a copy of the served one), then
         ``RENAME`` it over the served one: readers see the old graph until that single, atomic
         rename. Replacements are serialised within this process."""
         async with self._replace_lock:
-            await self._replace(ops, schema, keep_other_studies)
+            await self._replace(ops, schema, keep_other_studies, list(replacing))
 
-    async def _replace(self, ops: Sequence[WriteOp], schema: GraphSchema, keep: bool) -> None:
+    async def _replace(self, ops: Sequence[WriteOp], schema: GraphSchema, keep: bool, replacing: list[str]) -> None:
         await self.drop_stale_staging()
         live = self.graph_name in await self._redis("GRAPH.LIST")
         copy = keep and live
@@ -379,7 +379,7 @@ class FalkorStore(Store):
         for attempt in range(1, LOAD_ATTEMPTS + 1):
             # the last attempt holds writes to the served graph off (they get a 503 to retry) so
             # that a load cannot be starved by a steady stream of writes
-            if await self._stage_and_swap(ops, schema, copy, hold=copy and attempt == LOAD_ATTEMPTS):
+            if await self._stage_and_swap(ops, schema, copy, replacing, hold=copy and attempt == LOAD_ATTEMPTS):
                 break
             # a write reached the served graph after it was copied: copy again, never lose it
             log.warning("the served graph changed during the load (attempt %d of %d); writing it again",
@@ -389,8 +389,8 @@ class FalkorStore(Store):
                                         "changed: load again")
         await self.compact()
 
-    async def _stage_and_swap(self, ops: Sequence[WriteOp], schema: GraphSchema, copy: bool, *,
-                              hold: bool = False) -> bool:
+    async def _stage_and_swap(self, ops: Sequence[WriteOp], schema: GraphSchema, copy: bool,
+                              replacing: list[str], *, hold: bool = False) -> bool:
         """Write a staging graph (from a copy of the served one, or empty) and swap it in with one
         ``RENAME`` — unless the served graph was written meanwhile (then ``False``, nothing changed)
         or the server restarted (its owner drops staging graphs on start: this one may be partial).
@@ -414,7 +414,7 @@ class FalkorStore(Store):
         try:
             await self._ensure_schema_on(staging, schema)
             if copy:
-                await self._copy_into(staging)
+                await self._copy_into(staging, replacing)
             for op in ops:
                 await self._write_to(staging, op.statement, op.rows, None)
             await self._await_operational(staging)
@@ -495,8 +495,11 @@ class FalkorStore(Store):
                 return
             await asyncio.sleep(0.05)
 
-    async def _copy_into(self, target: Any, page: int = 5_000) -> None:
-        """Copy the served graph into ``target`` with queries, a window of node ids at a time.
+    async def _copy_into(self, target: Any, replacing: list[str], page: int = 5_000) -> None:
+        """Copy the served graph into ``target`` with queries, a window of node ids at a time —
+        but the nodes of the studies being ``replacing``'d (those added through the API are kept):
+        copying them only for the load to delete them again made every reload cost a copy and a
+        delete of the whole study.
 
         Not ``GRAPH.COPY``: that forks from a background thread and was seen to hang the server when
         a snapshot or AOF rewrite was forking at the same time. Windows of FalkorDB's internal ids
@@ -508,13 +511,14 @@ class FalkorStore(Store):
             ids = sorted(r["i"] for r in await self._run(live, _label_ids(label), None, read_only=True, timeout=None))
             windows[label] = [(ids[k], ids[min(k + page, len(ids)) - 1] + 1) for k in range(0, len(ids), page)]
             for lo, hi in windows[label]:
-                rows = await self._run(live, _window_nodes(label), {"lo": lo, "hi": hi}, read_only=True, timeout=None)
+                rows = await self._run(live, _window_nodes(label), {"lo": lo, "hi": hi, "skip": replacing},
+                                       read_only=True, timeout=None)
                 await self._run(target, cypher.merge_nodes(label),
                                 {"rows": [{"id": r["id"], "props": r["props"]} for r in rows]},
                                 read_only=False, timeout=None)
         for label, bounds in windows.items():  # every node is in place: now the relationships
             for lo, hi in bounds:
-                rels = await self._run(live, _window_relationships(label), {"lo": lo, "hi": hi},
+                rels = await self._run(live, _window_relationships(label), {"lo": lo, "hi": hi, "skip": replacing},
                                        read_only=True, timeout=None)
                 groups: dict[tuple[str, str], list[Row]] = {}
                 for r in rels:
@@ -591,13 +595,18 @@ def _label_ids(label: NodeLabel) -> str:
     return f"MATCH (n:{check_label(label).value}) RETURN ID(n) AS i"
 
 
+#: a node the copy keeps: not of a study being replaced, unless it was added through the API
+_KEPT = "(NOT {v}.study IN $skip OR {v}.origin = 'api')"
+
+
 def _window_nodes(label: NodeLabel) -> str:
-    return (f"MATCH (n:{check_label(label).value}) WHERE ID(n) >= $lo AND ID(n) < $hi "
+    return (f"MATCH (n:{check_label(label).value}) WHERE ID(n) >= $lo AND ID(n) < $hi AND {_KEPT.format(v='n')} "
             "RETURN n.id AS id, properties(n) AS props")
 
 
 def _window_relationships(label: NodeLabel) -> str:
-    return (f"MATCH (a:{check_label(label).value}) WHERE ID(a) >= $lo AND ID(a) < $hi MATCH (a)-[r]->(b) "
+    return (f"MATCH (a:{check_label(label).value}) WHERE ID(a) >= $lo AND ID(a) < $hi AND {_KEPT.format(v='a')} "
+            f"MATCH (a)-[r]->(b) WHERE {_KEPT.format(v='b')} "
             "RETURN a.id AS src, type(r) AS type, labels(b)[0] AS dst_label, b.id AS dst")
 
 

@@ -253,7 +253,7 @@ class Neo4jStore(Store):
         await self.execute(AWAIT_INDEXES)
 
     async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema, *,
-                            keep_other_studies: bool = False) -> None:
+                            keep_other_studies: bool = False, replacing: Sequence[str] = ()) -> None:
         """One managed transaction deletes the old graph (or, with ``keep_other_studies``, lets the
         ops delete what they replace) and writes the new one: it commits whole or not at all, and
         is retried whole on transient errors."""

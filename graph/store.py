@@ -79,12 +79,14 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema, *,
-                            keep_other_studies: bool = False) -> None:
+                            keep_other_studies: bool = False, replacing: Sequence[str] = ()) -> None:
         """Replace the served graph with what ``ops`` write, all or nothing.
 
         From an empty graph, or with ``keep_other_studies`` from the current one (the ops then
-        delete what they replace). Readers see the old graph until the new one is complete; a
-        failure at any point leaves the old graph exactly as it was."""
+        delete what they replace). ``replacing`` names the studies the ops replace: a backend that
+        copies the served graph leaves their nodes out of the copy (all but those added through the
+        API). Readers see the old graph until the new one is complete; a failure at any point leaves
+        the old graph exactly as it was."""
 
     @abc.abstractmethod
     async def fulltext(self, label: str, text: str, limit: int = 20) -> list[Row]:

@@ -172,13 +172,16 @@ async def write_prepared(store: Store, prep: Prepared, *, progress: Progress | N
     load_id = f"load/{started[:19].replace(':', '')}-{uuid.uuid4().hex[:8]}"
     follow, outcomes = await follow_api_quotes(store, prep)
     report.warnings += [f"a quote added through the API was placed again: {o}" for o in outcomes]
+    # nodes added through the API outlive the reload: linked again to the nodes it recreates
+    added = await store.read(cypher.API_ADDITIONS, {"studies": prep.study_ids})
+    relinks = cypher.relinks() if added and added[0]["n"] else []
     ops = [*(WriteOp(cypher.delete_studies(label), [{"study": s} for s in prep.study_ids]) for label in NodeLabel),
            *prep.projected.write_ops(),
-           *(WriteOp(statement, [{}]) for statement in cypher.relinks()),
+           *(WriteOp(statement, [{}]) for statement in relinks),
            *follow,
            *_load_ops(prep, load_id, started)]
     say(f"writing {report.nodes} nodes and {report.relationships} relationships")
-    await store.replace_graph(ops, default_schema(), keep_other_studies=True)
+    await store.replace_graph(ops, default_schema(), keep_other_studies=True, replacing=prep.study_ids)
     report.changed = True
     report.load_id = load_id
     log.info("loaded %s: %d nodes, %d quotes", ", ".join(prep.study_ids), report.nodes, report.quotes)

@@ -268,9 +268,30 @@ class _Builder:
             self.warn(where, f"left out: {member} is not UTF-8 (byte {exc.start}); REFI-QDA text is UTF-8")
             return None
         if text.startswith("\ufeff"):
-            self.warn(where, f"{member} starts with a byte-order mark; it is kept as the first character "
-                             "of the text (positions count it)")
+            return self._without_mark(src, text, member, where)
         return text
+
+    def _without_mark(self, src: Element, text: str, member: str, where: str) -> str:
+        """A byte-order mark is the encoding's signature, not text: positions count without it (as
+        QualCoder, NVivo and the standard do). Unless the selections' own words (their ``name``)
+        say otherwise: then the mark is kept, so that no selection comes in shifted."""
+        stripped = text[1:]
+        fits = {"without": 0, "with": 0}
+        for sel in _children(src, "PlainTextSelection"):
+            name = sel.get("name") or ""
+            try:
+                start, end = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
+            except ValueError:
+                continue
+            if not name or end - start != len(name):
+                continue
+            fits["without"] += stripped[start:end] == name
+            fits["with"] += text[start:end] == name
+        if fits["with"] > fits["without"]:
+            self.warn(where, f"{member} starts with a byte-order mark and its selections count it "
+                             f"({fits['with']} of them say so): it is kept as the first character of the text")
+            return text
+        return stripped
 
     def text_source(self, src: Element, where: str) -> None:
         text = self._source_text(src, where)

@@ -179,9 +179,14 @@ async def test_round_trips_do_not_grow_with_the_study(store: Store, tmp_path: Pa
     with a study ten times larger; a concept with many times the answer (and, like holding,
     no placements) costs what holding costs."""
     async def trips(c: GraphQLClient, query: str, variables: dict[str, Any]) -> int:
-        body = await c(query, variables)
-        assert not body.get("errors"), body.get("errors")
-        return int(body["extensions"]["roundTrips"])
+        # the fewest of three: a wave split by the event loop's timing on a busy machine (a second
+        # batch for keys that arrived late) is noise; growth with the data would show in all three
+        counts = []
+        for _ in range(3):
+            body = await c(query, variables)
+            assert not body.get("errors"), body.get("errors")
+            counts.append(int(body["extensions"]["roundTrips"]))
+        return min(counts)
 
     await load(store, [BUNDLED])
     async with client(store) as c:

@@ -17,7 +17,7 @@ from kxgraph.loaders.pipeline import load, prepare
 from kxgraph.loaders.refi_archive import open_refi
 from kxgraph.loaders.refi_export import to_qdpx
 from kxgraph.loaders.refi_import import schema_errors
-from tests.helpers import ROOT, fingerprint
+from tests.helpers import BUNDLED, ROOT, fingerprint
 
 pytestmark = pytest.mark.anyio
 
@@ -158,7 +158,6 @@ async def test_round_trip_through_qdpx_is_identical(store: Store, fixture_qdpx: 
 
 
 async def test_bundled_study_exports_as_a_valid_coded_project(store: Store, tmp_path: Path) -> None:
-    from tests.helpers import BUNDLED
 
     await load(store, [BUNDLED])
     exported = to_qdpx(await export_graph(store, ["link-worker"]), "link-worker")
@@ -338,3 +337,57 @@ async def test_explorer_shows_an_imported_code(store: Store, fixture_qdpx: Path)
     assert r.status_code == 200
     assert "Coded quotes (3)" in r.text and "Relationships" in r.text
     assert "the link worker could not hold them any longer." in r.text
+
+
+# --- a byte-order mark: positions as the writer meant them ---------------------------------------------
+def _bom_project(tmp_path: Path, counted_with_mark: bool) -> Path:
+    text = "Intro. The link worker held the patient. End.\n"
+    start = text.index("The link worker") + (1 if counted_with_mark else 0)
+    words = "The link worker held the patient."
+    qde = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="Bom" origin="t">'
+           '<CodeBook><Codes><Code guid="11111111-1111-4111-8111-111111111111" name="Holding" isCodable="true"/>'
+           '</Codes></CodeBook><Sources><TextSource guid="22222222-2222-4222-8222-222222222222" name="s" '
+           'plainTextPath="internal://s.txt"><PlainTextSelection guid="33333333-3333-4333-8333-333333333333" '
+           f'startPosition="{start}" endPosition="{start + len(words)}" name="{words}"><Coding '
+           'guid="44444444-4444-4444-8444-444444444444"><CodeRef targetGUID="11111111-1111-4111-8111-111111111111"/>'
+           '</Coding></PlainTextSelection></TextSource></Sources></Project>')
+    out = tmp_path / f"bom-{counted_with_mark}.qdpx"
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("project.qde", qde)
+        z.writestr("sources/s.txt", "\ufeff" + text)
+    return out
+
+
+@pytest.mark.parametrize("counted_with_mark", [False, True])
+def test_a_byte_order_mark_never_shifts_a_quote(tmp_path: Path, counted_with_mark: bool) -> None:
+    prep = prepare([_bom_project(tmp_path, counted_with_mark)], study_id="bom")
+    (quote,) = [r["props"] for label, rows in prep.projected.nodes.items() if label.value == "EvidenceQuote"
+                for r in rows]
+    assert quote["exact"] == "The link worker held the patient."
+    said = [w for w in prep.warnings if "byte-order mark" in w]
+    assert bool(said) is counted_with_mark  # the usual case is silent; keeping the mark is said
+
+
+@needs_real
+def test_qualcoder_s_export_comes_back_with_no_shifted_quote() -> None:
+    """QualCoder writes its texts with a byte-order mark and counts positions without it: every
+    selection must come back as the words QualCoder selected (its ``name``), and each of them is one
+    of the bundled study's own quotes (the project was made from kxgraph's export of it)."""
+    import html
+    import re as _re
+
+    path = REAL / "qualcoder-linkworker.qdpx"
+    prep = prepare([path], study_id="qualcoder")
+    quotes = [r["props"] for label, rows in prep.projected.nodes.items() if label.value == "EvidenceQuote"
+              for r in rows]
+    with zipfile.ZipFile(path) as z:
+        qde = z.read("project.qde").decode("utf-8")
+    names = {(int(a), int(b)): html.unescape(n)
+             for a, b, n in _re.findall(r'startPosition="(\d+)" endPosition="(\d+)" name="([^"]*)"', qde)}
+    bundled = {r["props"]["exact"] for label, rows in prepare([BUNDLED]).projected.nodes.items()
+               if label.value == "EvidenceQuote" for r in rows}
+    assert quotes and len(quotes) == len(names)
+    shifted = [q["exact"] for q in quotes if q["exact"] != names[(q["start"], q["end"])]]
+    assert shifted == [], f"{len(shifted)} shifted quotes, e.g. {shifted[:2]}"
+    assert {q["exact"] for q in quotes} <= bundled
+    assert not any("byte-order mark" in w for w in prep.warnings)
