@@ -15,6 +15,7 @@ from kxgraph.errors import VocabularyError
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = [
+    "ANY_API_ADDITIONS",
     "API_ADDITIONS",
     "API_QUOTES",
     "COUNT_BY_LABEL",
@@ -83,13 +84,18 @@ REPLACE_DOCUMENT = (
 )
 #: whether some studies hold nodes added through the API (only quotes and discussion points are)
 API_ADDITIONS = (
-    "UNWIND $studies AS sid OPTIONAL MATCH (q:EvidenceQuote {study: sid}) WHERE q.origin = 'api' "
-    "WITH sid, count(q) AS quotes OPTIONAL MATCH (d:DiscussionPoint {study: sid}) WHERE d.origin = 'api' "
-    "RETURN sum(quotes) + count(d) AS n"
+    "UNWIND $studies AS sid OPTIONAL MATCH (q:EvidenceQuote {origin: 'api'}) WHERE q.study = sid "
+    "WITH sid, count(q) AS quotes OPTIONAL MATCH (d:DiscussionPoint {origin: 'api'}) WHERE d.study = sid "
+    "WITH sid, quotes, count(d) AS points RETURN sum(quotes + points) AS n"
+)
+#: whether the graph holds any node added through the API (answered from the index on ``origin``)
+ANY_API_ADDITIONS = (
+    "OPTIONAL MATCH (q:EvidenceQuote {origin: 'api'}) WITH count(q) AS quotes "
+    "OPTIONAL MATCH (d:DiscussionPoint {origin: 'api'}) WITH quotes, count(d) AS points RETURN quotes + points AS n"
 )
 #: quotes added through the API on the documents of some studies (kept across reloads)
 API_QUOTES = (
-    "UNWIND $studies AS sid MATCH (q:EvidenceQuote {study: sid}) WHERE q.origin = 'api' "
+    "UNWIND $studies AS sid MATCH (q:EvidenceQuote {origin: 'api'}) WHERE q.study = sid "
     "RETURN q.id AS id, q.documentIds AS documents, q.documentSha256 AS sha256, q.exact AS exact, "
     "q.prefix AS prefix, q.suffix AS suffix, q.start AS start, q.end AS end"
 )
@@ -130,7 +136,7 @@ def relink(label: NodeLabel | str, key: str, rel: RelType | str, other: NodeLabe
     if key not in LINK_KEYS:
         raise VocabularyError(f"{key!r} is not a link property")
     pattern = f"(a)-[:{r}]->(b)" if outgoing else f"(b)-[:{r}]->(a)"
-    return (f"MATCH (a:{a}) WHERE a.origin = 'api' UNWIND a.{key} AS target "
+    return (f"MATCH (a:{a} {{origin: 'api'}}) UNWIND a.{key} AS target "
             f"MATCH (b:{b} {{id: target}}) MERGE {pattern}")
 
 
@@ -158,7 +164,7 @@ def all_statements() -> Iterator[str]:
     yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
                 FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, CURRENT_LOADS,
                 STUDY_IDS, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, DOCUMENT_QUOTES,
-                REPLACE_DOCUMENT, API_QUOTES, API_ADDITIONS)
+                REPLACE_DOCUMENT, API_QUOTES, API_ADDITIONS, ANY_API_ADDITIONS)
     for label in NodeLabel:
         yield merge_nodes(label)
         yield delete_studies(label)

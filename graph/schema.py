@@ -36,6 +36,8 @@ def default_schema() -> GraphSchema:
         unique_keys=tuple((label, "id") for label in NodeLabel),
         range_indexes=((NodeLabel.Concept, "name"), (NodeLabel.Stakeholder, "name"),
                        (NodeLabel.EvidenceQuote, "documentSha256"),
-                       *((label, "study") for label in NodeLabel)),
+                       *((label, "study") for label in NodeLabel),
+                       # nodes added through the API (origin 'api') are found without a scan
+                       (NodeLabel.EvidenceQuote, "origin"), (NodeLabel.DiscussionPoint, "origin")),
         fulltext=tuple(FULLTEXT_FIELDS.items()),
     )

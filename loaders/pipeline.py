@@ -113,7 +113,11 @@ def _load_ops(prep: Prepared, load_id: str, started: str) -> list[WriteOp]:
 
 
 async def relink_api_additions(store: Store) -> None:
-    """Restore the links of nodes added through the API (idempotent)."""
+    """Restore the links of nodes added through the API (idempotent; nothing to do, and one
+    indexed look-up, when there are none)."""
+    added = await store.read(cypher.ANY_API_ADDITIONS)
+    if not (added and added[0]["n"]):
+        return
     for statement in cypher.relinks():
         await store.execute(statement)
 
