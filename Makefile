@@ -1,12 +1,14 @@
 # The two promises of the README:
 #   make run   - set up (.venv) and serve the API on the embedded store with the bundled study
 #   make test  - set up (.venv + Neo4j's Cypher front end) and run lint, types and the test suite
+#                (all but the tests marked slow: the local loop, a few minutes)
+# make test-slow runs the slow tests only; make test-all is both (CI runs both)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test install lint typecheck pytest cypher-lint neo4j neo4j-stop clean
+.PHONY: run test test-slow test-all install lint typecheck pytest pytest-slow neo4j-info cypher-lint neo4j neo4j-stop clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v=sys.version_info[:2]; sys.exit(0 if (3,10)<=v<=(3,13) else "kxgraph needs Python 3.10-3.13, found %d.%d: set PYTHON=python3.12 (for example)" % v)'
@@ -36,9 +38,14 @@ typecheck: install
 	for d in graph ontology loaders api data; do ln -s ../../$$d .typecheck/kxgraph/$$d; done
 	cd .typecheck && $(abspath $(BIN))/mypy --config-file ../pyproject.toml -p kxgraph
 
-pytest: install cypher-lint
+neo4j-info: install
 	@$(BIN)/python -c 'import os; from tests.neo4j_local import missing_tools as m; r = m(); print("Neo4j tests: " + ("against " + os.environ["KXGRAPH_NEO4J_URI"] if os.environ.get("KXGRAPH_NEO4J_URI") else "skipped, " + r if r else "a local Neo4j 5.26 is started for the run (tests/neo4j_local)"))'
-	$(BIN)/python -m pytest
+
+pytest: install cypher-lint neo4j-info
+	$(BIN)/python -m pytest -m "not slow"
+
+pytest-slow: install cypher-lint neo4j-info
+	$(BIN)/python -m pytest -m slow
 
 # A local Neo4j 5.26 Community (Maven Central's artifacts, cached in ~/.m2) on 127.0.0.1 with a
 # generated password; its settings go to .neo4j/kxgraph.env (KXGRAPH_NEO4J_URI=... lines).
@@ -49,6 +56,10 @@ neo4j-stop:
 	@if [ -x $(BIN)/python ]; then $(BIN)/python -m tests.neo4j_local stop; fi
 
 test: lint typecheck pytest
+
+test-slow: pytest-slow
+
+test-all: test test-slow
 
 clean:
 	rm -rf $(VENV) .typecheck tests/cypher_lint/node_modules .pytest_cache .mypy_cache .ruff_cache .neo4j/build

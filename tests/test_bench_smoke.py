@@ -40,6 +40,7 @@ def test_targets_compare_the_largest_scale_with_10k() -> None:
     assert t["load_met"] is False and t["serving_errors"] == 2 and t["errors_met"] is False
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_tiny_run_gives_every_figure(tmp_path) -> None:  # type: ignore[no-untyped-def]
     markdown = tmp_path / "BENCHMARKS.md"

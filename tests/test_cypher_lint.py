@@ -47,6 +47,7 @@ def lint(statements: list[str]) -> list[dict[str, object]]:
     return result
 
 
+@pytest.mark.slow
 def test_every_neo4j_statement_passes_neo4j_lint(capsys: pytest.CaptureFixture[str]) -> None:
     statements = neo4j_statements()
     results = lint(statements)

@@ -34,6 +34,17 @@ def test_every_command_is_in_the_readme() -> None:
     assert not missing, f"commands the README never shows: {sorted(missing)}"
 
 
+def test_every_make_target_a_user_calls_is_in_the_readme() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    phony = re.search(r"^\.PHONY:(.*)$", makefile, re.MULTILINE)
+    assert phony is not None
+    internal = {"install", "lint", "typecheck", "pytest", "pytest-slow", "neo4j-info", "cypher-lint", "clean"}
+    targets = set(phony.group(1).split()) - internal
+    assert {"run", "test", "test-slow", "test-all", "neo4j", "neo4j-stop"} <= targets
+    missing = {t for t in targets if not re.search(rf"make {re.escape(t)}(?![\w-])", README)}
+    assert not missing, f"make targets the README never shows: {sorted(missing)}"
+
+
 def runnable_blocks() -> list[list[str]]:
     blocks = re.findall(r"<!-- runnable -->\s*```sh\n(.*?)```", README, re.DOTALL)
     out = []

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import redis
 
 from bench.generate import generate_study
@@ -30,6 +31,7 @@ async def _fingerprint(socket_path: Path) -> object:
         await store.close()
 
 
+@pytest.mark.slow
 def test_kill_9_of_a_load_midway_leaves_the_served_graph_unchanged(short_tmp: Path, tmp_path: Path) -> None:
     big = generate_study(tmp_path / "big", quotes=4000, study_id="big")
     with EmbeddedFalkorDB(short_tmp / "store") as server:
@@ -62,6 +64,7 @@ def test_kill_9_of_a_load_midway_leaves_the_served_graph_unchanged(short_tmp: Pa
 ADD = """mutation($p: DiscussionPointInput!) { addDiscussionPoint(point: $p) { id } }"""
 
 
+@pytest.mark.slow
 def test_kill_9_of_the_store_while_serving_gives_503_then_recovers_with_every_ack(tmp_path: Path) -> None:
     srv = Server(KXGRAPH_API_TOKENS="ops:t0ken").start()
     try:

@@ -39,6 +39,7 @@ def fuzz(schema: Any, check: Any) -> tuple[int, int]:
     return len(operations), sent
 
 
+@pytest.mark.slow
 def test_openapi_operations_never_fail_with_5xx(server: Server, capsys: pytest.CaptureFixture[str]) -> None:
     schema = schemathesis.openapi.from_url(f"{server.base}/openapi.json")
 
@@ -52,6 +53,7 @@ def test_openapi_operations_never_fail_with_5xx(server: Server, capsys: pytest.C
         print(f"\n  OpenAPI fuzzing: {operations} operations, {sent} requests, no 5xx", end="")
 
 
+@pytest.mark.slow
 def test_graphql_fields_never_fail_nor_leak_errors(server: Server, capsys: pytest.CaptureFixture[str]) -> None:
     schema = schemathesis.graphql.from_url(f"{server.base}/graphql")
 

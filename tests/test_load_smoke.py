@@ -24,6 +24,7 @@ def server() -> Iterator[Server]:
     srv.stop()
 
 
+@pytest.mark.slow
 def test_32_clients_get_answers_and_no_errors(server: Server) -> None:
     bodies = [{"query": q, "variables": v} for _, q, v in examples()]
     results: list[tuple[int, bool]] = []

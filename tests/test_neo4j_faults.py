@@ -23,7 +23,7 @@ from kxgraph.settings import Settings
 from tests.helpers import BUNDLED, fingerprint, no_neo4j
 from tests.serve import Server
 
-pytestmark = [pytest.mark.neo4j, pytest.mark.anyio]
+pytestmark = [pytest.mark.slow, pytest.mark.neo4j, pytest.mark.anyio]
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from kxgraph.graph.falkordb_server import AOF_DIR, STAGING_MARK, EmbeddedFalkorD
 from kxgraph.loaders.pipeline import load
 from tests.helpers import BUNDLED, fingerprint, redis_servers, wait_until
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.slow, pytest.mark.anyio]
 
 
 @asynccontextmanager
