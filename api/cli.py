@@ -436,7 +436,7 @@ def export(
 
 
 def _export_qdpx(output: Path | None, study: list[str] | None, settings: Settings, force: bool) -> None:
-    from kxgraph.graph.cypher import STUDY_IDS
+    from kxgraph.graph.cypher import STUDY_IDS, STUDY_LOADED_AT
     from kxgraph.loaders.export import export_graph
     from kxgraph.loaders.refi_export import QdpxExport, to_qdpx
 
@@ -456,7 +456,8 @@ def _export_qdpx(output: Path | None, study: list[str] | None, settings: Setting
         sid = wanted[0] if wanted else studies[0]
         if sid not in studies:
             raise RequestError(f"no study {sid!r} in the store (studies: {', '.join(studies) or 'none'})", "NOT_FOUND")
-        return to_qdpx(await export_graph(store, [sid]), sid)
+        loaded = await store.read(STUDY_LOADED_AT, {"study": sid})
+        return to_qdpx(await export_graph(store, [sid]), sid, loaded_at=loaded[0]["at"] if loaded else None)
 
     result = with_store(settings, work)
     _print_warnings(result.warnings)

@@ -32,6 +32,7 @@ __all__ = [
     "PING",
     "REPLACE_DOCUMENT",
     "STUDY_IDS",
+    "STUDY_LOADED_AT",
     "all_statements",
     "delete_studies",
     "merge_nodes",
@@ -58,6 +59,8 @@ CURRENT_LOADS = (
     "RETURN sid AS study, l.files AS files"
 )
 STUDY_IDS = "MATCH (s:Study) RETURN s.study AS study ORDER BY study"
+#: when a study was last loaded (dates what its own files leave undated, e.g. notes in a .qdpx)
+STUDY_LOADED_AT = "MATCH (l:Load)-[:GENERATED]->(s:Study {study: $study}) RETURN max(l.endedAt) AS at"
 LOAD_HISTORY = (
     "MATCH (l:Load) RETURN l.id AS id, l.startedAt AS startedAt, l.endedAt AS endedAt, "
     "l.files AS files, l.nodeCount AS nodeCount, l.quoteCount AS quoteCount ORDER BY l.startedAt"
@@ -163,7 +166,7 @@ def all_statements() -> Iterator[str]:
     """Every statement of the catalogue, templates expanded over a representative set."""
     yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
                 FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, CURRENT_LOADS,
-                STUDY_IDS, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, DOCUMENT_QUOTES,
+                STUDY_IDS, STUDY_LOADED_AT, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, DOCUMENT_QUOTES,
                 REPLACE_DOCUMENT, API_QUOTES, API_ADDITIONS, ANY_API_ADDITIONS)
     for label in NodeLabel:
         yield merge_nodes(label)

@@ -7,6 +7,7 @@ from rdflib import RDF, Graph, URIRef
 from kxgraph.graph import cypher
 from kxgraph.graph.store import Store
 from kxgraph.loaders.projection import STRUCTURAL_KEYS
+from kxgraph.loaders.standalone import stable_json_ld, with_entailments
 from kxgraph.loaders.yaml_format import OA, literal
 from kxgraph.ontology.terms import DATA, KX
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
@@ -14,7 +15,6 @@ from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
 __all__ = ["FORMATS", "export_graph", "serialize"]
 
 FORMATS = {"turtle": "turtle", "json-ld": "json-ld"}
-
 
 
 async def export_graph(store: Store, studies: list[str] | None = None) -> Graph:
@@ -46,4 +46,9 @@ async def export_graph(store: Store, studies: list[str] | None = None) -> Graph:
 
 
 def serialize(g: Graph, fmt: str) -> str:
-    return g.serialize(format=FORMATS[fmt])
+    """The graph as a file that stands alone (:mod:`kxgraph.loaders.standalone`): Turtle, or
+    JSON-LD in one order."""
+    full = with_entailments(g)
+    if FORMATS[fmt] == "json-ld":
+        return stable_json_ld(full)
+    return full.serialize(format=FORMATS[fmt])

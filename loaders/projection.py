@@ -24,6 +24,8 @@ __all__ = ["Projected", "node_id", "project", "python_value"]
 #: properties every node carries besides the ontology's keys, and the bookkeeping of API-added
 #: nodes (where they came from, what they link to): never exported as RDF
 STRUCTURAL_KEYS = ("id", "iri", "study", "origin", *cypher.LINK_KEYS)
+#: relationships that read the same both ways (``skos:related``): stored once, smaller id first
+SYMMETRIC = frozenset({RelType.RELATED_TO})
 
 
 def node_id(iri: object) -> str:
@@ -115,6 +117,8 @@ def project(g: Graph, *, file: str) -> Projected:
         rel = proj.rel_types.get(predicate)
         if rel is not None and isinstance(o, URIRef) and _iri(o) in labels:
             target = _iri(o)
+            if rel in SYMMETRIC and node_id(target) < node_id(subject):
+                subject, target = target, subject  # one relationship per pair, from the smaller id
             rels[(labels[subject], rel, labels[target])].append(
                 {"src": node_id(subject), "dst": node_id(target)})
             continue
@@ -129,6 +133,7 @@ def project(g: Graph, *, file: str) -> Projected:
         nodes[label].append({"id": node_id(s), "props": bag})
     for rows in nodes.values():
         rows.sort(key=lambda r: r["id"])
-    for rows in rels.values():
-        rows.sort(key=lambda r: (r["src"], r["dst"]))
+    for group, rows in rels.items():
+        unique = {(r["src"], r["dst"]): r for r in rows}  # a symmetric pair stated both ways is one
+        rels[group] = sorted(unique.values(), key=lambda r: (r["src"], r["dst"]))
     return Projected(nodes=dict(nodes), relationships=dict(rels))

@@ -2,8 +2,11 @@
 sources, the evidence quotes as coded selections, with notes, cases, sets and users.
 
 Entities keep the GUID they were imported with (``kx:guid``); others get a GUID derived from their
-IRI (UUID 5), so that exporting the same graph twice writes the same file. The project is checked
-against the REFI-QDA XSD before it is written.
+IRI (UUID 5), so that exporting the same graph twice writes the same file. Dates, who created and
+who modified, user ids, variables' GUIDs and code links (name, direction, colour) are written back
+as they were imported. Notes always carry a creation date (QualCoder's importer needs one): their
+own, else the study's load time. What a REFI-QDA project has no place for is listed in the
+warnings. The project is checked against the REFI-QDA XSD before it is written.
 """
 
 from __future__ import annotations
@@ -35,6 +38,13 @@ EXPORTED_BY = "; exported by kxgraph"
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 #: claims that code their quotes with a concept, through these links
 CONCEPT_LINKS = (KX.defines, KX.concerns, KX.ofConcept)
+#: kxgraph's own analysis, which a REFI-QDA project has no element for (the Turtle export keeps it)
+NOT_IN_REFI = ((KX.Stakeholder, "stakeholders"), (KX.Actor, "actors"), (KX.Consequence, "consequences"),
+               (KX.DiscussionPoint, "discussion points"), (KX.Definition, "definitions"),
+               (KX.Event, "events"), (KX.Activity, "activities"), (KX.DelegateGroup, "delegate groups"),
+               (KX.RoleElement, "role elements"), (KX.Placement, "placements"),
+               (KX.Reflection, "reflections"), (KX.Organisation, "organisations"), (KX.Place, "places"),
+               (KX.Method, "methods"))
 
 
 @dataclass
@@ -58,9 +68,11 @@ def _text(parent: ET.Element, tag: str, text: str | None) -> None:
 
 
 class _Writer:
-    def __init__(self, g: Graph, study_id: str) -> None:
+    def __init__(self, g: Graph, study_id: str, loaded_at: str | None = None) -> None:
         self.g = g
         self.sid = study_id
+        self.loaded_at = loaded_at
+        self.undated_notes = 0
         self.prefix = f"{DATA}{study_id}/"
         self.warnings: list[str] = []
         self.counts: dict[str, int] = defaultdict(int)
@@ -87,11 +99,18 @@ class _Writer:
             self.guids[s] = self.value(s, KX.guid) or str(uuid.uuid5(uuid.NAMESPACE_URL, str(s)))
         return self.guids[s]
 
-    def user(self, s: URIRef) -> str | None:
-        for who in self.g.objects(s, DCTERMS.creator):
+    def user(self, s: URIRef, p: URIRef = DCTERMS.creator) -> str | None:
+        for who in sorted(self.g.objects(s, p), key=str):
             if (who, RDF.type, KX.Person) in self.g:
                 return self.guid(URIRef(str(who)))
         return None
+
+    def stamp(self, s: URIRef, *, modified: bool = True) -> dict[str, str | None]:
+        """Who and when, as REFI-QDA's attributes of sources, selections and notes."""
+        attrs = {"creatingUser": self.user(s), "creationDateTime": self.value(s, DCTERMS.created)}
+        if modified:
+            attrs |= {"modifyingUser": self.user(s, KX.modifiedBy), "modifiedDateTime": self.value(s, DCTERMS.modified)}
+        return attrs
 
     def note_refs(self, el: ET.Element, s: URIRef) -> None:
         for note in self.notes_on.get(s, []):
@@ -108,14 +127,17 @@ class _Writer:
         if software and not software.startswith("kxgraph"):
             origin = f"{software}{EXPORTED_BY} {__version__}"
         root = ET.Element(_q("Project"), {"name": self.name(study) or self.sid, "origin": origin})
+        for attr, p in (("creationDateTime", DCTERMS.created), ("modifiedDateTime", DCTERMS.modified)):
+            if self.value(study, p):
+                root.set(attr, self.value(study, p) or "")
         people = self.of(KX.Person)
         if people:
             users = _sub(root, "Users")
             for p in people:
-                _sub(users, "User", guid=self.guid(p), name=self.name(p))
+                _sub(users, "User", guid=self.guid(p), name=self.name(p), id=self.value(p, DCTERMS.identifier))
                 self.counts["users"] += 1
         self.codebook(root)
-        variables = self.variables()
+        variables = self.variables(study)
         if variables:
             block = _sub(root, "Variables")
             for var_name, (var_guid, typ) in sorted(variables.items()):
@@ -136,21 +158,31 @@ class _Writer:
         if notes:
             block = _sub(root, "Notes")
             for n in notes:
-                el = _sub(block, "Note", guid=self.guid(n), name=self.name(n), creatingUser=self.user(n))
+                stamp = self.stamp(n)
+                if stamp["creationDateTime"] is None:
+                    stamp["creationDateTime"] = self.value(study, DCTERMS.created) or self.loaded_at
+                    self.undated_notes += 1
+                el = _sub(block, "Note", guid=self.guid(n), name=self.name(n), **stamp)
                 _text(el, "PlainTextContent", self.value(n, KX.text) or "")
                 self.counts["notes"] += 1
+            if self.undated_notes:
+                when = self.value(study, DCTERMS.created) or self.loaded_at
+                self.warnings.append(
+                    f"{self.undated_notes} note(s) have no creation date: written with the study's "
+                    + (f"date ({when}), as QualCoder's importer needs one" if when else
+                       "... none either, so without one (QualCoder's importer will refuse them)"))
         links = self.links()
         if links:
             block = _sub(root, "Links")
-            for a, b in links:
-                _sub(block, "Link", guid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{a} related {b}")),
-                     direction="Associative", originGUID=self.guid(a), targetGUID=self.guid(b))
+            for link in links:
+                _sub(block, "Link", **link)
                 self.counts["links"] += 1
         sets = self.of(KX.Collection)
         if sets:
             block = _sub(root, "Sets")
             for s in sets:
                 self.set(block, s)
+        self.untravelled()
         _text(root, "Description", self.value(study, DCTERMS.description))
         self.note_refs(root, study)
         for note, targets in self.notes_on.items():
@@ -196,12 +228,28 @@ class _Writer:
                 self.warnings.append(f"{self.name(c)!r} is in a cycle of broader codes; written at the top")
                 write(codes, c)
 
-    def variables(self) -> dict[str, tuple[str, str]]:
+    def untravelled(self) -> None:
+        """One warning listing the study's analysis that a REFI-QDA project has no element for."""
+        lost = [f"{len(self.of(cls))} {word}" for cls, word in NOT_IN_REFI if self.of(cls)]
+        if lost:
+            self.warnings.append("not in the project (REFI-QDA has no element for them; the claims' quotes are "
+                                 "exported as coded selections, and 'kxgraph export --format turtle' keeps "
+                                 "everything): " + ", ".join(lost))
+
+    def variables(self, study: URIRef) -> dict[str, tuple[str, str]]:
+        kept: dict[str, Any] = {}
+        try:
+            kept = json.loads(self.value(study, KX.variables) or "{}")
+        except ValueError:
+            kept = {}
         found: dict[str, tuple[str, str]] = {}
         for s in self.of(KX.Case) + self.of(KX.SourceDocument):
             for name, value in self.attributes(s).items():
                 typ = ("Boolean" if isinstance(value, bool) else "Integer" if isinstance(value, int)
                        else "Float" if isinstance(value, float) else "Text")
+                old = kept.get(name) if isinstance(kept, dict) else None
+                if isinstance(old, list) and len(old) == 2 and all(isinstance(x, str) for x in old):
+                    found.setdefault(name, (old[0], old[1]))
                 found.setdefault(name, (str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.prefix}variable/{name}")), typ))
         return found
 
@@ -246,7 +294,7 @@ class _Writer:
     def source(self, block: ET.Element, d: URIRef) -> None:
         guid = self.guid(d)
         el = _sub(block, "TextSource", guid=guid, name=self.value(d, DCTERMS.title),
-                  plainTextPath=f"internal://{guid}.txt", creatingUser=self.user(d))
+                  plainTextPath=f"internal://{guid}.txt", **self.stamp(d))
         self.files[f"sources/{guid}.txt"] = self.value(d, KX.content) or ""
         _text(el, "Description", self.value(d, DCTERMS.description))
         quotes = [URIRef(str(q)) for q in self.g.subjects(OA.hasSource, d)]
@@ -264,7 +312,7 @@ class _Writer:
     def selection(self, parent: ET.Element, q: URIRef) -> None:
         sel = _sub(parent, "PlainTextSelection", guid=self.guid(q), name=self.value(q, RDFS.label),
                    startPosition=self.value(q, OA.start), endPosition=self.value(q, OA.end),
-                   creatingUser=self.user(q))
+                   **self.stamp(q))
         description = self.value(q, DCTERMS.description)
         claims = [URIRef(str(c)) for c in self.g.subjects(KX.supportedBy, q)]
         if description is None and claims:
@@ -275,7 +323,7 @@ class _Writer:
             concept = self.g.value(coding, KX.appliesCode)
             if concept is None:
                 continue
-            c_el = _sub(sel, "Coding", guid=self.guid(coding), creatingUser=self.user(coding))
+            c_el = _sub(sel, "Coding", guid=self.guid(coding), **self.stamp(coding, modified=False))
             _sub(c_el, "CodeRef", targetGUID=self.guid(URIRef(str(concept))))
             coded.add(URIRef(str(concept)))
             self.counts["codings"] += 1
@@ -298,12 +346,31 @@ class _Writer:
                         found.add(URIRef(str(o)))
         return sorted(found, key=str)
 
-    def links(self) -> list[tuple[URIRef, URIRef]]:
-        pairs = []
-        for a, b in self.g.subject_objects(SKOS.related):
-            if str(a).startswith(self.prefix) and str(b).startswith(self.prefix):
-                pairs.append((URIRef(str(a)), URIRef(str(b))))
-        return sorted(pairs, key=lambda p: (str(p[0]), str(p[1])))
+    def links(self) -> list[dict[str, str | None]]:
+        """The code links as imported (name, direction, colour, GUID), then each other pair of
+        related codes once, as an associative link."""
+        out: list[dict[str, str | None]] = []
+        covered: set[frozenset[URIRef]] = set()
+        for link in self.of(KX.CodeLink):
+            a, b = self.g.value(link, KX.linkOrigin), self.g.value(link, KX.linkTarget)
+            if a is None or b is None:
+                continue
+            a, b = URIRef(str(a)), URIRef(str(b))
+            covered.add(frozenset((a, b)))
+            out.append({"guid": self.guid(link), "name": self.value(link, RDFS.label),
+                        "direction": self.value(link, KX.direction) or "Associative",
+                        "color": self.value(link, KX.colour), "originGUID": self.guid(a), "targetGUID": self.guid(b)})
+        pairs = sorted(((URIRef(str(a)), URIRef(str(b))) for a, b in self.g.subject_objects(SKOS.related)
+                        if str(a).startswith(self.prefix) and str(b).startswith(self.prefix)),
+                       key=lambda p: (str(p[0]), str(p[1])))
+        for a, b in pairs:
+            if frozenset((a, b)) in covered:
+                continue
+            covered.add(frozenset((a, b)))
+            out.append({"guid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{a} related {b}")), "name": None,
+                        "direction": "Associative", "color": None,
+                        "originGUID": self.guid(a), "targetGUID": self.guid(b)})
+        return out
 
     def set(self, block: ET.Element, s: URIRef) -> None:
         el = _sub(block, "Set", guid=self.guid(s), name=self.name(s))
@@ -316,9 +383,10 @@ class _Writer:
         self.counts["sets"] += 1
 
 
-def to_qdpx(g: Graph, study_id: str) -> QdpxExport:
-    """The study ``study_id`` of an RDF graph (as ``kxgraph export`` builds it) as ``.qdpx`` bytes."""
-    writer = _Writer(g, study_id)
+def to_qdpx(g: Graph, study_id: str, *, loaded_at: str | None = None) -> QdpxExport:
+    """The study ``study_id`` of an RDF graph (as ``kxgraph export`` builds it) as ``.qdpx`` bytes;
+    ``loaded_at``, the time of the study's load, dates the notes that have no date of their own."""
+    writer = _Writer(g, study_id, loaded_at)
     root = writer.project()
     ET.register_namespace("", PROJECT_NS)
     problems = schema_errors(root, "project")

@@ -4,8 +4,11 @@ What becomes what: codes -> concepts of the study's scheme (nesting -> ``skos:br
 -> definition, colour kept); text sources -> source documents; text selections -> evidence quotes
 (positions in Unicode code points, end exclusive, checked against the text); codings -> ``Coding``
 nodes linking a quote to a concept and to who coded it; notes -> ``Note`` nodes linked to what they
-annotate; links between codes -> ``skos:related``; users -> people; sets -> collections; cases ->
-``Case`` nodes with their variables as attributes.
+annotate; links between codes -> ``CodeLink`` nodes keeping the link's GUID, name, direction and
+colour (and ``skos:related`` between the codes); users -> people (with their ``id``); sets ->
+collections; cases -> ``Case`` nodes with their variables as attributes (the variables' GUIDs and
+types kept on the study). Creation and modification dates -> ``dcterms:created`` /
+``dcterms:modified``, who modified -> ``kx:modifiedBy``, wherever the project has them.
 
 The file is checked against the REFI-QDA XSD. What does not fit is reported as a warning and left
 out where that is safe (a selection outside its text, a coding of an unknown code); what would make
@@ -18,6 +21,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -77,6 +81,22 @@ def guid_of(value: str | None) -> str | None:
         return None
     g = value.strip().strip("{}").lower()
     return g if re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", g) else None
+
+
+#: the directions a REFI-QDA link can have
+LINK_DIRECTIONS = ("Associative", "OneWay", "Bidirectional")
+
+
+def date_time(value: str) -> str | None:
+    """An ``xsd:dateTime`` as written (trimmed) when it is one, else None."""
+    text = value.strip()
+    if not re.fullmatch(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?", text):
+        return None
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return text
 
 
 def study_id_from_name(name: str) -> str:
@@ -148,7 +168,20 @@ class _Builder:
         self.places[subject] = place
         self.g.add((subject, RDF.type, cls))
         self.g.add((subject, KX.guid, literal(guid)))
+        self.dates(subject, el, place)
         return subject, guid
+
+    def dates(self, subject: URIRef, el: Element, place: str) -> None:
+        """The element's creation and modification dates (kept as written when they are dates)."""
+        for attr, predicate in (("creationDateTime", DCTERMS.created), ("modifiedDateTime", DCTERMS.modified)):
+            raw = el.get(attr)
+            if raw is None:
+                continue
+            value = date_time(raw)
+            if value is None:
+                self.warn(place, f"{attr} {raw!r} is not a date and time (e.g. 2024-05-01T09:30:00Z); left out")
+            else:
+                self.g.add((subject, predicate, literal(value)))
 
     def creator(self, subject: URIRef, el: Element, attr: str = "creatingUser") -> None:
         guid = guid_of(el.get(attr))
@@ -158,6 +191,14 @@ class _Builder:
         if person is None or (person, RDF.type, KX.Person) not in self.g:
             return
         self.g.add((subject, DCTERMS.creator, person))
+
+    def people(self, subject: URIRef, el: Element) -> None:
+        """Who created and who last modified the element, where the project says."""
+        self.creator(subject, el)
+        guid = guid_of(el.get("modifyingUser"))
+        person = self.by_guid.get(guid or "")
+        if person is not None and (person, RDF.type, KX.Person) in self.g:
+            self.g.add((subject, KX.modifiedBy, person))
 
     def description(self, subject: URIRef, el: Element) -> None:
         text = _text_of(el, "Description")
@@ -177,6 +218,7 @@ class _Builder:
             # a project kxgraph exported keeps the program it first came from: "<program>; exported by kxgraph"
             g.add((self.study, KX.software, literal(origin.split("; exported by kxgraph", 1)[0])))
         self.description(self.study, root)
+        self.dates(self.study, root, "Project")
         g.add((self.scheme, RDF.type, KX.ConceptScheme))
         g.add((self.scheme, RDFS.label, literal(f"Codes of {name}")))
         g.add((self.scheme, DCTERMS.isPartOf, self.study))
@@ -187,6 +229,8 @@ class _Builder:
                 person, guid = made
                 who = (user.get("name") or "").strip() or (user.get("id") or "").strip() or guid
                 g.add((person, RDFS.label, literal(who)))
+                if (user.get("id") or "").strip():
+                    g.add((person, DCTERMS.identifier, literal(user.get("id", "").strip())))
                 self.count("users")
         for i, var in enumerate(self._path(root, "Variables", "Variable")):
             var_guid = guid_of(var.get("guid"))
@@ -194,6 +238,9 @@ class _Builder:
                 self.variables[var_guid] = (var.get("name") or var_guid, var.get("typeOfVariable") or "Text")
             else:
                 self.warn(f"Variables/Variable[{i + 1}]", "left out: no GUID")
+        if self.variables:
+            kept = {name: [guid, typ] for guid, (name, typ) in sorted(self.variables.items())}
+            g.add((self.study, KX.variables, literal(json.dumps(kept, sort_keys=True, ensure_ascii=False))))
 
     def _path(self, el: Element, *names: str) -> Iterator[Element]:
         if not names:
@@ -311,7 +358,7 @@ class _Builder:
         g.add((doc, KX.sha256, literal(checksum)))
         g.add((doc, KX.length, literal(len(text))))
         g.add((doc, DCTERMS.format, literal("text/plain")))
-        self.creator(doc, src)
+        self.people(doc, src)
         self.description(doc, src)
         self.attributes(doc, src, where)
         self.count("sources")
@@ -358,7 +405,8 @@ class _Builder:
             name = (sel.get("name") or "").strip()
             if name:
                 g.add((quote, RDFS.label, literal(name)))
-            self.creator(quote, sel)
+            self.people(quote, sel)
+            self.dates(quote, sel, where)
             self.description(quote, sel)
             self.quote_count += 1
             self.count("selections")
@@ -425,7 +473,7 @@ class _Builder:
             self.g.add((subject, RDFS.label, literal(name or f"note {guid[:8]}")))
             if text is not None and text.strip():
                 self.g.add((subject, KX.text, literal(text)))
-            self.creator(subject, note)
+            self.people(subject, note)
             self.count("notes")
 
     def notes_of(self, el: Element, subject: URIRef) -> None:
@@ -453,14 +501,37 @@ class _Builder:
                 continue
             a_note, b_note = (a, RDF.type, KX.Note) in self.g, (b, RDF.type, KX.Note) in self.g
             if (a, RDF.type, KX.Concept) in self.g and (b, RDF.type, KX.Concept) in self.g:
-                self.g.add((a, SKOS.related, b))
-                self.count("links")
+                self.code_link(link, a, b, where)
             elif a_note or b_note:  # NVivo keeps an annotation as a link between a note and its target
                 note, target = (a, b) if a_note else (b, a)
                 self.g.add((note, KX.annotates, target))
                 self.count("links")
             else:
                 self.warn(where, "left out: kxgraph keeps links between codes and from notes only")
+
+    def code_link(self, link: Element, a: URIRef, b: URIRef, where: str) -> None:
+        """A link between two codes: a ``CodeLink`` with its name, direction and colour, and
+        ``skos:related`` between the codes (what SKOS tools and the explorer read)."""
+        made = self.entity(link, "link", KX.CodeLink, where)
+        if made is None:
+            return
+        subject, _ = made
+        direction = (link.get("direction") or "Associative").strip()
+        if direction not in LINK_DIRECTIONS:
+            self.warn(where, f"direction {direction!r} is not one of {', '.join(LINK_DIRECTIONS)}; "
+                             "kept as Associative")
+            direction = "Associative"
+        name = (link.get("name") or "").strip()
+        g = self.g
+        if name:
+            g.add((subject, RDFS.label, literal(name)))
+        g.add((subject, KX.direction, literal(direction)))
+        g.add((subject, KX.linkOrigin, a))
+        g.add((subject, KX.linkTarget, b))
+        if link.get("color"):
+            g.add((subject, KX.colour, literal(link.get("color", ""))))
+        g.add((a, SKOS.related, b))
+        self.count("links")
 
     def sets(self) -> None:
         for i, s in enumerate(self._path(self.refi.root, "Sets", "Set")):

@@ -15,6 +15,7 @@ from rdflib import RDF, Graph, Literal, URIRef
 from kxgraph.errors import DataFormatError, InputError, QuoteError
 from kxgraph.loaders.anchoring import anchor_quote, check_anchor, sha256_text
 from kxgraph.loaders.files import json_depth_exceeds, read_limited
+from kxgraph.loaders.standalone import without_entailments
 from kxgraph.loaders.yaml_format import OA, StudyFile, literal, read_study_file
 from kxgraph.ontology.terms import DATA, KX
 
@@ -193,6 +194,7 @@ def _from_rdf(path: Path, fmt: str) -> StudySource:
     except Exception as exc:  # rdflib raises many kinds; all mean "this file is not valid RDF"
         raise DataFormatError(f"not valid {fmt}: {exc}", file=str(path), place="",
                               fix=f"check the file's {fmt} syntax at the place named") from None
+    without_entailments(g)  # what kxgraph export adds for readers without the ontology
     base = str(DATA)
     for s in set(g.subjects()):
         if not (isinstance(s, URIRef) and str(s).startswith(base)):

@@ -52,11 +52,15 @@ class KX(DefinedNamespace):
     Edit: URIRef
     Coding: URIRef
     Note: URIRef
+    CodeLink: URIRef
     Collection: URIRef
     Case: URIRef
     Load: URIRef
 
     # object properties
+    modifiedBy: URIRef
+    linkOrigin: URIRef
+    linkTarget: URIRef
     presenter: URIRef
     attendedBy: URIRef
     represents: URIRef
@@ -111,5 +115,7 @@ class KX(DefinedNamespace):
     codable: URIRef
     attributes: URIRef
     software: URIRef
+    direction: URIRef
+    variables: URIRef
     anchorStatus: URIRef
     anchorScore: URIRef

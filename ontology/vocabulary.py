@@ -55,6 +55,7 @@ class NodeLabel(str, Enum):
     Load = "Load"
     Coding = "Coding"
     Note = "Note"
+    CodeLink = "CodeLink"
     Collection = "Collection"
     Case = "Case"
 
@@ -98,6 +99,9 @@ class RelType(str, Enum):
     CODES_TEXT = "CODES_TEXT"
     ANNOTATES = "ANNOTATES"
     HAS_MEMBER = "HAS_MEMBER"
+    MODIFIED_BY = "MODIFIED_BY"
+    LINK_FROM = "LINK_FROM"
+    LINK_TO = "LINK_TO"
 
 
 def check_label(value: str | NodeLabel) -> NodeLabel:

@@ -3,11 +3,13 @@ of ATLAS.ti, NVivo and qc from ../shared when that folder is there."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import zipfile
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -118,7 +120,39 @@ async def test_fixture_imports_every_kind(store: Store, fixture_qdpx: Path) -> N
     ]
     related = await store.read("MATCH (a:Concept {study: 'interviews'})-[:RELATED_TO]->(b) "
                                "RETURN a.name AS a, b.name AS b")
-    assert related == [{"a": "Holding", "b": "Time pressure"}]
+    # symmetric: each pair once, whichever way the project wrote it
+    assert sorted(tuple(sorted(r.values())) for r in related) == [
+        ("Discretion", "Holding"), ("Discretion", "Time pressure"), ("Holding", "Time pressure")]
+    # the links themselves keep their name, direction, colour and GUID
+    links = await store.read(
+        "MATCH (l:CodeLink {study: 'interviews'})-[:LINK_FROM]->(a), (l)-[:LINK_TO]->(b) "
+        "RETURN l.name AS name, l.direction AS direction, l.color AS color, l.guid AS guid, "
+        "a.name AS origin, b.name AS target ORDER BY l.guid")
+    assert links == [
+        {"name": "tension", "direction": "Associative", "color": None, "guid": "30000000-0000-4000-8000-000000000001",
+         "origin": "Holding", "target": "Time pressure"},
+        {"name": "leads to", "direction": "OneWay", "color": "#AA0000", "guid": "30000000-0000-4000-8000-000000000003",
+         "origin": "Time pressure", "target": "Discretion"},
+        {"name": "shapes", "direction": "Bidirectional", "color": None,
+         "guid": "30000000-0000-4000-8000-000000000004", "origin": "Discretion", "target": "Holding"}]
+    # dates and who modified, as written; a date that is no date is said and left out
+    dated = await store.read(
+        "MATCH (x {study: 'interviews'}) WHERE x.created IS NOT NULL OR x.modified IS NOT NULL "
+        "OPTIONAL MATCH (x)-[:MODIFIED_BY]->(p:Person) "
+        "RETURN labels(x)[0] AS kind, x.guid AS guid, x.created AS created, x.modified AS modified, "
+        "p.identifier AS modifier ORDER BY kind, guid")
+    assert dated == [
+        {"kind": "Coding", "guid": "20000000-0000-4000-8000-000000000001", "created": "2024-03-03T11:00:05Z",
+         "modified": None, "modifier": None},
+        {"kind": "EvidenceQuote", "guid": "10000000-0000-4000-8000-000000000001",
+         "created": "2024-03-03T11:00:00.250Z", "modified": None, "modifier": None},
+        {"kind": "Note", "guid": "d0000000-0000-4000-8000-000000000001", "created": "2024-03-04T16:30:00Z",
+         "modified": None, "modifier": None},
+        {"kind": "SourceDocument", "guid": "a1b2c3d4-0000-4000-8000-000000000001",
+         "created": "2024-03-02T10:15:00Z", "modified": "2024-03-05T08:00:00+01:00", "modifier": "JS"},
+        {"kind": "Study", "guid": None, "created": "2024-03-01T09:00:00Z", "modified": "2024-03-20T17:45:10Z",
+         "modifier": None}]
+    assert any("PlainTextSelection[4]" in w and "'yesterday' is not a date" in w for w in report.warnings)
     cases = await store.read("MATCH (c:Case {study: 'interviews'})-[:HAS_MEMBER]->(d:SourceDocument) "
                              "RETURN c.name AS name, c.attributes AS attrs, d.title AS doc ORDER BY name")
     assert [(c["name"], json.loads(c["attrs"]), c["doc"]) for c in cases] == [
@@ -129,6 +163,9 @@ async def test_fixture_imports_every_kind(store: Store, fixture_qdpx: Path) -> N
     assert [m["m"] for m in members] == ["Discretion", "Holding", "Interview 1 (Ana)"]
     study = await store.read("MATCH (s:Study {study: 'interviews'}) RETURN s.name AS name, s.software AS sw")
     assert study == [{"name": "Link worker interviews", "sw": "Hand-written fixture 1.0"}]
+    users = await store.read("MATCH (p:Person {study: 'interviews'}) RETURN p.name AS name, p.identifier AS id "
+                             "ORDER BY name")
+    assert users == [{"name": "JS", "id": "JS"}, {"name": "Rosa Coder", "id": None}]
 
 
 async def test_reimport_is_a_no_op_and_replaces_whole(store: Store, fixture_qdpx: Path) -> None:
@@ -154,7 +191,14 @@ async def test_round_trip_through_qdpx_is_identical(store: Store, fixture_qdpx: 
     # the same graph again: exporting twice writes the same bytes
     assert to_qdpx(await export_graph(store, ["interviews"]), "interviews").data == exported.data
     await load(store, [out], study_id="interviews")
-    assert await content_graph(store) == first
+    nodes, rels = await content_graph(store)
+    # the one change: notes with no date of their own come back with the study's (QualCoder needs one)
+    undated = {n["id"] for n in first[0] if "Note" in n["labels"] and "created" not in n["props"]}
+    assert len(undated) == 2 and exported.warnings[0].startswith("2 note(s) have no creation date")
+    for n in nodes:
+        if n["id"] in undated:
+            assert n["props"].pop("created") == "2024-03-01T09:00:00Z"
+    assert (nodes, rels) == first
 
 
 async def test_bundled_study_exports_as_a_valid_coded_project(store: Store, tmp_path: Path) -> None:
@@ -165,6 +209,12 @@ async def test_bundled_study_exports_as_a_valid_coded_project(store: Store, tmp_
     out.write_bytes(exported.data)
     assert exported.counts["codes"] == 8 and exported.counts["selections"] == 44  # 6 concepts + 2 continua
     assert exported.counts["codings"] > 0
+    # what a REFI-QDA project has no place for is named, with the counts the store holds
+    [lost] = [w for w in exported.warnings if w.startswith("not in the project")]
+    for label, word in (("Stakeholder", "stakeholders"), ("Consequence", "consequences"),
+                        ("DiscussionPoint", "discussion points"), ("Event", "events")):
+        n = (await store.read(f"MATCH (x:{label} {{study: 'link-worker'}}) RETURN count(x) AS n"))[0]["n"]
+        assert n > 0 and f"{n} {word}" in lost
     prep = prepare([out], study_id="lw-again")
     assert prep.warnings == []
     assert prep.quote_count == 44
@@ -194,13 +244,24 @@ async def test_qc_demo_imports_every_selection_and_coding(store: Store) -> None:
 
 
 @needs_real
-async def test_qc_demo_round_trip(store: Store, tmp_path: Path) -> None:
-    await load(store, [REAL / "qc-demo.qdpx"], study_id="qc-demo")
+@pytest.mark.parametrize("name", ["qc-demo", "qualcoder-linkworker"])
+async def test_real_project_round_trip(store: Store, tmp_path: Path, name: str) -> None:
+    """A real program's project -> kxgraph -> .qdpx -> kxgraph: the same graph, dates and users
+    included (a note with no date of its own comes back with the study's, which QualCoder needs)."""
+    await load(store, [REAL / f"{name}.qdpx"], study_id=name)
     first = await content_graph(store)
-    out = tmp_path / "qc.qdpx"
-    out.write_bytes(to_qdpx(await export_graph(store, ["qc-demo"]), "qc-demo").data)
-    await load(store, [out], study_id="qc-demo")
-    assert await content_graph(store) == first
+    if name == "qualcoder-linkworker":  # QualCoder dates what it writes (qc writes no dates)
+        assert sum("created" in n["props"] for n in first[0]) == 46
+    exported = to_qdpx(await export_graph(store, [name]), name)
+    out = tmp_path / "again.qdpx"
+    out.write_bytes(exported.data)
+    await load(store, [out], study_id=name)
+    nodes, rels = await content_graph(store)
+    undated = {n["id"] for n in first[0] if "Note" in n["labels"] and "created" not in n["props"]}
+    for n in nodes:
+        if n["id"] in undated:
+            n["props"].pop("created")
+    assert (nodes, rels) == first
 
 
 @needs_real
@@ -391,3 +452,31 @@ def test_qualcoder_s_export_comes_back_with_no_shifted_quote() -> None:
     assert shifted == [], f"{len(shifted)} shifted quotes, e.g. {shifted[:2]}"
     assert {q["exact"] for q in quotes} <= bundled
     assert not any("byte-order mark" in w for w in prep.warnings)
+
+
+@pytest.mark.parametrize("loaded_at", ["2026-11-30T08:00:00+00:00", None])
+def test_every_exported_note_has_a_date_or_says_why_not(tmp_path: Path, loaded_at: str | None) -> None:
+    """QualCoder's importer stops at a Note without creationDateTime: an undated note is dated with
+    the study's load time, and where there is none the export says what QualCoder will do."""
+    qde = tmp_path / "Notes.qde"
+    qde.write_text('<?xml version="1.0"?><Project xmlns="urn:QDA-XML:project:1.0" name="Memos">'
+                   '<CodeBook><Codes><Code guid="c0000000-0000-4000-8000-000000000001" name="Trust" '
+                   'isCodable="true"/></Codes></CodeBook><Notes>'
+                   '<Note guid="d0000000-0000-4000-8000-000000000001" name="dated" '
+                   'creationDateTime="2024-01-02T03:04:05Z"><PlainTextContent>one</PlainTextContent></Note>'
+                   '<Note guid="d0000000-0000-4000-8000-000000000002" name="undated">'
+                   '<PlainTextContent>two</PlainTextContent></Note></Notes></Project>', encoding="utf-8")
+    prep = prepare([qde], study_id="memos")
+    exported = to_qdpx(prep.graph, "memos", loaded_at=loaded_at)
+    with zipfile.ZipFile(io.BytesIO(exported.data)) as z:
+        root = ElementTree.fromstring(z.read("project.qde"))
+    notes = root.iter("{urn:QDA-XML:project:1.0}Note")
+    dates = {n.get("name"): n.get("creationDateTime") for n in notes if n.get("creationDateTime")}
+    assert dates.get("dated") == "2024-01-02T03:04:05Z"
+    if loaded_at:
+        assert dates.get("undated") == loaded_at
+        assert exported.warnings == [f"1 note(s) have no creation date: written with the study's date ({loaded_at}), "
+                                     "as QualCoder's importer needs one"]
+    else:
+        assert "undated" not in dates
+        assert "QualCoder's importer will refuse them" in exported.warnings[0]
