@@ -24,7 +24,7 @@ __all__ = ["CSP", "render_standalone", "router"]
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'")
-STATIC = {"kxviz.js": "application/javascript", "kx.css": "text/css"}
+STATIC = {"kxviz.js": "application/javascript", "kxdoc.js": "application/javascript", "kx.css": "text/css"}
 
 router = APIRouter()
 
@@ -62,6 +62,20 @@ def render_standalone(picture: dict[str, Any]) -> str:
 def runner(request: Request) -> GraphQLRunner:
     run: GraphQLRunner = request.app.state.graphql_runner
     return run
+
+
+STUDIES = "{ studies(first: 100) { nodes { study } } }"
+
+
+async def unknown_study(run: GraphQLRunner, study: str | None) -> HTMLResponse | None:
+    """A page naming the studies there are, when ``study`` is given and is none of them."""
+    if study is None:
+        return None
+    known = [s["study"] for s in (await run(STUDIES))["studies"]["nodes"]]
+    if study in known:
+        return None
+    return page("error.html", 404, title="No such study",
+                message=f"There is no study {study!r}. Studies: {', '.join(known) or 'none loaded'}.")
 
 
 # --- static -------------------------------------------------------------------------------------------
@@ -119,7 +133,9 @@ async def index(request: Request) -> HTMLResponse:
 
 
 PAGE_OF = {NodeLabel.Concept: "concept", NodeLabel.Stakeholder: "stakeholder", NodeLabel.Event: "event",
-           NodeLabel.SourceDocument: "document"}
+           NodeLabel.SourceDocument: "document", NodeLabel.DiscussionPoint: "claim",
+           NodeLabel.Consequence: "claim", NodeLabel.Definition: "claim", NodeLabel.Placement: "claim",
+           NodeLabel.Reflection: "claim", NodeLabel.Method: "claim"}
 
 
 def url_of(ident: str, kind: str | None = None) -> str:
@@ -134,17 +150,17 @@ async def search(request: Request, q: str = Query("", max_length=500)) -> HTMLRe
     hits = []
     if q.strip():
         data = await runner(request)("""query($t: String!) { search(text: $t, limit: 50) { kind snippet
-            node { id name ... on EvidenceQuote { supports { id kind name text } } } } }""", {"t": q})
+            node { id study name ... on EvidenceQuote { supports { id kind name text } } } } }""", {"t": q})
         for h in data["search"]:
             node = h["node"]
             if h["kind"] == "EvidenceQuote":
                 doc = node["id"].split("/quote/")[0] + "/document/" + node["id"].split("/quote/")[1].split("/")[0]
                 span = node["id"].split("/")[3]
-                hits.append({"kind": "Quote", "title": h["snippet"], "snippet": "",
+                hits.append({"kind": "Quote", "title": h["snippet"], "snippet": "", "study": node["study"],
                              "url": f"/document/{doc}#q-{span}"})
             else:
                 hits.append({"kind": h["kind"], "title": node.get("name") or h["snippet"], "snippet": h["snippet"],
-                             "url": url_of(node["id"], h["kind"])})
+                             "study": node["study"], "url": url_of(node["id"], h["kind"])})
     return page("search.html", title=f"Search {q}", q=q, hits=hits)
 
 
@@ -198,7 +214,7 @@ async def event(request: Request, ident: str) -> HTMLResponse:
 
 
 DOCUMENT = """query($id: ID!) { document(id: $id) { id title study length sha256 source text
-  quotes { id start end exact supports { kind name text } } } }"""
+  quotes { id start end exact supports { id kind name text } } } }"""
 
 
 def segments(text: str, quotes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -210,8 +226,11 @@ def segments(text: str, quotes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         first = next((q for q in covering if q["start"] == a), None)
         title = "; ".join(f"{s['kind']}: {s.get('text') or s.get('name') or ''}"[:160]
                           for q in covering for s in q["supports"])
+        claims = [s["id"] for q in covering for s in q["supports"]]
         out.append({"text": text[a:b], "quotes": [q["id"] for q in covering], "title": title,
-                    "anchor": f"q-{first['start']}-{first['end']}" if first else ""})
+                    "spans": " ".join(f"q-{q['start']}-{q['end']}" for q in covering),
+                    "anchor": f"q-{first['start']}-{first['end']}" if first else "",
+                    "claim": f"/claim/{claims[0]}" if claims else ""})
     return out
 
 
@@ -232,10 +251,91 @@ MATRIX = """query($study: String) { consequenceMatrix(study: $study) { concepts 
 @router.get("/matrix", response_class=HTMLResponse, include_in_schema=False)
 async def matrix(request: Request, study: str | None = None) -> HTMLResponse:
     run = runner(request)
+    missing = await unknown_study(run, study)
+    if missing is not None:
+        return missing
     m = (await run(MATRIX, {"study": study}))["consequenceMatrix"]
     cells = {(c["concept"]["id"], c["stakeholder"]["id"]): c for c in m["cells"]}
+    points, named = await discussion_point_counts(run, study)
+    for key, kind in (("concepts", 0), ("stakeholders", 1)):  # rows and columns with discussion points only
+        have = {x["id"] for x in m[key]}
+        extra = {pair[kind]: named[pair[kind]] for pair in points if pair[kind] not in have}
+        m[key] = sorted([*m[key], *({"id": i, "name": n} for i, n in extra.items())], key=lambda x: x["name"])
     picture = (await build_picture(run, "consequence-map", study=study)).network_data()
-    return page("matrix.html", title="Consequence matrix", m=m, cells=cells, picture=picture)
+    return page("matrix.html", title="Consequence matrix", m=m, cells=cells, points=points, picture=picture,
+                study=study)
+
+
+POINTS = """query($study: String, $after: String) {
+  discussionPoints(first: 100, after: $after, filter: {study: $study}) {
+    nodes { concerns { id name } affects { id name } } pageInfo { hasNextPage endCursor } } }"""
+
+
+async def discussion_point_counts(run: GraphQLRunner,
+                                  study: str | None) -> tuple[dict[tuple[str, str], int], dict[str, str]]:
+    """(concept, stakeholder) -> how many discussion points concern the one and affect the other;
+    and the names of those concepts and stakeholders."""
+    counts: dict[tuple[str, str], int] = {}
+    names: dict[str, str] = {}
+    after = None
+    while True:
+        conn = (await run(POINTS, {"study": study, "after": after}))["discussionPoints"]
+        for d in conn["nodes"]:
+            names.update({x["id"]: x["name"] for x in d["concerns"] + d["affects"]})
+            for c in d["concerns"]:
+                for s in d["affects"]:
+                    counts[(c["id"], s["id"])] = counts.get((c["id"], s["id"]), 0) + 1
+        if not conn["pageInfo"]["hasNextPage"]:
+            return counts, names
+        after = conn["pageInfo"]["endCursor"]
+
+
+WHERE = "fragment Where on Occasion { name ... on Activity { event { id name } } ... on Event { id } }"
+CELL = """query($s: ID!) { stakeholder(id: $s) { id name study
+    discussionPoints { id text concerns { id } raisedIn { ...Where } evidence { ...Q } } }
+  stakeholderConsequences(stakeholder: $s) { concept { id name } valence
+    consequences { id text raisedIn { ...Where } evidence { ...Q } } } } """ + Q_FIELDS + WHERE
+
+
+@router.get("/consequences", response_class=HTMLResponse, include_in_schema=False)
+async def consequences(request: Request, concept: str = Query(..., max_length=500),
+                       stakeholder: str = Query(..., max_length=500)) -> HTMLResponse:
+    """One cell of the matrix: a concept's consequences for a stakeholder, good and bad, each with
+    its quotes in context and where it was raised."""
+    data = await runner(request)(CELL, {"s": stakeholder})
+    s = data["stakeholder"]
+    if s is None:
+        return not_found(f"stakeholder {stakeholder!r}")
+    groups = [g for g in data["stakeholderConsequences"] if g["concept"]["id"] == concept]
+    named = next((g["concept"] for g in groups), None)
+    if named is None:
+        found = await runner(request)("query($id: ID!) { node(id: $id) { id name } }", {"id": concept})
+        if found["node"] is None:
+            return not_found(f"concept {concept!r}")
+        named = found["node"]
+    by = {v: [k for g in groups if g["valence"] == v for k in g["consequences"]] for v in ("positive", "negative")}
+    points = [d for d in s["discussionPoints"] if any(c["id"] == concept for c in d["concerns"])]
+    return page("consequences.html", title=f"{named['name']} for {s['name']}", s=s, concept=named,
+                positive=by["positive"], negative=by["negative"], points=points)
+
+
+CLAIM = """query($id: ID!) { node(id: $id) { id study kind
+  ... on Claim { text evidence { ...Q } }
+  ... on DiscussionPoint { raisedIn { ...Where } concerns { id name } affects { id name } }
+  ... on Consequence { valence raisedIn { ...Where } concept { id name } stakeholder { id name } }
+  ... on Placement { position raisedIn { ...Where } element { name } continuum { id name } }
+  ... on Reflection { raisedIn { ...Where } }
+  ... on Definition { concept { id name } } } } """ + Q_FIELDS + WHERE
+
+
+@router.get("/claim/{ident:path}", response_class=HTMLResponse, include_in_schema=False)
+async def claim(request: Request, ident: str) -> HTMLResponse:
+    """Any claim (discussion point, consequence, definition, placement, reflection) with its evidence."""
+    data = await runner(request)(CLAIM, {"id": ident})
+    k = data["node"]
+    if k is None or "text" not in k:
+        return not_found(f"claim {ident!r}")
+    return page("claim.html", title=k["text"][:80], k=k)
 
 
 @router.get("/node/{ident:path}", include_in_schema=False)
@@ -253,6 +353,9 @@ async def viz(request: Request, kind: str, focus: str | None = None, study: str 
     if kind in ("evidence-trail", "event-map", "neighbourhood") and not focus:
         return page("error.html", 400, title="Which one?",
                     message=f"The {kind} picture needs ?focus=<id>, e.g. link-worker/concept/holding.")
+    missing = await unknown_study(runner(request), study)
+    if missing is not None:
+        return missing
     picture = await build_picture(runner(request), kind, focus=focus, study=study, depth=depth, limit=limit)
     data = picture.network_data()
     if format == "json":

@@ -37,6 +37,7 @@ from kxgraph.graph.falkordb_server import (
     aof_files,
 )
 from kxgraph.graph.schema import GraphSchema
+from kxgraph.graph.search_query import parse_search
 from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
@@ -50,15 +51,11 @@ log = logging.getLogger(__name__)
 #: how many times a load that copies the served graph writes it again when writes came in meanwhile
 LOAD_ATTEMPTS = 3
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_RS_SPECIAL = re.compile(r"([,.<>{}\[\]\"':;!@#$%^&*()\-+=~|/\\?`])")
 
 
 def escape_redisearch(text: str) -> str:
-    """User text as a RediSearch query of plain terms (all required): never a syntax error.
-    Control characters (NUL included) are spaces."""
-    words = [w for w in re.split(r"\s+", _CONTROL.sub(" ", text).strip()) if w]
-    escaped = [_RS_SPECIAL.sub(r"\\\1", w) for w in words]
-    return " ".join(w for w in escaped if w.strip("\\"))
+    """User text as a RediSearch query (:mod:`kxgraph.graph.search_query`): never a syntax error."""
+    return parse_search(_CONTROL.sub(" ", text)).redisearch()
 
 
 def fulltext_statement() -> str:
@@ -321,6 +318,13 @@ class FalkorStore(Store):
                 await self._run(graph, f"CREATE INDEX FOR (n:{check_label(lab).value}) ON (n.{_key(key)})",
                                 None, read_only=False, timeout=None)
         for lab, keys in schema.fulltext:
+            stale = [k for (label, k), types in existing.items()
+                     if label == lab.value and "FULLTEXT" in types and k not in keys]
+            if stale:  # an index of an older version (on the raw fields): built again on the new ones
+                await self._run(graph, f"CALL db.idx.fulltext.drop('{lab.value}')", None, read_only=False,
+                                timeout=None)
+                for k in keys:
+                    existing.get((lab.value, k), set()).discard("FULLTEXT")
             missing = [k for k in keys if "FULLTEXT" not in existing.get((lab.value, k), set())]
             if missing:
                 args = ", ".join(f"'{_key(k)}'" for k in missing)

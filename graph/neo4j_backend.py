@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from kxgraph.errors import ConfigError, QueryError, StoreError, StoreUnavailableError
 from kxgraph.graph.cypher import DELETE_ALL, PING
 from kxgraph.graph.schema import GraphSchema
+from kxgraph.graph.search_query import parse_search
 from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
@@ -23,21 +24,11 @@ if TYPE_CHECKING:
 __all__ = ["Neo4jStore", "escape_lucene", "fulltext_statement", "schema_statements"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
-_LUCENE_WORDS = {"AND", "OR", "NOT", "TO"}
 
 
 def escape_lucene(text: str) -> str:
-    """User text as a Lucene query of plain terms: never a syntax error. Control characters (NUL
-    included) are spaces."""
-    words = [w for w in re.split(r"\s+", _CONTROL.sub(" ", text).strip()) if w]
-    out = []
-    for w in words:
-        w = w.lower() if w in _LUCENE_WORDS else w
-        w = _LUCENE_SPECIAL.sub(r"\\\1", w)
-        if w.strip("\\"):
-            out.append(w)
-    return " ".join(out)
+    """User text as a Lucene query (:mod:`kxgraph.graph.search_query`): never a syntax error."""
+    return parse_search(_CONTROL.sub(" ", text)).lucene()
 
 
 def index_name(kind: str, label: NodeLabel, key: str = "") -> str:
@@ -54,8 +45,10 @@ def schema_statements(schema: GraphSchema) -> Iterator[str]:
                f"FOR (n:{lab.value}) ON (n.{key})")
     for lab, keys in schema.fulltext:
         fields = ", ".join(f"n.{k}" for k in keys)
-        yield (f"CREATE FULLTEXT INDEX {index_name('fulltext', lab)} IF NOT EXISTS "
-               f"FOR (n:{lab.value}) ON EACH [{fields}]")
+        # the English analyzer stems (waited -> wait), as FalkorDB's index does by default
+        yield f"DROP INDEX {index_name('fulltext', lab)} IF EXISTS"  # before 0.2: unstemmed, on the raw fields
+        yield (f"CREATE FULLTEXT INDEX {index_name('search', lab)} IF NOT EXISTS "
+               f"FOR (n:{lab.value}) ON EACH [{fields}] OPTIONS {{indexConfig: {{`fulltext.analyzer`: 'english'}}}}")
 
 
 def fulltext_statement() -> str:
@@ -244,7 +237,7 @@ class Neo4jStore(Store):
         query = escape_lucene(text)
         if not query:
             return []
-        return await self.read(fulltext_statement(), {"index": index_name("fulltext", lab),
+        return await self.read(fulltext_statement(), {"index": index_name("search", lab),
                                                       "query": query, "limit": int(limit)})
 
     async def ensure_schema(self, schema: GraphSchema) -> None:

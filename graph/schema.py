@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
-__all__ = ["FULLTEXT_FIELDS", "GraphSchema", "default_schema"]
+__all__ = ["FULLTEXT_FIELDS", "SEARCH_KEY", "GraphSchema", "default_schema", "search_text"]
 
 #: The properties full-text search looks in, per label.
 FULLTEXT_FIELDS: dict[NodeLabel, tuple[str, ...]] = {
@@ -15,7 +17,18 @@ FULLTEXT_FIELDS: dict[NodeLabel, tuple[str, ...]] = {
     NodeLabel.Concept: ("name", "definition"),
     NodeLabel.Consequence: ("text",),
 }
+#: the one property the full-text indexes cover: the fields above, joined, with every run of
+#: white space (line breaks, tabs) one space. FalkorDB's tokenizer splits words at spaces and
+#: punctuation but not at line breaks, so "they\nwaited" would be one word there.
+SEARCH_KEY = "searchText"
 
+
+def search_text(label: NodeLabel | str, props: Mapping[str, Any]) -> str | None:
+    """What full-text search reads of a node of ``label`` (None for labels it does not search)."""
+    fields = FULLTEXT_FIELDS.get(NodeLabel(label))
+    if fields is None:
+        return None
+    return " ".join(" ".join(str(props[f]).split()) for f in fields if props.get(f))
 
 
 @dataclass(frozen=True)
@@ -39,5 +52,5 @@ def default_schema() -> GraphSchema:
                        *((label, "study") for label in NodeLabel),
                        # nodes added through the API (origin 'api') are found without a scan
                        (NodeLabel.EvidenceQuote, "origin"), (NodeLabel.DiscussionPoint, "origin")),
-        fulltext=tuple(FULLTEXT_FIELDS.items()),
+        fulltext=tuple((label, (SEARCH_KEY,)) for label in FULLTEXT_FIELDS),
     )

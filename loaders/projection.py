@@ -15,6 +15,7 @@ from rdflib import RDF, Graph, Literal, URIRef
 
 from kxgraph.errors import DataFormatError
 from kxgraph.graph import cypher
+from kxgraph.graph.schema import SEARCH_KEY, search_text
 from kxgraph.graph.store import Row, WriteOp
 from kxgraph.ontology.terms import DATA
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
@@ -23,7 +24,7 @@ __all__ = ["Projected", "node_id", "project", "python_value"]
 
 #: properties every node carries besides the ontology's keys, and the bookkeeping of API-added
 #: nodes (where they came from, what they link to): never exported as RDF
-STRUCTURAL_KEYS = ("id", "iri", "study", "origin", *cypher.LINK_KEYS)
+STRUCTURAL_KEYS = ("id", "iri", "study", "origin", SEARCH_KEY, *cypher.LINK_KEYS)
 #: relationships that read the same both ways (``skos:related``): stored once, smaller id first
 SYMMETRIC = frozenset({RelType.RELATED_TO})
 
@@ -130,6 +131,9 @@ def project(g: Graph, *, file: str) -> Projected:
         bag = props[s]
         for key in proj.multiple & bag.keys():
             bag[key] = sorted(bag[key], key=str)
+        searched = search_text(label, bag)
+        if searched is not None:
+            bag[SEARCH_KEY] = searched
         nodes[label].append({"id": node_id(s), "props": bag})
     for rows in nodes.values():
         rows.sort(key=lambda r: r["id"])

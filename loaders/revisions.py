@@ -14,10 +14,12 @@ from typing import Any
 
 from kxgraph.errors import InputError
 from kxgraph.graph import cypher
+from kxgraph.graph.schema import SEARCH_KEY, search_text
 from kxgraph.graph.store import Row, Store
 from kxgraph.loaders.anchoring import CONTEXT, sha256_text
 from kxgraph.loaders.documents import read_new_document
 from kxgraph.loaders.reanchoring import OldQuote, Placed, reanchor
+from kxgraph.ontology.vocabulary import NodeLabel
 
 __all__ = ["Outcome", "Revision", "anchor_props", "replace_document"]
 
@@ -50,7 +52,9 @@ def anchor_props(old: OldQuote, placed: Placed, text: str, sha256: str) -> dict[
     if placed.start is None or placed.end is None:
         # the words stay as they were, the position goes: nothing points at text that is not the quote
         return {"start": None, "end": None, "anchorStatus": "orphaned", "anchorScore": 0.0}
-    return {"start": placed.start, "end": placed.end, "exact": text[placed.start:placed.end],
+    exact = text[placed.start:placed.end]
+    return {"start": placed.start, "end": placed.end, "exact": exact,
+            SEARCH_KEY: search_text(NodeLabel.EvidenceQuote, {"exact": exact}),
             "prefix": text[max(0, placed.start - CONTEXT):placed.start],
             "suffix": text[placed.end:placed.end + CONTEXT], "documentSha256": sha256,
             "anchorStatus": placed.status, "anchorScore": placed.score}

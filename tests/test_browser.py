@@ -158,7 +158,8 @@ def test_the_matrix_shows_gps_consequences(server: str, browser: object) -> None
     column = headers.index("GPs and health care professionals")
     holding_row = w.page.locator("table.kx-matrix tbody tr", has_text="Holding")
     cell = holding_row.locator("td").nth(column - 1).inner_text()
-    assert cell.replace(" ", "") == "+1/−0"
+    counts, points = cell.split("\n")
+    assert counts.replace(" ", "") == "+1/−0" and points == "1 discussion point"
     wait_drawn(w.page, "viz-matrix")
     w.clean()
     w.page.close()
@@ -176,5 +177,83 @@ def test_markup_in_quotes_and_labels_stays_text(server: str, browser: object) ->
     details.wait_for(state="visible")
     assert "<script>alert('concept')</script>Tricky holding" in details.inner_text()
     w.shot("hostile-concept-clicked")
+    w.clean()
+    w.page.close()
+
+
+SOURCE = (ROOT / "data" / "studies" / "link-worker" / "documents" / "exeter-knowledge-exchange-blog.txt").read_text(
+    encoding="utf-8")
+
+
+def test_what_discretion_means_for_gps_and_who_said_so_where_in_three_clicks(server: str, browser: object) -> None:
+    """The policymaker's question, from the home page: the matrix cell (no consequence recorded,
+    one discussion point), its evidence in context and where it was raised, the sentence in its
+    document, marked apart and scrolled into view, linked back to its claim."""
+    w = Watched(browser)
+    clicks = 0
+    w.page.goto(server + "/")
+    card = w.page.locator("section.kx-card", has_text="social prescribing link workers")
+    card.locator("a:text-is('Consequence matrix')").click()
+    clicks += 1
+    w.page.wait_for_url("**/matrix?study=link-worker")
+    rows = w.page.locator("table.kx-matrix tbody th").all_inner_texts()
+    assert {"Holding", "Discretion", "Boundaries"} <= set(rows) and any("readiness" in r.lower() for r in rows)
+    headers = w.page.locator("table.kx-matrix thead th").all_inner_texts()
+    column = headers.index("GPs and health care professionals")
+    cell = w.page.locator("table.kx-matrix tbody tr", has_text="Discretion").locator("td").nth(column - 1)
+    assert "none recorded" in cell.inner_text() and "1 discussion point" in cell.inner_text()
+    cell.locator("a").click()
+    clicks += 1
+    w.page.wait_for_url("**/consequences?**")
+    assert w.page.inner_text("h1") == "Discretion for GPs and health care professionals"
+    points = w.page.locator("#points ~ section.kx-card")
+    assert points.count() == 1
+    assert "Raised in" in points.inner_text()
+    quotes = points.locator(".kx-quote mark").all_inner_texts()
+    assert quotes and all(q in SOURCE for q in quotes)
+    w.shot("policymaker-cell")
+    points.locator("a:text-is('in the document')").first.click()
+    clicks += 1
+    w.page.wait_for_url("**/document/**#q-*")
+    target = w.page.locator("mark:target")
+    followed = w.page.locator("mark.kx-followed")
+    followed.first.wait_for()
+    assert target.count() == 1 and "".join(followed.all_inner_texts()) == quotes[0]  # the whole quote, in pieces
+    assert w.page.locator("mark").count() > followed.count()
+    box = target.bounding_box()
+    assert box is not None and 0 <= box["y"] < 900  # scrolled into view
+    assert target.evaluate("m => getComputedStyle(m).outlineStyle") == "solid"  # marked apart from the rest
+    assert (target.locator("a").get_attribute("href") or "").startswith("/claim/link-worker/")
+    w.shot("policymaker-document")
+    assert clicks <= 4
+    target.locator("a").click()
+    w.page.wait_for_url("**/claim/**")
+    assert quotes[0] in w.page.locator(".kx-quote mark").all_inner_texts()
+    w.clean()
+    w.page.close()
+
+
+def test_a_page_given_an_unknown_study_says_so(server: str, browser: object) -> None:
+    w = Watched(browser)
+    for path in ("/matrix?study=no-such-study", "/viz/concept-map?study=no-such-study"):
+        response = w.page.goto(server + path)
+        assert response is not None and response.status == 404
+        assert "There is no study 'no-such-study'" in w.page.inner_text("main")
+        assert "link-worker" in w.page.inner_text("main")
+    w.page.close()
+
+
+def test_search_finds_any_of_the_words_and_names_the_study(server: str, browser: object) -> None:
+    w = Watched(browser)
+    w.page.goto(server + "/search?q=discretion%20GPs")
+    items = w.page.locator("ol.kx-hits li")
+    assert items.count() >= 5
+    studies = [t.split(" · ")[-1].lower() for t in items.locator(".kx-kind").all_inner_texts()]
+    assert set(studies) <= {"link-worker", "hostile"} and "link-worker" in studies  # each hit names its study
+    # a consequence or a discussion point opens a page of its own, with its evidence
+    w.page.locator("ol.kx-hits li", has_text="Consequence").first.locator("a").click()
+    w.page.wait_for_url("**/claim/**")
+    assert all(q in SOURCE for q in w.page.locator(".kx-quote mark").all_inner_texts())
+    assert w.page.locator(".kx-quote").count() >= 1
     w.clean()
     w.page.close()

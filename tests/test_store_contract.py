@@ -6,7 +6,7 @@ import pytest
 
 from kxgraph.errors import QueryError, VocabularyError
 from kxgraph.graph import cypher
-from kxgraph.graph.schema import GraphSchema, default_schema
+from kxgraph.graph.schema import SEARCH_KEY, GraphSchema, default_schema
 from kxgraph.graph.store import Store, WriteOp
 from kxgraph.ontology.vocabulary import NodeLabel, RelType
 
@@ -69,10 +69,10 @@ async def test_schema_is_idempotent_and_unique_keys_hold(store: Store) -> None:
                                   "a\\b", "NOT", "~~", "!!!", "link-worker's", "ü"])
 async def test_fulltext_accepts_any_user_text(store: Store, text: str) -> None:
     await store.ensure_schema(GraphSchema(unique_keys=(), range_indexes=(),
-                                          fulltext=((NodeLabel.EvidenceQuote, ("exact",)),)))
+                                          fulltext=((NodeLabel.EvidenceQuote, (SEARCH_KEY,)),)))
     await store.write(cypher.merge_nodes(NodeLabel.EvidenceQuote), [
-        {"id": "q1", "props": {"exact": "patients may dip in and out of holding"}},
-        {"id": "q2", "props": {"exact": "discretion builds over time"}},
+        {"id": "q1", "props": {SEARCH_KEY: "patients may dip in and out of holding"}},
+        {"id": "q2", "props": {SEARCH_KEY: "discretion builds over time"}},
     ])
     rows = await store.fulltext("EvidenceQuote", text)
     if text == "holding":

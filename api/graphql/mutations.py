@@ -17,6 +17,7 @@ from kxgraph.api.graphql.common import CLAIMS, ctx
 from kxgraph.api.graphql.common import node as _node
 from kxgraph.errors import RequestError
 from kxgraph.graph import cypher, queries
+from kxgraph.graph.schema import SEARCH_KEY, search_text
 from kxgraph.loaders.anchoring import anchor_quote
 from kxgraph.loaders.identifiers import label_of_id
 from kxgraph.ontology.vocabulary import NodeLabel as L
@@ -96,6 +97,7 @@ async def _anchor(info: Info, study: str, q: QuoteInput, place: str) -> tuple[di
     props = {"id": ident, "iri": f"https://w3id.org/kxgraph/id/{ident}", "study": study, "origin": "api",
              "exact": a.exact, "start": a.start, "end": a.end, "prefix": a.prefix, "suffix": a.suffix,
              "documentSha256": doc["sha256"], "documentIds": [doc_id]}
+    props[SEARCH_KEY] = search_text(L.EvidenceQuote, props)
     return props, doc_id
 
 
@@ -147,6 +149,7 @@ class Mutation:
                  "origin": "api", "text": point.text, "raisedInIds": [str(point.raised_in)],
                  "concernsIds": [str(x) for x in point.concerns], "affectsIds": [str(x) for x in point.affects],
                  "evidenceIds": [q["id"] for q in quotes]}
+        props[SEARCH_KEY] = search_text(L.DiscussionPoint, props)
         assert raised is not None
         rows = await c.store.execute(queries.add_discussion_point(raised), {
             "raised_in": str(point.raised_in), "point": props, "quotes": quotes,
