@@ -76,6 +76,10 @@ HOUSEKEEPING_S = 5.0
 #: this share of the compacted part, and this many bytes
 COMPACT_GROWTH = 0.5
 COMPACT_MIN_BYTES = 4 * 1024 * 1024
+#: past this many times the compacted size written since, the supervisor compacts even while a
+#: load writes: loads that a crash cuts off never compact, and back-to-back loads always hold a
+#: lease, so without it the file (and every start after a crash) could grow without bound
+COMPACT_HARD_GROWTH = 2.0
 #: the least free space the server is restarted with after it stopped on a full disk
 MIN_FREE_BYTES = 8 * 1024 * 1024
 
@@ -509,22 +513,33 @@ class EmbeddedFalkorDB:
                 log.warning("%s (see %s)", note, self.log_path)
             self._warnings = notes
         self._drop_staging(expired_only=False)
+        # a start that replayed much more than the snapshot compacts at once, so that the next
+        # start (after another crash, perhaps) does not replay it again; no load is writing yet
+        self._compact_if_grown(mid_load_ok=True)
 
     def _housekeeping(self) -> None:
         """Every few seconds while the server runs: drop staging graphs of dead loads, and compact
         the append-only file when the writes since the last compaction outgrew
         :data:`COMPACT_GROWTH` of it (and :data:`COMPACT_MIN_BYTES`) and no load is writing."""
         self._drop_staging(expired_only=True)
+        self._compact_if_grown(mid_load_ok=False)
+
+    def _compact_if_grown(self, *, mid_load_ok: bool) -> None:
+        """Compact when the writes since the last compaction outgrew :data:`COMPACT_GROWTH` of it
+        (and :data:`COMPACT_MIN_BYTES`) and no load is writing (a load compacts when it ends), or
+        outgrew :data:`COMPACT_HARD_GROWTH` of it whatever is writing."""
         import redis
 
         client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=10, decode_responses=True)
         try:
             info = client.info("persistence")
-            grown = int(info.get("aof_current_size", 0)) - int(info.get("aof_base_size", 0))
+            base = int(info.get("aof_base_size", 0))
+            grown = int(info.get("aof_current_size", 0)) - base
             busy = int(info.get("aof_rewrite_in_progress", 0)) or int(info.get("aof_rewrite_scheduled", 0))
-            if busy or grown < max(COMPACT_MIN_BYTES, COMPACT_GROWTH * int(info.get("aof_base_size", 0))):
+            if busy or grown < max(COMPACT_MIN_BYTES, COMPACT_GROWTH * base):
                 return
-            if any(True for _ in client.scan_iter(match=f"{LEASE_PREFIX}*", count=100)):
+            hard = grown >= max(COMPACT_MIN_BYTES, COMPACT_HARD_GROWTH * base)
+            if not (mid_load_ok or hard) and any(True for _ in client.scan_iter(match=f"{LEASE_PREFIX}*", count=100)):
                 return  # a load is writing: it compacts when it ends
             log.info("compacting the append-only file (%d MB written since the last compaction)", grown // 2**20)
             client.execute_command("BGREWRITEAOF")  # type: ignore[no-untyped-call]

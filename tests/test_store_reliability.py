@@ -196,6 +196,66 @@ async def test_api_writes_are_compacted_by_the_supervisor(short_tmp: Path) -> No
         assert (await store.read("MATCH (c:Concept {study: 'acks'}) RETURN count(c) AS n"))[0]["n"] == 1300
 
 
+async def _hold_a_lease(store: FalkorStore) -> None:
+    """What a load writing its staging graph holds (the supervisor leaves the file alone then)."""
+    await store._redis("SET", "kx:lease:kxgraph" + STAGING_MARK + "test", "1", "PX", "600000")
+
+
+async def _write_bytes(store: FalkorStore, n: int, prefix: str) -> list[str]:
+    text = "w" * 4096
+    ids = [f"{prefix}{i}" for i in range(n // 4096 + 1)]
+    for ident in ids:
+        await store.execute("CREATE (:Concept {id: $id, study: 'acks', text: $t})", {"id": ident, "t": text})
+    return ids
+
+
+async def test_a_start_that_replayed_much_compacts_at_once(short_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loads a crash cuts off never compact, and a load's lease keeps the supervisor off: the file
+    grows. A restart that replayed more than half the snapshot compacts at once, so the next crash
+    restarts from a snapshot, not from the whole history."""
+    from kxgraph.graph import falkordb_server
+
+    monkeypatch.setattr(falkordb_server, "COMPACT_MIN_BYTES", 256 * 1024)
+    monkeypatch.setattr(falkordb_server, "COMPACT_HARD_GROWTH", 1000.0)
+    data = short_tmp / "d"
+    async with served(data) as (server, store):
+        await load(store, [BUNDLED])
+        await _hold_a_lease(store)
+        ids = await _write_bytes(store, 1024 * 1024, "r")
+        await asyncio.sleep(falkordb_server.HOUSEKEEPING_S + 1)
+        before = aof_files(data)
+        assert before["aof_bytes"] - before["aof_base_bytes"] > 1024 * 1024, before  # held off by the lease
+        _kill(server)
+        await _until_healthy(store)
+
+        def compacted() -> bool:
+            now = aof_files(data)
+            return now["aof_bytes"] - now["aof_base_bytes"] < 128 * 1024 and now["last_compacted"] != before["last_compacted"]
+
+        await asyncio.to_thread(wait_until, compacted, 30, "the compaction after the start")
+        assert await _acked_present(store, ids)
+
+
+async def test_writes_past_twice_the_snapshot_are_compacted_even_during_a_load(
+        short_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kxgraph.graph import falkordb_server
+
+    monkeypatch.setattr(falkordb_server, "COMPACT_MIN_BYTES", 256 * 1024)
+    data = short_tmp / "d"
+    async with served(data) as (_, store):
+        await load(store, [BUNDLED])
+        start = aof_files(data)
+        await _hold_a_lease(store)
+        ids = await _write_bytes(store, max(3 * start["aof_base_bytes"], 1024 * 1024), "h")
+
+        def compacted() -> bool:
+            now = aof_files(data)
+            return now["last_compacted"] != start["last_compacted"]
+
+        await asyncio.to_thread(wait_until, compacted, 30, "the compaction past the hard limit")
+        assert await _acked_present(store, ids)
+
+
 async def test_a_torn_append_only_file_is_healed_and_said(short_tmp: Path, caplog: pytest.LogCaptureFixture) -> None:
     data = short_tmp / "d"
     async with served(data) as (_, store):
