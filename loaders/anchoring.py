@@ -5,7 +5,10 @@ exclusive; TextQuoteSelector: exact, prefix, suffix)."""
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
+
+from rapidfuzz import fuzz
 
 from kxgraph.errors import QuoteError
 
@@ -43,8 +46,48 @@ def occurrences(text: str, exact: str, limit: int | None = None) -> list[int]:
     return found
 
 
+#: characters that change how text looks or joins but are easy to lose when copying (an emoji's
+#: joiner, variation selectors, soft hyphen, zero-width space)
+INVISIBLE = dict.fromkeys(map(ord, "\u200d\u200c\ufe0e\ufe0f\u00ad\u200b\u2060"))
+#: typographic quotes and dashes, and what people type instead
+TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                             "\u2014": "-", "\u00a0": " "})
+#: the least similarity (0-100) at which the nearest passage is worth showing
+NEAREST_MIN = 60
+
+
+def why_not_found(text: str, exact: str) -> str:
+    """What makes ``exact`` differ from the document, in words: white space, Unicode forms,
+    invisible joiners, typographic quotes or dashes; else the nearest passage and where it is."""
+    def folded(s: str) -> str:
+        return " ".join(s.split())
+
+    checks = (
+        (folded, "it differs only in white space or line breaks (quote the words as the document "
+                 "breaks them; a YAML block scalar keeps line breaks)"),
+        (lambda s: unicodedata.normalize("NFC", s), "it matches once both are in the same Unicode form: an "
+         "accented letter is one character on one side and a letter plus a combining accent on the other "
+         "(copy it from the document, or save both as NFC)"),
+        (lambda s: s.translate(INVISIBLE), "it differs only in invisible characters (a zero-width joiner "
+         "U+200D, as inside emoji, a variation selector U+FE0F, or a soft hyphen)"),
+        (lambda s: s.translate(TYPOGRAPHIC), "it differs only in quotes, dashes or spaces: the document "
+         "has typographic ones (\u2018 \u2019 \u201c \u201d \u2013 \u2014 or a no-break space)"),
+    )
+    for norm, why in checks:
+        n = norm(exact)
+        if n and n in norm(text):
+            return f" ({why})"
+    best = fuzz.partial_ratio_alignment(exact, text, score_cutoff=NEAREST_MIN)
+    if best is None:
+        return ""
+    near = text[best.dest_start:best.dest_end]
+    shown = near if len(near) <= 80 else near[:77] + "..."
+    return (f"; the nearest passage ({best.score:.0f} % alike) is at characters {best.dest_start}-{best.dest_end}: "
+            f"{shown!r}")
+
+
 def anchor_quote(text: str, exact: str, *, hint: str | None = None, occurrence: int | None = None,
-                 file: str, place: str) -> Anchor:
+                 file: str, place: str, document: str | None = None) -> Anchor:
     """Where ``exact`` sits in ``text``. Ambiguity is resolved by ``hint`` (a longer passage of the
     document that contains the quote once) or ``occurrence`` (1-based); otherwise it is an error."""
     if not exact or not exact.strip():
@@ -53,10 +96,9 @@ def anchor_quote(text: str, exact: str, *, hint: str | None = None, occurrence: 
     starts = occurrences(text, exact)
     short = exact if len(exact) <= 80 else exact[:77] + "..."
     if not starts:
-        folded = " ".join(exact.split())
-        near = " (it differs only in white space or line breaks)" if folded and \
-            folded in " ".join(text.split()) else ""
-        raise QuoteError(f"the quote {short!r} is not in the document{near}", file=file, place=place,
+        which = f" {document!r}" if document else ""
+        raise QuoteError(f"the quote {short!r} is not in the document{which}{why_not_found(text, exact)}",
+                         file=file, place=place,
                          fix="copy the words exactly as they stand in the source, quotes and dashes included")
     if hint is not None:
         hints = occurrences(text, hint)

@@ -127,7 +127,7 @@ def _from_yaml(path: Path) -> StudySource:
                 fix=f"add 'document: <id>' (one of: {', '.join(texts) or 'none: add a documents section'})")
         text, checksum, doc = texts[wanted]
         a = anchor_quote(text, q.spec.text, hint=q.spec.hint, occurrence=q.spec.occurrence,
-                         file=str(path), place=q.place)
+                         file=str(path), place=q.place, document=wanted)
         quote = DATA[f"{sf.study_id}/quote/{wanted}/{a.start}-{a.end}"]
         if (quote, RDF.type, KX.EvidenceQuote) not in g:
             count += 1

@@ -310,6 +310,34 @@ def _parse_yaml(text: str) -> Any:
         return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - raises with the exact place
 
 
+#: what PyYAML's commonest complaints mean for someone writing a study file, and the fix
+PLAIN_YAML = (
+    ("expected <block end>", "the indentation changes here: this line is indented more or less than the "
+     "entries of the block it belongs to{context}", "indent it like the entries above it, with spaces"),
+    ("mapping values are not allowed here", "a ':' inside a value that is not in quotes",
+     "put the value in quotes, e.g. text: \"Note: ...\""),
+    ("could not find expected ':'", "a line of a mapping without 'key: value' (a missing colon, or a value "
+     "running over several lines without quotes){context}", "add the colon, or quote the value"),
+    ("cannot start any token", "a tab or another character that YAML does not allow there",
+     "indent with spaces only, and quote values that start with @, ` or %"),
+    ("found unexpected end of stream", "a quote opened but never closed{context}",
+     "close the quote, or write the text as a block (text: |) on the lines below"),
+    ("expected ',' or ']'", "a list in [ ] that is not closed, or a comma missing between its items{context}",
+     "close the list with ] and separate the items with commas"),
+    ("expected ',' or '}'", "a mapping in { } that is not closed, or a comma missing between its entries{context}",
+     "close it with } and separate the entries with commas"),
+)
+
+
+def plain_yaml_problem(problem: str, context: str, context_line: int | None) -> tuple[str, str]:
+    """A PyYAML problem in plain words, and its fix ('' when it is not one of the usual ones)."""
+    where = f" (it starts at line {context_line})" if context_line and context else ""
+    for key, said, fix in PLAIN_YAML:
+        if key in problem:
+            return said.format(context=where), fix
+    return "", ""
+
+
 def read_study_file(path: Path) -> StudyFile:
     """Parse and check ``study.yaml``; RDF for every entity; quotes collected for anchoring."""
     raw = read_limited(path, MAX_STUDY_BYTES, what="study file")
@@ -332,6 +360,11 @@ def read_study_file(path: Path) -> StudyFile:
                  "digits": "write the value in quotes if it is text, or use a shorter number"}
         fix = next((f for k, f in fixes.items() if k in problem),
                    "fix the syntax (indentation, quotes, colons) at that place")
+        context = getattr(exc, "context_mark", None)
+        said, plain_fix = plain_yaml_problem(problem, str(getattr(exc, "context", "") or ""),
+                                             context.line + 1 if context else None)
+        if said:
+            raise _fail(path, place, f"not valid YAML: {said} (the parser says: {problem})", plain_fix) from None
         raise _fail(path, place, f"not valid YAML: {problem}", fix) from None
     if not isinstance(data, dict):
         raise _fail(path, "top level", "the file must be a mapping of sections",

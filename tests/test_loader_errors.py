@@ -13,6 +13,7 @@ import yaml
 
 from kxgraph.errors import DataFormatError, InputError, QuoteError, ValidationError
 from kxgraph.graph.store import Store
+from kxgraph.loaders.anchoring import anchor_quote
 from kxgraph.loaders.pipeline import load, prepare
 from tests.helpers import BUNDLED, fingerprint
 
@@ -42,6 +43,32 @@ def test_a_quote_not_in_the_document_names_file_entry_and_text(tmp_path: Path) -
     assert "discussion_points[0] (id 'dip-in-and-out').evidence[0]" in text
     assert "'patients may dip in and out'" in text and "not in the document" in text
     assert err.value.fix
+
+
+DOC = "Caf\u00e9 staff said: \u201cwe hold them\u201d \u2013 the \U0001f469\u200d\u2695\ufe0f nurse agreed.\nThen they left."
+
+
+@pytest.mark.parametrize("quote,why", [
+    ("Cafe\u0301 staff", "same Unicode form"),                      # e + combining accent, the text has \u00e9
+    ("\U0001f469\u2695 nurse", "invisible characters"),             # the emoji without its joiner
+    ('"we hold them" - the', "typographic"),                        # straight quotes and a hyphen
+    ("agreed. Then they", "white space or line breaks"),             # the line break typed as a space
+])
+def test_a_quote_that_is_almost_there_says_why(quote: str, why: str) -> None:
+    with pytest.raises(QuoteError) as err:
+        anchor_quote(DOC, quote, file="study.yaml", place="consequences[0].evidence[0]", document="notes")
+    assert why in str(err.value) and "the document 'notes'" in str(err.value)
+
+
+def test_a_quote_that_is_not_there_names_the_nearest_passage_and_its_place() -> None:
+    with pytest.raises(QuoteError) as err:
+        anchor_quote(DOC, "the nurse agrees", file="study.yaml", place="p", document="notes")
+    text = str(err.value)
+    start, end = (int(x) for x in text.split("at characters ")[1].split(":")[0].split("-"))
+    assert "nurse agree" in DOC[start:end] and f"{DOC[start:end]!r}" in text
+    with pytest.raises(QuoteError) as err:
+        anchor_quote(DOC, "zzzz qqqq xxxx", file="study.yaml", place="p")
+    assert "nearest" not in str(err.value)  # nothing alike: no passage offered
 
 
 def test_an_ambiguous_quote_is_an_error_and_occurrence_resolves_it(tmp_path: Path) -> None:
@@ -107,6 +134,23 @@ def test_yaml_syntax_errors_give_line_and_column(tmp_path: Path) -> None:
         prepare([target])
 
 
+@pytest.mark.parametrize("text,said,fix", [
+    ("kxgraph: 1\nstudy:\n  id: a\n  name: A\nconcepts:\n  - id: x\n    name: X\n   - id: y\n",
+     "line 8, column 4: not valid YAML: the indentation changes here", "indent it like the entries above it"),
+    ("kxgraph: 1\nstudy:\n  id: a\n  name: Note: this breaks\n",
+     "line 4, column 13: not valid YAML: a ':' inside a value that is not in quotes", "put the value in quotes"),
+    ("kxgraph: 1\nstudy:\n\tid: a\n", "line 3, column 1: not valid YAML: a tab", "indent with spaces only"),
+    ("kxgraph: 1\nstudy:\n  id: a\n  name: \"unclosed\n", "a quote opened but never closed (it starts at line 4)",
+     "close the quote"),
+])
+def test_yaml_slips_are_said_in_plain_words(tmp_path: Path, text: str, said: str, fix: str) -> None:
+    (tmp_path / "study.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(DataFormatError) as err:
+        prepare([tmp_path])
+    assert said in str(err.value) and "the parser says:" in str(err.value)
+    assert fix in (err.value.fix or "")
+
+
 def test_a_document_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     target = tmp_path / "s"
     shutil.copytree(BUNDLED, target)
@@ -127,3 +171,17 @@ async def test_bad_input_never_touches_the_served_graph(store: Store, tmp_path: 
     with pytest.raises(ValidationError):
         await load(store, [broken_copy(tmp_path, change)], force=True)
     assert await fingerprint(store) == before
+
+
+def test_quotes_across_line_breaks_as_the_format_documents_them(tmp_path: Path) -> None:
+    """docs/data-format.md: a quote breaks where the document does, with \\n or as a block."""
+    (tmp_path / "notes.txt").write_text("Before.\nthey\nwaited for weeks\nAfter.", encoding="utf-8")
+    (tmp_path / "study.yaml").write_text(
+        "kxgraph: 1\nstudy: {id: wrap, name: Wrapped}\ndocuments:\n  - {id: notes, file: notes.txt, title: Notes}\n"
+        "concepts:\n  - id: waiting\n    name: Waiting\n    definition:\n      text: Waiting.\n      evidence:\n"
+        '        - "they\\nwaited for weeks"\n        - |-\n          they\n          waited\n',
+        encoding="utf-8")
+    prep = prepare([tmp_path])
+    quotes = [r["props"] for label, rows in prep.projected.nodes.items() if label.value == "EvidenceQuote" for r in rows]
+    assert sorted(q["exact"] for q in quotes) == ["they\nwaited", "they\nwaited for weeks"]
+    assert all(q["start"] == 8 for q in quotes)

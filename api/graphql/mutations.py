@@ -92,7 +92,8 @@ async def _anchor(info: Info, study: str, q: QuoteInput, place: str) -> tuple[di
         doc = await c.loaders.nodes(L.SourceDocument).load(doc_id)
         if doc is None or doc.get("study") != study:
             raise RequestError(f"{place}: no document {doc_id!r} in study {study!r}", "NOT_FOUND")
-    a = anchor_quote(doc["content"], q.text, hint=q.hint, occurrence=q.occurrence, file=doc_id, place=place)
+    a = anchor_quote(doc["content"], q.text, hint=q.hint, occurrence=q.occurrence, file=doc_id, place=place,
+                     document=doc_id)
     ident = f"{study}/quote/{doc_id.rsplit('/', 1)[-1]}/{a.start}-{a.end}/{uuid.uuid4().hex[:8]}"
     props = {"id": ident, "iri": f"https://w3id.org/kxgraph/id/{ident}", "study": study, "origin": "api",
              "exact": a.exact, "start": a.start, "end": a.end, "prefix": a.prefix, "suffix": a.suffix,
