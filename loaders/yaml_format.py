@@ -33,13 +33,15 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class F:
-    """One field of a section: ``lit`` (a literal), ``ref`` (one id) or ``refs`` (a list of ids)."""
+    """One field of a section: ``lit`` (a literal), ``ref`` (one id) or ``refs`` (a list of ids);
+    ``inverse``: the named entities point at this one (``narrower`` is ``broader`` seen from above)."""
 
     predicate: URIRef
     kind: str = "lit"
     targets: tuple[str, ...] = ()
     required: bool = False
     type: Any = str
+    inverse: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ SECTIONS: dict[str, Section] = {
         "member_of": F(ORG.memberOf, "refs", ("organisations",))}),
     "methods": Section(KX.Method, "method", fields=dict(CLAIM)),
     "concepts": Section(KX.Concept, "concept", fields={
-        **NAMED, "related": F(SKOS.related, "refs", CONCEPTUAL)}),
+        **NAMED, "related": F(SKOS.related, "refs", CONCEPTUAL), "broader": F(SKOS.broader, "refs", CONCEPTUAL),
+        "narrower": F(SKOS.broader, "refs", CONCEPTUAL, inverse=True)}),
     "continua": Section(KX.Continuum, "continuum", fields={
         **NAMED, "left": F(KX.leftPole, "ref", ("concepts",), required=True),
         "right": F(KX.rightPole, "ref", ("concepts",), required=True),
@@ -464,7 +467,8 @@ def read_study_file(path: Path) -> StudyFile:
                         g.add((subject, spec.predicate, literal(v)))
                 else:
                     for ident in value if isinstance(value, list) else [value]:
-                        g.add((subject, spec.predicate, resolve(where, key, spec, ident)))
+                        other = resolve(where, key, spec, ident)
+                        g.add((other, spec.predicate, subject) if spec.inverse else (subject, spec.predicate, other))
             if name in CONCEPTUAL:
                 g.add((subject, SKOS.inScheme, scheme))
                 g.add((subject, SKOS.prefLabel, literal(entry.name)))  # type: ignore[attr-defined]

@@ -185,3 +185,20 @@ def test_quotes_across_line_breaks_as_the_format_documents_them(tmp_path: Path) 
     quotes = [r["props"] for label, rows in prep.projected.nodes.items() if label.value == "EvidenceQuote" for r in rows]
     assert sorted(q["exact"] for q in quotes) == ["they\nwaited", "they\nwaited for weeks"]
     assert all(q["start"] == 8 for q in quotes)
+
+
+def test_broader_and_narrower_in_yaml_are_one_link(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("Care and support and holding.", encoding="utf-8")
+    (tmp_path / "study.yaml").write_text(
+        "kxgraph: 1\nstudy: {id: tree, name: Tree}\ndocuments:\n  - {id: notes, file: notes.txt, title: Notes}\n"
+        "concepts:\n  - {id: care, name: Care, narrower: [support]}\n  - {id: support, name: Support}\n"
+        "  - {id: holding, name: Holding, broader: [support]}\n", encoding="utf-8")
+    prep = prepare([tmp_path])
+    rels = {(r["src"], r["dst"]) for (_, t, _), rows in prep.projected.relationships.items() if t.value == "BROADER"
+            for r in rows}
+    assert rels == {("tree/concept/support", "tree/concept/care"), ("tree/concept/holding", "tree/concept/support")}
+    (tmp_path / "study.yaml").write_text((tmp_path / "study.yaml").read_text().replace("[support]}\n  - {id: s",
+                                                                                      "[suport]}\n  - {id: s"))
+    with pytest.raises(DataFormatError) as err:
+        prepare([tmp_path])
+    assert "concepts[0] (id 'care').narrower" in str(err.value) and "did you mean 'support'" in (err.value.fix or "")
