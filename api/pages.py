@@ -111,24 +111,25 @@ async def static(name: str) -> Response:
 
 
 # --- pages -------------------------------------------------------------------------------------------
-INDEX = """{ studies(first: 50) { nodes { id study name description } }
-  concepts(first: 100) { nodes { id name study } }
-  stakeholders(first: 100) { nodes { id name study } }
-  events(first: 100) { nodes { id name date study } }
-  documents(first: 100) { nodes { id title study } } }"""
+INDEX = "{ studies(first: 100) { nodes { id study name description } } }"
+#: what the home page lists of each study: the first few of each kind, and how many there are
+STUDY_LISTS = """query($s: String) {
+  concepts(first: 60, filter: {study: $s}) { totalCount nodes { id name } }
+  stakeholders(first: 60, filter: {study: $s}) { totalCount nodes { id name } }
+  events(first: 60, filter: {study: $s}) { totalCount nodes { id name date } }
+  documents(first: 60, filter: {study: $s}) { totalCount nodes { id title } } }"""
 
 Q_FIELDS = "fragment Q on EvidenceQuote { exact start end window: paragraph { before after } document { id title } }"
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 async def index(request: Request) -> HTMLResponse:
-    data = await runner(request)(INDEX)
+    run = runner(request)
     studies = []
-    for s in data["studies"]["nodes"]:
-        def of(key: str, study: str = s["study"]) -> list[dict[str, Any]]:
-            return [x for x in data[key]["nodes"] if x["study"] == study]
-        studies.append({**s, "concepts": of("concepts"), "stakeholders": of("stakeholders"),
-                        "events": of("events"), "documents": of("documents")})
+    for s in (await run(INDEX))["studies"]["nodes"]:
+        lists = await run(STUDY_LISTS, {"s": s["study"]})
+        studies.append({**s, **{k: v["nodes"] for k, v in lists.items()},
+                        "more": {k: v["totalCount"] - len(v["nodes"]) for k, v in lists.items()}})
     return page("index.html", title="Studies", studies=studies)
 
 

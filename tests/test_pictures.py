@@ -125,3 +125,50 @@ async def test_unknown_pictures_and_pages_say_so(http: httpx.AsyncClient) -> Non
     assert (await http.get("/concept/link-worker/concept/nothing")).status_code == 404
     r = await http.get("/node/link-worker/concept/holding", follow_redirects=False)
     assert r.headers["location"] == "/concept/link-worker/concept/holding"
+
+
+async def test_the_concept_map_draws_the_codebook_nesting_and_says_what_it_leaves_out(store: Store) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from tests.test_refi_qda import FIXTURE, make_qdpx
+
+    await load(store, [BUNDLED])
+    with tempfile.TemporaryDirectory() as tmp:
+        await load(store, [make_qdpx(FIXTURE, Path(tmp) / "interviews.qdpx")], study_id="interviews")
+    app = create_app(Settings(load_bundled_study=False), store=store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        data = await picture(http, "/viz/concept-map?study=interviews")
+        names = {n["id"]: n["label"] for n in data["nodes"]}
+        broader = {(names[e["from"]], names[e["to"]]) for e in data["edges"] if e["label"] == "broader"}
+        assert broader == {("Holding", "Relationships"), ("Time pressure", "Relationships")}
+        assert "showing" not in data["title"]
+        few = await picture(http, "/viz/concept-map?limit=3")
+        total = (await store.read("MATCH (c:Concept) RETURN count(c) AS n"))[0]["n"]
+        assert len([n for n in few["nodes"] if n["kind"] == "Concept"]) == 3
+        assert f"showing 3 of {total}" in few["title"]
+        hood = await picture(http, "/viz/neighbourhood?focus=link-worker/concept/holding&depth=2")
+        titles = [n["title"] for n in hood["nodes"]]
+        for detail in ("the focus", " 1 step from the focus", " 2 steps from the focus"):
+            assert any(t.endswith(detail) for t in titles), detail
+        assert not any("step(s)" in t for t in titles)
+
+
+async def test_no_silent_caps_a_codebook_of_70_codes(store: Store, tmp_path: Any) -> None:
+    codes = "".join(f'<Code guid="c0000000-0000-4000-8000-{i:012d}" name="Code {i:02d}" isCodable="true"/>'
+                    for i in range(70))
+    qdc = tmp_path / "book.qdc"
+    qdc.write_text(f'<?xml version="1.0"?><CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>{codes}</Codes>'
+                   "</CodeBook>", encoding="utf-8")
+    await load(store, [qdc], study_id="book")
+    app = create_app(Settings(load_bundled_study=False), store=store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        home = (await http.get("/")).text
+        assert home.count('href="/concept/book/concept/') == 60
+        assert 'href="/viz/concept-map?study=book&amp;limit=500">and 10 more</a>' in home
+        everything = await picture(http, "/viz/concept-map?study=book&limit=500")
+        assert len(everything["nodes"]) == 70 and "showing" not in everything["title"]
+        some = await picture(http, "/viz/concept-map?study=book")
+        assert len(some["nodes"]) == 70  # under the default limit of 150: all of them

@@ -17,13 +17,30 @@ def _quote_label(q: dict[str, Any]) -> str:
     return f"“{q['exact']}”"
 
 
-async def concept_map(run: Run, study: str | None, **_: Any) -> Picture:
-    data = await run("""query($study: String) {
-      concepts(first: 100, filter: {study: $study}) { nodes { id name definitionText study
-        related { id } continua { id name description left { id } right { id } } } } }""",
-                     {"study": study})
-    pic = Picture("concept-map", f"Concepts{' of ' + study if study else ''}")
-    concepts = data["concepts"]["nodes"]
+CONCEPT_PAGE = """query($study: String, $after: String, $first: Int!) {
+  concepts(first: $first, after: $after, filter: {study: $study}) { totalCount pageInfo { hasNextPage endCursor }
+    nodes { id name definitionText study broader { id }
+      related { id } continua { id name description left { id } right { id } } } } }"""
+
+
+async def concept_map(run: Run, study: str | None, limit: int = 150, **_: Any) -> Picture:
+    """Every concept (up to ``limit``, saying so when there are more), with the codebook's nesting
+    (``broader``), related concepts and continua."""
+    concepts: list[dict[str, Any]] = []
+    after, total = None, 0
+    while len(concepts) < limit:
+        page = (await run(CONCEPT_PAGE, {"study": study, "after": after,
+                                         "first": min(100, limit - len(concepts))}))["concepts"]
+        concepts += page["nodes"]
+        total = page["totalCount"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    title = f"Concepts{' of ' + study if study else ''}"
+    if total > len(concepts):
+        title += f" - showing {len(concepts)} of {total} (add &limit=500 for more)"
+    pic = Picture("concept-map", title)
+    shown = {c["id"] for c in concepts}
     for c in concepts:
         pic.node(c["id"], "Concept", c["name"], c.get("definitionText") or "", url=f"/concept/{c['id']}")
     for c in concepts:
@@ -34,7 +51,11 @@ async def concept_map(run: Run, study: str | None, **_: Any) -> Picture:
             if k["right"]:
                 pic.edge(k["id"], k["right"]["id"], "right pole")
         for r in c["related"]:
-            pic.edge(c["id"], r["id"], "related")
+            if r["id"] in shown:
+                pic.edge(c["id"], r["id"], "related")
+        for b in c["broader"]:
+            if b["id"] in shown:
+                pic.edge(c["id"], b["id"], "broader")
     return pic
 
 
@@ -119,7 +140,8 @@ async def neighbourhood(run: Run, focus: str | None, depth: int = 1, limit: int 
     if hood is None:
         return pic
     for n in hood["nodes"]:
-        pic.node(n["id"], n["kind"], n["name"], f"{n['depth']} step(s) from the focus",
+        steps = "the focus" if n["depth"] == 0 else f"{n['depth']} step{'' if n['depth'] == 1 else 's'} from the focus"
+        pic.node(n["id"], n["kind"], n["name"], steps,
                  size=30 if n["depth"] == 0 else None)
     for e in hood["edges"]:
         pic.edge(e["source"], e["target"], e["type"].lower().replace("_", " "))
