@@ -6,11 +6,14 @@ IRI (UUID 5), so that exporting the same graph twice writes the same file. Dates
 who modified, user ids, variables' GUIDs and code links (name, direction, colour) are written back
 as they were imported. Notes always carry a creation date (QualCoder's importer needs one): their
 own, else the study's load time. What a REFI-QDA project has no place for is listed in the
-warnings. The project is checked against the REFI-QDA XSD before it is written.
+warnings; the whole study travels beside the project in ``kxgraph/study.ttl`` (with the project's
+checksum in ``kxgraph/manifest.json``), which kxgraph reads back while the project is unchanged.
+The project is checked against the REFI-QDA XSD before it is written.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import uuid
@@ -27,7 +30,7 @@ from rdflib.namespace import DCTERMS, SKOS
 from kxgraph import __version__
 from kxgraph.errors import ExportError, RequestError
 from kxgraph.loaders.refi_archive import PROJECT_NS
-from kxgraph.loaders.refi_import import schema_errors
+from kxgraph.loaders.refi_import import OWN_COPY, OWN_MANIFEST, schema_errors
 from kxgraph.loaders.yaml_format import OA
 from kxgraph.ontology.terms import DATA, KX
 
@@ -233,8 +236,9 @@ class _Writer:
         lost = [f"{len(self.of(cls))} {word}" for cls, word in NOT_IN_REFI if self.of(cls)]
         if lost:
             self.warnings.append("not in the project (REFI-QDA has no element for them; the claims' quotes are "
-                                 "exported as coded selections, and 'kxgraph export --format turtle' keeps "
-                                 "everything): " + ", ".join(lost))
+                                 f"exported as coded selections), kept for kxgraph in {OWN_COPY} inside the .qdpx "
+                                 "(read back while the project is unchanged; other programs ignore it): "
+                                 + ", ".join(lost))
 
     def variables(self, study: URIRef) -> dict[str, tuple[str, str]]:
         kept: dict[str, Any] = {}
@@ -394,9 +398,20 @@ def to_qdpx(g: Graph, study_id: str, *, loaded_at: str | None = None) -> QdpxExp
         raise ExportError("the REFI-QDA project kxgraph built does not follow the schema: " + "; ".join(problems))
     ET.indent(root)
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    # the whole study beside the project, for kxgraph to read back (other programs ignore it)
+    own = Graph()
+    for prefix, ns in g.namespaces():
+        own.bind(prefix, ns, override=True)
+    for t in g:
+        if str(t[0]).startswith(writer.prefix):
+            own.add(t)
+    manifest = {"format": 1, "study": study_id, "project_sha256": hashlib.sha256(xml).hexdigest(),
+                "kxgraph": __version__}
+    members = {**writer.files, OWN_COPY: own.serialize(format="turtle"),
+               OWN_MANIFEST: json.dumps(manifest, indent=2, sort_keys=True) + "\n"}
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
         z.writestr(zipfile.ZipInfo("project.qde", ZIP_TIME), xml, compress_type=zipfile.ZIP_DEFLATED)
-        for name, text in sorted(writer.files.items()):
+        for name, text in sorted(members.items()):
             z.writestr(zipfile.ZipInfo(name, ZIP_TIME), text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
     return QdpxExport(data=buf.getvalue(), counts=dict(writer.counts), warnings=writer.warnings)

@@ -94,6 +94,10 @@ def _from_refi(path: Path, study_id: str | None) -> StudySource:
     from kxgraph.loaders.refi_import import read_refi
 
     imported, files = read_refi(path, study_id=study_id)
+    if imported.own_copy:  # kxgraph's own export, unchanged since: its whole graph, checked as RDF input is
+        study_ids, count = check_rdf_study(imported.graph, path)
+        return StudySource(path=path, graph=imported.graph, study_ids=study_ids, files=files, quote_count=count,
+                           warnings=imported.warnings, counts=imported.counts)
     return StudySource(path=path, graph=imported.graph, study_ids=[imported.study_id], files=files,
                        places=imported.places, quote_count=imported.quote_count, warnings=imported.warnings,
                        counts=imported.counts)
@@ -195,6 +199,15 @@ def _from_rdf(path: Path, fmt: str) -> StudySource:
         raise DataFormatError(f"not valid {fmt}: {exc}", file=str(path), place="",
                               fix=f"check the file's {fmt} syntax at the place named") from None
     without_entailments(g)  # what kxgraph export adds for readers without the ontology
+    study_ids, count = check_rdf_study(g, path)
+    return StudySource(path=path, graph=g, study_ids=study_ids, files={str(path): hashlib.sha256(raw).hexdigest()},
+                       quote_count=count)
+
+
+def check_rdf_study(g: Graph, path: Path) -> tuple[list[str], int]:
+    """RDF as kxgraph writes it, checked as any input is: every subject under the data namespace, a
+    study, every document's text matching its SHA-256, every quote at its place in its document.
+    Returns the study ids and the number of quotes."""
     base = str(DATA)
     for s in set(g.subjects()):
         if not (isinstance(s, URIRef) and str(s).startswith(base)):
@@ -234,5 +247,4 @@ def _from_rdf(path: Path, fmt: str) -> StudySource:
                      document_sha256=str(sha) if sha is not None else None, file=str(path),
                      place=str(quote))
         count += 1
-    return StudySource(path=path, graph=g, study_ids=study_ids, files={str(path): hashlib.sha256(raw).hexdigest()},
-                       quote_count=count)
+    return study_ids, count

@@ -37,6 +37,20 @@ def make_qdpx(folder: Path, target: Path) -> Path:
     return target
 
 
+def as_other_programs_write_it(path: Path, target: Path, edit: Any = None) -> Path:
+    """The .qdpx without the copy kxgraph keeps beside the project (what a program that rewrites
+    the project leaves), or with the project edited (``edit``: bytes -> bytes) and the copy kept."""
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if edit is None and info.filename.startswith("kxgraph/"):
+                continue
+            if edit is not None and info.filename == "project.qde":
+                data = edit(data)
+            dst.writestr(info, data)
+    return target
+
+
 @pytest.fixture
 def fixture_qdpx(tmp_path: Path) -> Path:
     return make_qdpx(FIXTURE, tmp_path / "interviews.qdpx")
@@ -191,6 +205,9 @@ async def test_round_trip_through_qdpx_is_identical(store: Store, fixture_qdpx: 
     # the same graph again: exporting twice writes the same bytes
     assert to_qdpx(await export_graph(store, ["interviews"]), "interviews").data == exported.data
     await load(store, [out], study_id="interviews")
+    assert await content_graph(store) == first  # kxgraph's own copy: exactly the graph it wrote
+    # as another program would hand it back (no kxgraph/ copy): the same graph from REFI-QDA alone
+    await load(store, [as_other_programs_write_it(out, tmp_path / "refi-only.qdpx")], study_id="interviews")
     nodes, rels = await content_graph(store)
     # the one change: notes with no date of their own come back with the study's (QualCoder needs one)
     undated = {n["id"] for n in first[0] if "Note" in n["labels"] and "created" not in n["props"]}
@@ -222,6 +239,32 @@ async def test_bundled_study_exports_as_a_valid_coded_project(store: Store, tmp_
                if r["props"]["name"] == "Holding"]
     loaded = await store.read("MATCH (c:Concept {id: 'link-worker/concept/holding'}) RETURN c.definition AS d")
     assert holding and holding[0]["props"]["definition"] == loaded[0]["d"]
+
+
+async def test_a_study_of_kxgraph_s_own_format_comes_back_whole_through_qdpx(store: Store, tmp_path: Path) -> None:
+    """Stakeholders, consequences and valence, discussion points, events, continua and placements
+    have no REFI-QDA element: they travel beside the project and come back, the same graph. Once
+    the project is edited in another program, that copy is no longer read, and the import says so."""
+    await load(store, [BUNDLED])
+    first = await content_graph(store)
+    exported = to_qdpx(await export_graph(store, ["link-worker"]), "link-worker")
+    out = tmp_path / "lw.qdpx"
+    out.write_bytes(exported.data)
+    report = await load(store, [out])
+    assert report.studies == ["link-worker"] and report.warnings == []
+    assert await content_graph(store) == first
+    moved = await load(store, [out], study_id="lw-copy")  # under another id: the same study, moved
+    assert moved.studies == ["lw-copy"]
+    copy = await store.read("MATCH (k:Consequence {study: 'lw-copy'})-[:FOR_STAKEHOLDER]->(s:Stakeholder) "
+                            "RETURN count(k) AS n, count(DISTINCT s) AS s")
+    original = await store.read("MATCH (k:Consequence {study: 'link-worker'})-[:FOR_STAKEHOLDER]->(s:Stakeholder) "
+                                "RETURN count(k) AS n, count(DISTINCT s) AS s")
+    assert copy == original and copy[0]["n"] > 0
+    edited = as_other_programs_write_it(out, tmp_path / "edited.qdpx",
+                                        edit=lambda b: b.replace(b"Holding", b"Holding (edited)", 1))
+    report = await load(store, [edited], study_id="lw-edited")
+    assert any("changed since kxgraph exported it" in w and "left out" in w for w in report.warnings)
+    assert (await store.read("MATCH (k:Consequence {study: 'lw-edited'}) RETURN count(k) AS n"))[0]["n"] == 0
 
 
 # --- the real exports (../shared) ----------------------------------------------------------------------
@@ -256,6 +299,8 @@ async def test_real_project_round_trip(store: Store, tmp_path: Path, name: str) 
     out = tmp_path / "again.qdpx"
     out.write_bytes(exported.data)
     await load(store, [out], study_id=name)
+    assert await content_graph(store) == first
+    await load(store, [as_other_programs_write_it(out, tmp_path / "refi-only.qdpx")], study_id=name)
     nodes, rels = await content_graph(store)
     undated = {n["id"] for n in first[0] if "Note" in n["labels"] and "created" not in n["props"]}
     for n in nodes:
@@ -480,3 +525,21 @@ def test_every_exported_note_has_a_date_or_says_why_not(tmp_path: Path, loaded_a
     else:
         assert "undated" not in dates
         assert "QualCoder's importer will refuse them" in exported.warnings[0]
+
+
+def test_a_copy_that_speaks_for_another_study_is_not_read(tmp_path: Path) -> None:
+    exported = to_qdpx(prepare([BUNDLED]).graph, "link-worker")
+    out = tmp_path / "lw.qdpx"
+    out.write_bytes(exported.data)
+    forged = tmp_path / "forged.qdpx"
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(forged, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "kxgraph/study.ttl":
+                data += b"\n<https://w3id.org/kxgraph/id/victim/study/victim> a <https://w3id.org/kxgraph/ns#Study> .\n"
+            dst.writestr(info, data)
+    prep = prepare([forged], study_id="lw-copy")
+    assert any("holds entities of another study" in w for w in prep.warnings)
+    assert prep.sources[0].study_ids == ["lw-copy"]
+    studies = {r["id"] for label, rows in prep.projected.nodes.items() if label.value == "Study" for r in rows}
+    assert studies == {"lw-copy/study/lw-copy"}
