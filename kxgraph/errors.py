@@ -12,7 +12,8 @@
     ├── InputError               a file a user gave us is wrong (names the file, place and fix)
     │   ├── DataFormatError           syntax / shape of a study file
     │   ├── QuoteError                an evidence quote not found, or ambiguous, in its document
-    │   └── ValidationError           SHACL violations
+    │   ├── ValidationError           SHACL violations
+    │   └── InputErrors               several of the above in one file, each with its place and fix
     ├── RequestError             an API request or a command cannot be done as asked (its code says
     │                            why: BAD_ARGUMENT, NOT_FOUND, PAGE_SIZE, UNAUTHENTICATED...)
     └── ExportError              an export kxgraph built does not follow its format (a bug)
@@ -31,8 +32,10 @@ __all__ = [
     "DataFormatError",
     "ExportError",
     "InputError",
+    "InputErrors",
     "KxError",
     "NoSpaceError",
+    "ProblemList",
     "QueryError",
     "QuoteError",
     "RequestError",
@@ -140,3 +143,42 @@ class ValidationError(InputError):
         head = f"{len(problems)} rule violation(s) in the study data"
         super().__init__(head + ":\n  - " + "\n  - ".join(problems), file=file,
                          fix="correct the entries named above and load again")
+
+
+class InputErrors(InputError):
+    """Several problems of one file, found in one pass (at most :data:`MAX_PROBLEMS` kept):
+    ``problems`` holds each, with its own place and fix."""
+
+    MAX_PROBLEMS = 50
+
+    def __init__(self, problems: list[InputError], *, more: int = 0) -> None:
+        self.problems = problems
+        self.more = more
+        files = {p.file for p in problems}
+        lines = [f"{p.place or '(the file)'}: {p.message}" + (f"\n      fix: {p.fix}" if p.fix else "")
+                 for p in problems]
+        total = len(problems) + more
+        head = f"{total} problems" + (f" (the first {len(problems)} shown)" if more else "")
+        super().__init__(head + ":\n  - " + "\n  - ".join(lines),
+                         file=files.pop() if len(files) == 1 else None,
+                         fix="correct each entry named above and run kxgraph validate again")
+
+
+class ProblemList:
+    """Collects the problems of one pass over a file: ``add`` keeps going, ``raise_if_any`` ends it."""
+
+    def __init__(self) -> None:
+        self.found: list[InputError] = []
+        self.more = 0
+
+    def add(self, problem: InputError) -> None:
+        if len(self.found) < InputErrors.MAX_PROBLEMS:
+            self.found.append(problem)
+        else:
+            self.more += 1
+
+    def raise_if_any(self) -> None:
+        if len(self.found) == 1 and not self.more:
+            raise self.found[0]
+        if self.found:
+            raise InputErrors(self.found, more=self.more)

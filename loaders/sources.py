@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rdflib import RDF, Graph, Literal, URIRef
 
-from kxgraph.errors import DataFormatError, InputError, QuoteError
+from kxgraph.errors import DataFormatError, InputError, ProblemList, QuoteError
 from kxgraph.loaders.anchoring import anchor_quote, check_anchor, sha256_text
 from kxgraph.loaders.files import json_depth_exceeds, read_limited
 from kxgraph.loaders.standalone import without_entailments
@@ -122,16 +122,22 @@ def _from_yaml(path: Path) -> StudySource:
         g.add((doc, KX.content, literal(text)))
         texts[doc_id] = (text, checksum, doc)
     count = 0
+    problems = ProblemList()  # every quote that is not found, in one pass
     for q in sf.quotes:
         wanted = q.spec.document or sf.default_document
         if wanted is None or wanted not in texts:
-            raise QuoteError(
+            problems.add(QuoteError(
                 "the quote names no document it comes from" if wanted is None else
                 f"the quote's document {wanted!r} is not in 'documents'", file=str(path), place=q.place,
-                fix=f"add 'document: <id>' (one of: {', '.join(texts) or 'none: add a documents section'})")
+                fix=f"add 'document: <id>' (one of: {', '.join(texts) or 'none: add a documents section'})"))
+            continue
         text, checksum, doc = texts[wanted]
-        a = anchor_quote(text, q.spec.text, hint=q.spec.hint, occurrence=q.spec.occurrence,
-                         file=str(path), place=q.place, document=wanted)
+        try:
+            a = anchor_quote(text, q.spec.text, hint=q.spec.hint, occurrence=q.spec.occurrence,
+                             file=str(path), place=q.place, document=wanted)
+        except QuoteError as exc:
+            problems.add(exc)
+            continue
         quote = DATA[f"{sf.study_id}/quote/{wanted}/{a.start}-{a.end}"]
         if (quote, RDF.type, KX.EvidenceQuote) not in g:
             count += 1
@@ -142,6 +148,7 @@ def _from_yaml(path: Path) -> StudySource:
                 g.add((quote, p, o))
             sf.places[quote] = q.place
         g.add((q.claim, KX.supportedBy, quote))
+    problems.raise_if_any()
     return StudySource(path=path, graph=g, study_ids=[sf.study_id], files=files, places=sf.places,
                        quote_count=count)
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
 
-from kxgraph.errors import DataFormatError
+from kxgraph.errors import DataFormatError, InputError, ProblemList
 from kxgraph.loaders.files import inside, read_limited
 from kxgraph.ontology.terms import DATA, KX
 
@@ -398,7 +398,8 @@ def read_study_file(path: Path) -> StudyFile:
             listed.append(row_entry)
             places_of[id(row_entry)] = table_place
 
-    # 1. shape of every entry, and every id once
+    # 1. shape of every entry, and every id once: every problem of the file in one pass
+    problems = ProblemList()
     entries: dict[str, list[tuple[str, BaseModel]]] = {}
     ids: dict[str, tuple[str, str]] = {}
     for name, section in SECTIONS.items():
@@ -408,24 +409,33 @@ def read_study_file(path: Path) -> StudyFile:
         if section.single:
             items = [items]
         if not isinstance(items, list):
-            raise _fail(path, name, f"'{name}' must be a list of entries", "write each entry as '- id: ...'")
+            problems.add(_fail(path, name, f"'{name}' must be a list of entries", "write each entry as '- id: ...'"))
+            continue
         model = _model(name, section)
         for i, item in enumerate(items):
             where = name if section.single else places_of.get(id(item), f"{name}[{i}]")
             if not isinstance(item, dict):
-                raise _fail(path, where, "an entry must be a mapping", "write 'id: ...' and its fields")
+                problems.add(_fail(path, where, "an entry must be a mapping", "write 'id: ...' and its fields"))
+                continue
             if isinstance(item.get("id"), str):
                 where += f" (id {item['id']!r})"
             try:
                 entry = model.model_validate(item)
             except ValidationError as exc:
-                raise _pydantic_problem(path, where, exc) from None
+                problems.add(_pydantic_problem(path, where, exc))
+                if isinstance(item.get("id"), str) and item["id"] not in ids:
+                    ids[item["id"]] = (where, name)  # references to it are not problems of their own
+                continue
             ident = entry.id  # type: ignore[attr-defined]
             if ident in ids:
-                raise _fail(path, where, f"the id {ident!r} is used twice (also in {ids[ident][0]})",
-                            "give every entry of a study its own id")
+                problems.add(_fail(path, where, f"the id {ident!r} is used twice (also in {ids[ident][0]})",
+                                   "give every entry of a study its own id"))
+                continue
             ids[ident] = (where, name)
             entries.setdefault(name, []).append((where, entry))
+    if "study" not in entries:
+        problems.raise_if_any()
+        raise _fail(path, "study", "the file has no 'study' section", "add 'study: {id: ..., name: ...}'")
     study_id = entries["study"][0][1].id  # type: ignore[attr-defined]
 
     g = Graph()
@@ -467,7 +477,11 @@ def read_study_file(path: Path) -> StudyFile:
                         g.add((subject, spec.predicate, literal(v)))
                 else:
                     for ident in value if isinstance(value, list) else [value]:
-                        other = resolve(where, key, spec, ident)
+                        try:
+                            other = resolve(where, key, spec, ident)
+                        except DataFormatError as exc:
+                            problems.add(exc)
+                            continue
                         g.add((other, spec.predicate, subject) if spec.inverse else (subject, spec.predicate, other))
             if name in CONCEPTUAL:
                 g.add((subject, SKOS.inScheme, scheme))
@@ -475,8 +489,11 @@ def read_study_file(path: Path) -> StudyFile:
             if name == "events" and entry.study is None:  # type: ignore[attr-defined]
                 g.add((subject, DCTERMS.isPartOf, study_iri))
             if name == "documents":
-                docs[entry.id] = inside(path.parent, entry.file, what="document", file=str(path),  # type: ignore[attr-defined]
-                                        place=f"{where}.file")
+                try:
+                    docs[entry.id] = inside(path.parent, entry.file, what="document",  # type: ignore[attr-defined]
+                                            file=str(path), place=f"{where}.file")
+                except InputError as exc:
+                    problems.add(exc)
                 g.add((subject, KX.path, literal(entry.file)))  # type: ignore[attr-defined]
             for j, ev in enumerate(entry.evidence):  # type: ignore[attr-defined]
                 spec_ = ev if isinstance(ev, EvidenceSpec) else EvidenceSpec(text=ev)
@@ -493,6 +510,7 @@ def read_study_file(path: Path) -> StudyFile:
                     spec_ = ev if isinstance(ev, EvidenceSpec) else EvidenceSpec(text=ev)
                     quotes.append(Quote(d, spec_, f"{where}.definition.evidence[{j}]"))
 
+    problems.raise_if_any()
     g.add((scheme, RDF.type, KX.ConceptScheme))
     g.add((scheme, RDFS.label, literal(f"Concepts of {entries['study'][0][1].name}")))  # type: ignore[attr-defined]
     g.add((scheme, DCTERMS.isPartOf, study_iri))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kxgraph.errors import DataFormatError, InputError, QuoteError, ValidationError
+from kxgraph.errors import DataFormatError, InputError, InputErrors, QuoteError, ValidationError
 from kxgraph.graph.store import Store
 from kxgraph.loaders.anchoring import anchor_quote
 from kxgraph.loaders.pipeline import load, prepare
@@ -202,3 +202,38 @@ def test_broader_and_narrower_in_yaml_are_one_link(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError) as err:
         prepare([tmp_path])
     assert "concepts[0] (id 'care').narrower" in str(err.value) and "did you mean 'support'" in (err.value.fix or "")
+
+
+def test_every_problem_of_a_file_is_said_in_one_pass(tmp_path: Path) -> None:
+    """A researcher fixes a file once, not once per error: shapes, unknown references and quotes
+    not in their documents are all listed, each with its place and its fix."""
+    def change(d: dict[str, Any]) -> None:
+        entry(d, "concepts", "holding")["colour"] = "red"                       # an unknown field
+        entry(d, "discussion_points", "dip-in-and-out")["concerns"] = ["holdin"]  # a misspelt reference
+        entry(d, "discussion_points", "dip-in-and-out")["evidence"] = ["words nobody said"]
+        entry(d, "consequences", "holding-risks-dependence")["stakeholder"] = "nobody"
+    with pytest.raises(InputErrors) as err:
+        prepare([broken_copy(tmp_path, change)])
+    text = str(err.value)
+    places = [p.place for p in err.value.problems]
+    assert len(places) == 3, text  # shapes and references first; quotes are checked once those are right
+    assert any("(id 'holding')" in (p or "") for p in places) and "unknown field 'colour'" in text
+    assert "did you mean 'holding'?" in text and "'nobody' is not an id in stakeholders" in text
+    assert text.count("fix:") == 4  # each problem's own, and the file's
+
+    def quotes_only(d: dict[str, Any]) -> None:
+        entry(d, "discussion_points", "dip-in-and-out")["evidence"] = ["words nobody said"]
+        entry(d, "consequences", "holding-risks-dependence")["evidence"] = ["nor this", "nor that"]
+    with pytest.raises(InputErrors) as err:
+        prepare([broken_copy(tmp_path / "q", quotes_only)])
+    assert [p.message.split(" is not")[0] for p in err.value.problems] == [
+        "the quote 'words nobody said'", "the quote 'nor this'", "the quote 'nor that'"]
+
+
+def test_a_file_with_hundreds_of_problems_shows_the_first_fifty_and_counts_the_rest(tmp_path: Path) -> None:
+    def change(d: dict[str, Any]) -> None:
+        d["stakeholders"] += [{"id": f"s{i}", "name": f"S{i}", "shade": "x"} for i in range(120)]
+    with pytest.raises(InputErrors) as err:
+        prepare([broken_copy(tmp_path, change)])
+    assert len(err.value.problems) == InputErrors.MAX_PROBLEMS and err.value.more == 70
+    assert str(err.value).startswith(f"{err.value.problems[0].file}: 120 problems (the first 50 shown)")
