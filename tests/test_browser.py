@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -145,7 +146,7 @@ def test_clicking_a_node_opens_its_details(server: str, browser: object) -> None
     details = w.page.locator("#kx-details")
     details.wait_for(state="visible")
     assert "Holding" in details.inner_text()
-    assert details.locator("a").get_attribute("href") == "/concept/link-worker/concept/holding"
+    assert details.locator("a").first.get_attribute("href") == "/concept/link-worker/concept/holding"
     w.shot("concept-map-clicked")
     w.clean()
     w.page.close()
@@ -257,3 +258,61 @@ def test_search_finds_any_of_the_words_and_names_the_study(server: str, browser:
     assert w.page.locator(".kx-quote").count() >= 1
     w.clean()
     w.page.close()
+
+
+def test_a_picture_you_can_work_with(server: str, browser: object) -> None:
+    """Legend entries hide and show their kind, find selects a node by name, the view saves as a
+    PNG, a node's details offer to focus there, and the picture is also a table."""
+    w = Watched(browser)
+    w.page.goto(server + "/viz/neighbourhood?focus=link-worker/concept/holding&depth=2")
+    wait_drawn(w.page, "viz-main")
+
+    def shown(kind: str) -> int:
+        return int(w.page.evaluate("([v, k]) => window.kxNetworks[v].body.data.nodes.get({filter: n => n.kind === k "
+                                   "&& !n.hidden}).length", ["viz-main", kind]))
+    quotes = shown("EvidenceQuote")
+    assert quotes > 0
+    button = w.page.locator("#legend-main button[data-kind='EvidenceQuote']")
+    button.click()
+    assert shown("EvidenceQuote") == 0 and button.get_attribute("aria-pressed") == "false"
+    assert shown("Concept") > 0  # the other kinds stay
+    button.click()
+    assert shown("EvidenceQuote") == quotes
+
+    w.page.fill("#find-main", "Patient readiness")
+    w.page.press("#find-main", "Enter")
+    selected = w.page.evaluate("() => window.kxNetworks['viz-main'].getSelectedNodes()")
+    assert "link-worker/concept/readiness" in selected
+    details = w.page.locator("#kx-details")
+    assert "Patient readiness" in details.inner_text()
+    assert details.locator("a.kx-focus").get_attribute("href") == \
+        "/viz/neighbourhood?focus=link-worker%2Fconcept%2Freadiness&depth=2"
+
+    with w.page.expect_download() as info:
+        w.page.click("#png-main")
+    png = Path(info.value.path()).read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+
+    nodes = w.page.evaluate("() => window.kxNetworks['viz-main'].body.data.nodes.length")
+    table = w.page.locator("details.kx-table-alt")
+    assert f"({nodes} nodes," in table.locator("summary").inner_text()
+    table.locator("summary").click()
+    assert table.locator("table").first.locator("tbody tr").count() == nodes
+    w.shot("neighbourhood-worked")
+    w.clean()
+    w.page.close()
+
+
+@pytest.mark.parametrize("name", ["home", "concept", "matrix", "neighbourhood", "document"])
+def test_pages_and_pictures_at_phone_width(server: str, browser: object, name: str) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    page.goto(server + PAGES[name])
+    scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert scroll_width <= 400, scroll_width  # nothing wider than the screen (tables scroll inside)
+    for viz in page.query_selector_all("[data-kxviz]"):
+        wait_drawn(page, viz.get_attribute("id"))
+        box = viz.bounding_box()
+        assert box is not None and box["width"] >= 330  # the picture takes the screen's width
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=False)
+    page.close()

@@ -172,3 +172,19 @@ async def test_no_silent_caps_a_codebook_of_70_codes(store: Store, tmp_path: Any
         assert len(everything["nodes"]) == 70 and "showing" not in everything["title"]
         some = await picture(http, "/viz/concept-map?study=book")
         assert len(some["nodes"]) == 70  # under the default limit of 150: all of them
+
+
+def test_every_label_drawn_inside_a_shape_reads_at_wcag_aa() -> None:
+    """Labels inside their shape (boxes, ellipses) get the text colour with the more contrast,
+    4.5:1 at least (WCAG AA); kinds that share a colour are told apart by their shape."""
+    from kxgraph.api.viz.picture import LABEL_INSIDE, contrast
+    from kxgraph.api.viz.style import STYLE
+
+    pic = Picture("t", "t")
+    for kind in STYLE:
+        pic.node(kind, kind, kind)
+    for n in pic.nodes:
+        if n["shape"] in LABEL_INSIDE:
+            assert contrast(n["color"], n["font"]["color"]) >= 4.5, n["kind"]
+    styles = list(STYLE.values())
+    assert len(set(styles)) == len(styles) - 1  # the study and its scheme alone look alike

@@ -20,19 +20,70 @@
     a.href = node.url;
     a.className = "kx-open";
     panel.appendChild(a);
+    var around = el("a", "Focus here: what is around it");
+    around.href = "/viz/neighbourhood?focus=" + encodeURIComponent(node.id) + "&depth=2";
+    around.className = "kx-open kx-focus";
+    panel.appendChild(around);
     panel.hidden = false;
   }
 
-  function drawLegend(box, legend) {
+  // a legend entry is a button: it hides or shows every node of its kind
+  function drawLegend(box, legend, nodes) {
     if (!box) return;
     box.replaceChildren();
     legend.forEach(function (item) {
       var li = el("li");
       var swatch = el("span", "", "kx-swatch kx-shape-" + item.shape);
-      swatch.style.backgroundColor = item.color;
-      li.appendChild(swatch);
-      li.appendChild(el("span", item.kind));
+      if (item.edge) swatch.style.borderColor = item.color; else swatch.style.backgroundColor = item.color;
+      if (item.edge) { li.appendChild(swatch); li.appendChild(el("span", item.kind)); box.appendChild(li); return; }
+      var button = el("button", "", "kx-legend-item");
+      button.type = "button";
+      button.setAttribute("aria-pressed", "true");
+      button.setAttribute("data-kind", item.kind);
+      button.title = "Hide or show every " + item.kind;
+      button.appendChild(swatch);
+      button.appendChild(el("span", item.kind));
+      button.addEventListener("click", function () {
+        var shown = button.getAttribute("aria-pressed") === "true";
+        button.setAttribute("aria-pressed", shown ? "false" : "true");
+        nodes.update(nodes.get({filter: function (n) { return n.kind === item.kind; }}).map(function (n) {
+          return {id: n.id, hidden: shown};
+        }));
+      });
+      li.appendChild(button);
       box.appendChild(li);
+    });
+  }
+
+  // find: the first node whose name holds the words typed, selected and brought into view
+  function wireFind(input, network, nodes, panel) {
+    if (!input) return;
+    function find() {
+      var wanted = input.value.trim().toLowerCase();
+      if (!wanted) { network.unselectAll(); return; }
+      var hits = nodes.get({filter: function (n) { return !n.hidden && String(n.name).toLowerCase().indexOf(wanted) >= 0; }});
+      input.setAttribute("aria-invalid", hits.length ? "false" : "true");
+      if (!hits.length) return;
+      network.selectNodes(hits.map(function (n) { return n.id; }));
+      network.focus(hits[0].id, {scale: 1.2, animation: false});
+      showDetails(panel, hits[0]);
+    }
+    input.addEventListener("change", find);
+    input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); find(); } });
+  }
+
+  // the picture as drawn now, as a PNG file (the canvas' own pixels; nothing leaves the machine)
+  function wirePng(button, container, title) {
+    if (!button) return;
+    button.addEventListener("click", function () {
+      var canvas = container.querySelector("canvas");
+      if (!canvas) return;
+      var a = document.createElement("a");
+      a.href = canvas.toDataURL("image/png");
+      a.download = (title || "picture").replace(/[^A-Za-z0-9 _-]+/g, "").trim().replace(/ +/g, "-") + ".png";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
     });
   }
 
@@ -44,7 +95,9 @@
     var started = performance.now();
     var network = new vis.Network(container, { nodes: nodes, edges: edges }, data.options);
     var panel = document.getElementById(container.getAttribute("data-details"));
-    drawLegend(document.getElementById(container.getAttribute("data-legend")), data.legend);
+    drawLegend(document.getElementById(container.getAttribute("data-legend")), data.legend, nodes);
+    wireFind(document.getElementById(container.getAttribute("data-find")), network, nodes, panel);
+    wirePng(document.getElementById(container.getAttribute("data-png")), container, data.title);
     network.on("click", function (p) {
       if (p.nodes.length) showDetails(panel, nodes.get(p.nodes[0]));
     });

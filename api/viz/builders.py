@@ -72,6 +72,7 @@ async def consequence_map(run: Run, study: str | None, **_: Any) -> Picture:
             n = cell[valence]
             if n:
                 pic.edge(c["id"], s["id"], f"{n} {valence}", colour=colour, width=1 + 2 * n,
+                         dashed=valence == "negative",
                          title=f"{n} {valence} consequence(s) of {c['name']} for {s['name']}")
     return pic
 

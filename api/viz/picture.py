@@ -19,6 +19,8 @@ __all__ = ["LAYOUT_ON_SERVER_ABOVE", "Picture", "vis_asset"]
 #: past this many nodes, positions are computed here and physics is off (see shared design notes)
 LAYOUT_ON_SERVER_ABOVE = 300
 MAX_LABEL = 40
+#: vis-network shapes that draw their label inside themselves
+LABEL_INSIDE = ("box", "database", "ellipse", "circle", "text")
 MAX_TITLE = 600
 
 
@@ -27,10 +29,20 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours (1 to 21)."""
+    def luminance(colour: str) -> float:
+        def channel(c: float) -> float:
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        r, g, b = (channel(int(colour[i:i + 2], 16) / 255) for i in (1, 3, 5))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def _text_colour(background: str) -> str:
-    """White or near-black, whichever reads better on ``background`` (#rrggbb)."""
-    r, g, b = (int(background[i:i + 2], 16) for i in (1, 3, 5))
-    return "#1f2933" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#ffffff"
+    """White or near-black, whichever has the more contrast on ``background`` (#rrggbb)."""
+    return max(("#ffffff", "#1f2933"), key=lambda text: contrast(background, text))
 
 
 @lru_cache(maxsize=4)
@@ -61,7 +73,8 @@ class Picture:
             return
         self._ids.add(ident)
         colour, shape = style_of(kind)
-        font = {"color": _text_colour(colour) if shape in ("box", "database") else "#1f2933"}
+        # labels inside the shape take the colour that reads on it; the others sit below, on white
+        font = {"color": _text_colour(colour) if shape in LABEL_INSIDE else "#1f2933"}
         title = _short(f"{kind}: {label}" + (f"\n{detail}" if detail else ""), MAX_TITLE)
         self.nodes.append({"id": ident, "label": _short(label, MAX_LABEL), "title": title, "kind": kind,
                            "color": colour, "shape": shape, "font": font, "name": label,
@@ -69,19 +82,22 @@ class Picture:
                            **({"size": size} if size else {})})
 
     def edge(self, src: str, dst: str, label: str = "", *, colour: str | None = None, width: float = 1.0,
-             title: str = "") -> None:
+             title: str = "", dashed: bool = False) -> None:
         if src in self._ids and dst in self._ids:
             e: dict[str, Any] = {"from": src, "to": dst, "label": label, "width": width, "arrows": "to",
                                  "title": title or label}
             if colour:
                 e["color"] = colour
+            if dashed:
+                e["dashes"] = True
             self.edges.append(e)
 
     # --- output ---------------------------------------------------------------------------------
     def legend(self) -> list[dict[str, str]]:
         kinds = sorted({n["kind"] for n in self.nodes})
         items = [{"kind": k, "color": style_of(k)[0], "shape": style_of(k)[1]} for k in kinds]
-        items += [{"kind": label, "color": colour, "shape": "line"} for label, colour in self.edge_legend]
+        items += [{"kind": label, "color": colour, "shape": "dashed" if "negative" in label else "line", "edge": True}
+                  for label, colour in self.edge_legend]
         return items
 
     def network_data(self) -> dict[str, Any]:

@@ -4,31 +4,33 @@ from __future__ import annotations
 
 __all__ = ["NEGATIVE", "POSITIVE", "STYLE", "style_of"]
 
-POSITIVE = "#2e7d32"
-NEGATIVE = "#c62828"
+#: valence: blue and vermillion (told apart with every colour vision), negative edges dashed too
+POSITIVE = "#0072b2"
+NEGATIVE = "#d55e00"
 
+# Okabe & Ito's and Paul Tol's colour-blind-safe palettes; kinds that share a colour differ in shape
 STYLE: dict[str, tuple[str, str]] = {  # kind -> (colour, vis-network shape)
-    "Study": ("#37474f", "box"),
-    "Concept": ("#1565c0", "dot"),
-    "Continuum": ("#6a1b9a", "diamond"),
-    "Definition": ("#0277bd", "box"),
-    "Stakeholder": ("#ef6c00", "square"),
-    "Actor": ("#8d6e63", "square"),
-    "Event": ("#00838f", "star"),
-    "Activity": ("#26a69a", "triangle"),
-    "DiscussionPoint": ("#5d4037", "box"),
-    "Consequence": ("#ad1457", "box"),
-    "Placement": ("#7b1fa2", "box"),
-    "RoleElement": ("#9e9d24", "ellipse"),
-    "Reflection": ("#546e7a", "box"),
-    "EvidenceQuote": ("#f9a825", "box"),
-    "SourceDocument": ("#424242", "box"),
-    "Person": ("#4e342e", "ellipse"),
-    "Organisation": ("#455a64", "ellipse"),
-    "Place": ("#2e7d32", "ellipse"),
-    "DelegateGroup": ("#ff8f00", "ellipse"),
-    "Method": ("#6d4c41", "box"),
-    "ConceptScheme": ("#1565c0", "box"),
+    "Study": ("#332288", "box"),
+    "ConceptScheme": ("#332288", "box"),
+    "Concept": ("#0072b2", "dot"),
+    "Continuum": ("#cc79a7", "diamond"),
+    "Definition": ("#56b4e9", "box"),
+    "Stakeholder": ("#e69f00", "square"),
+    "Actor": ("#e69f00", "triangleDown"),
+    "DelegateGroup": ("#e69f00", "ellipse"),
+    "Event": ("#009e73", "star"),
+    "Activity": ("#009e73", "triangle"),
+    "DiscussionPoint": ("#b85000", "box"),
+    "Consequence": ("#882255", "box"),
+    "Placement": ("#cc79a7", "box"),
+    "Reflection": ("#999999", "box"),
+    "Method": ("#666666", "box"),
+    "RoleElement": ("#ddcc77", "ellipse"),
+    "EvidenceQuote": ("#f0e442", "box"),
+    "SourceDocument": ("#000000", "box"),
+    "Person": ("#44aa99", "ellipse"),
+    "Organisation": ("#117733", "ellipse"),
+    "Place": ("#117733", "triangle"),
 }
 
 
