@@ -24,7 +24,8 @@ __all__ = ["CSP", "render_standalone", "router"]
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'")
-STATIC = {"kxviz.js": "application/javascript", "kxdoc.js": "application/javascript", "kx.css": "text/css"}
+STATIC = {"kxviz.js": "application/javascript", "kxdoc.js": "application/javascript",
+          "kxprint.js": "application/javascript", "kx.css": "text/css"}
 
 router = APIRouter()
 
@@ -337,6 +338,44 @@ async def claim(request: Request, ident: str) -> HTMLResponse:
     if k is None or "text" not in k:
         return not_found(f"claim {ident!r}")
     return page("claim.html", title=k["text"][:80], k=k)
+
+
+BRIEF = """query($s: ID!) { stakeholder(id: $s) { id name study description
+    discussionPoints { id text concerns { id name } raisedIn { ...Where } evidence { ...Q } } }
+  stakeholderConsequences(stakeholder: $s) { valence
+    concept { id name ... on Concept { definition { text evidence { ...Q } } } }
+    consequences { id text raisedIn { ...Where } evidence { ...Q } } } } """ + Q_FIELDS + WHERE
+STUDY_NAME = "query($id: ID!) { study(id: $id) { name } }"
+
+
+@router.get("/brief/{ident:path}", response_class=HTMLResponse, include_in_schema=False)
+async def brief(request: Request, ident: str, download: bool = False) -> Response:
+    """One stakeholder's brief, to print or send on: for every concept that matters to them, the
+    consequences good and bad and the discussion points about it, each claim followed by its
+    quotes with document, position and where it was raised. Every sentence is cited."""
+    run = runner(request)
+    data = await run(BRIEF, {"s": ident})
+    s = data["stakeholder"]
+    if s is None:
+        return not_found(f"stakeholder {ident!r}")
+    concepts: dict[str, dict[str, Any]] = {}
+
+    def of(concept: dict[str, Any]) -> dict[str, Any]:
+        return concepts.setdefault(concept["id"], {"id": concept["id"], "name": concept["name"],
+                                                   "definition": concept.get("definition"),
+                                                   "positive": [], "negative": [], "points": []})
+    for g in data["stakeholderConsequences"]:
+        of(g["concept"])[g["valence"]].extend(g["consequences"])
+    for d in s["discussionPoints"]:
+        for c in d["concerns"]:
+            of(c)["points"].append(d)
+    study = (await run(STUDY_NAME, {"id": f"{s['study']}/study/{s['study']}"}))["study"]
+    body = page("brief.html", title=f"Brief: {s['name']}", s=s, study=study["name"] if study else s["study"],
+                concepts=sorted(concepts.values(), key=lambda c: c["name"]), standalone=download,
+                css=_static_path("kx.css").read_text(encoding="utf-8") if download else "")
+    if download:
+        body.headers["Content-Disposition"] = f'attachment; filename="brief-{ident.rsplit("/", 1)[-1]}.html"'
+    return body
 
 
 @router.get("/node/{ident:path}", include_in_schema=False)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -316,3 +317,33 @@ def test_pages_and_pictures_at_phone_width(server: str, browser: object, name: s
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}-phone.png"), full_page=False)
     page.close()
+
+
+def test_a_brief_for_a_stakeholder_prints_with_every_sentence_cited(server: str, browser: object) -> None:
+    """The policymaker's brief: each concept's consequences good and bad and the discussion
+    points, every claim followed by its quotes; printed to PDF, every quote's words are on the pages."""
+    from pypdf import PdfReader
+
+    w = Watched(browser)
+    w.page.goto(server + "/stakeholder/link-worker/stakeholder/gps-and-hcps")
+    w.page.click("a:text('A brief for GPs and health care professionals')")
+    w.page.wait_for_url("**/brief/link-worker/stakeholder/gps-and-hcps")
+    claims = w.page.locator(".kx-claim")
+    assert claims.count() >= 3
+    for i in range(claims.count()):  # nothing uncited
+        assert claims.nth(i).locator("blockquote.kx-cite").count() >= 1, claims.nth(i).inner_text()
+    quotes = w.page.locator(".kx-cite .kx-exact").all_inner_texts()
+    assert quotes and all(q in SOURCE for q in quotes)
+    assert {"Discretion", "Holding"} <= set(w.page.locator("h2").all_inner_texts())
+    w.page.emulate_media(media="print")
+    w.shot("brief-print")
+    pdf = ARTIFACTS / "brief.pdf"
+    w.page.pdf(path=str(pdf), format="A4")
+    def squeezed(t: str) -> str:  # the PDF's text has line breaks and ligatures (ﬀ) where the page had none
+        return "".join(unicodedata.normalize("NFKC", t).split())
+    text = squeezed("".join(p.extract_text() for p in PdfReader(str(pdf)).pages))
+    missing = [q for q in quotes if squeezed(q) not in text]
+    assert not missing, missing
+    assert "GPs and health care professionals" in w.page.inner_text("h1")
+    w.clean()
+    w.page.close()
