@@ -27,7 +27,13 @@ tests/cypher_lint/node_modules/.installed: tests/cypher_lint/package-lock.json
 		cd tests/cypher_lint && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
 	else echo "npm not found: the Neo4j Cypher lint will be skipped"; fi
 
-cypher-lint: tests/cypher_lint/node_modules/.installed
+cypher-lint: tests/cypher_lint/node_modules/.installed tests/a11y/node_modules/.installed
+
+# axe-core for the browser tests' accessibility check (the same npm, pinned in tests/a11y)
+tests/a11y/node_modules/.installed: tests/a11y/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the accessibility check will be skipped"; fi
 
 lint: install
 	$(BIN)/ruff check .
@@ -62,4 +68,4 @@ test-slow: pytest-slow
 test-all: test test-slow
 
 clean:
-	rm -rf $(VENV) .typecheck tests/cypher_lint/node_modules .pytest_cache .mypy_cache .ruff_cache .neo4j/build
+	rm -rf $(VENV) .typecheck tests/cypher_lint/node_modules tests/a11y/node_modules .pytest_cache .mypy_cache .ruff_cache .neo4j/build

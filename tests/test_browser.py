@@ -347,3 +347,32 @@ def test_a_brief_for_a_stakeholder_prints_with_every_sentence_cited(server: str,
     assert "GPs and health care professionals" in w.page.inner_text("h1")
     w.clean()
     w.page.close()
+
+
+AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+A11Y_PAGES = {**{k: v for k, v in PAGES.items() if k != "graphiql"},  # GraphiQL is not ours
+              "matrix-study": "/matrix?study=link-worker",
+              "cell": "/consequences?concept=link-worker/concept/discretion&stakeholder=link-worker/stakeholder/gps-and-hcps",
+              "claim": "/claim/link-worker/consequence/discretion-meets-local-need",
+              "brief": "/brief/link-worker/stakeholder/gps-and-hcps"}
+
+
+@pytest.mark.parametrize("name", list(A11Y_PAGES))
+def test_every_page_passes_axe_with_no_serious_violation(server: str, browser: object, name: str) -> None:
+    """axe-core (from npm, pinned in tests/a11y) on each page as drawn: no serious or critical
+    violation. The page's CSP forbids injected script, so this one browser context bypasses it."""
+    if not AXE.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the accessibility check: {AXE} is missing (make test runs npm ci)")
+        pytest.skip("run 'npm ci' in tests/a11y (make test does) to install axe-core")
+    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(server + A11Y_PAGES[name])
+    for viz in page.query_selector_all("[data-kxviz]"):
+        wait_drawn(page, viz.get_attribute("id"))
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => v.id + ': ' + v.help + ' (' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ') + ')')""")
+    context.close()
+    assert violations == [], violations
