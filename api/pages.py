@@ -186,7 +186,8 @@ async def concept(request: Request, ident: str) -> HTMLResponse:
 
 
 STAKEHOLDER = """query($id: ID!) { stakeholder(id: $id) { id name study description
-    discussionPoints { text concerns { id name } } }
+    discussionPoints { id text concerns { id name } raisedIn { name ... on Activity { event { id name } } }
+      evidence { ...Q } } }
   stakeholderConsequences(stakeholder: $id) { concept { id name } valence count
     consequences { text evidence { ...Q } } } } """ + Q_FIELDS
 
@@ -376,6 +377,37 @@ async def brief(request: Request, ident: str, download: bool = False) -> Respons
     if download:
         body.headers["Content-Disposition"] = f'attachment; filename="brief-{ident.rsplit("/", 1)[-1]}.html"'
     return body
+
+
+CODEBOOK = """query($study: String, $after: String) {
+  concepts(first: 100, after: $after, filter: {study: $study}) { pageInfo { hasNextPage endCursor }
+    nodes { id name study definitionText broader { id } } } }"""
+
+
+@router.get("/codebook", response_class=HTMLResponse, include_in_schema=False)
+async def codebook(request: Request, study: str | None = None) -> HTMLResponse:
+    """The concepts as the tree their nesting (``broader``) makes, each branch folding away: an
+    imported codebook as its program showed it. Every concept, no cap."""
+    run = runner(request)
+    missing = await unknown_study(run, study)
+    if missing is not None:
+        return missing
+    concepts: list[dict[str, Any]] = []
+    after = None
+    while True:
+        conn = (await run(CODEBOOK, {"study": study, "after": after}))["concepts"]
+        concepts += conn["nodes"]
+        if not conn["pageInfo"]["hasNextPage"]:
+            break
+        after = conn["pageInfo"]["endCursor"]
+    known = {c["id"] for c in concepts}
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for c in concepts:
+        parents = [b["id"] for b in c["broader"] if b["id"] in known]
+        children.setdefault(sorted(parents)[0] if parents else None, []).append(c)
+    for items in children.values():
+        items.sort(key=lambda c: c["name"].lower())
+    return page("codebook.html", title="Codebook", children=children, total=len(concepts), study=study)
 
 
 @router.get("/node/{ident:path}", include_in_schema=False)

@@ -188,3 +188,27 @@ def test_every_label_drawn_inside_a_shape_reads_at_wcag_aa() -> None:
             assert contrast(n["color"], n["font"]["color"]) >= 4.5, n["kind"]
     styles = list(STYLE.values())
     assert len(set(styles)) == len(styles) - 1  # the study and its scheme alone look alike
+
+
+async def test_the_codebook_is_a_tree_and_the_evidence_trail_a_trail(store: Store, tmp_path: Any) -> None:
+    from tests.test_refi_qda import FIXTURE, make_qdpx
+
+    await load(store, [BUNDLED])
+    await load(store, [make_qdpx(FIXTURE, tmp_path / "interviews.qdpx")], study_id="interviews")
+    app = create_app(Settings(load_bundled_study=False), store=store)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        tree = (await http.get("/codebook?study=interviews")).text
+        # Relationships holds Holding and Time pressure; Discretion stands alone at the top
+        branch = tree.split(">Relationships</a>", 1)[1].split("</details>", 1)[0]
+        assert ">Holding</a>" in branch and ">Time pressure</a>" in branch and ">Discretion</a>" not in branch
+        assert ">Discretion</a>" in tree and "4 concept(s)" in tree
+        assert (await http.get("/codebook?study=nope")).status_code == 404
+        trail = await picture(http, "/viz/evidence-trail?focus=link-worker/concept/holding")
+        levels = {n["kind"]: n["level"] for n in trail["nodes"]}
+        assert levels["Concept"] == 0 and levels["EvidenceQuote"] == 2 and levels["SourceDocument"] == 3
+        assert levels["Definition"] == levels["DiscussionPoint"] == levels["Consequence"] == 1
+        assert trail["options"]["layout"]["hierarchical"]["enabled"] is True
+        assert trail["options"]["physics"]["enabled"] is False
+        gps = (await http.get("/stakeholder/link-worker/stakeholder/gps-and-hcps")).text
+        assert gps.count('class="kx-quote"') >= 3 and "/brief/link-worker/stakeholder/gps-and-hcps" in gps

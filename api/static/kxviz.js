@@ -72,6 +72,14 @@
     input.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); find(); } });
   }
 
+  // link labels on demand: off by default past 60 links, where they turn a picture into a hairball
+  function wireLabels(box, network) {
+    if (!box) return;
+    function apply() { network.setOptions({edges: {font: {size: box.checked ? 10 : 0}}}); }
+    box.addEventListener("change", apply);
+    apply();
+  }
+
   // the picture as drawn now, as a PNG file (the canvas' own pixels; nothing leaves the machine)
   function wirePng(button, container, title) {
     if (!button) return;
@@ -98,6 +106,7 @@
     drawLegend(document.getElementById(container.getAttribute("data-legend")), data.legend, nodes);
     wireFind(document.getElementById(container.getAttribute("data-find")), network, nodes, panel);
     wirePng(document.getElementById(container.getAttribute("data-png")), container, data.title);
+    wireLabels(document.getElementById(container.getAttribute("data-labels")), network);
     network.on("click", function (p) {
       if (p.nodes.length) showDetails(panel, nodes.get(p.nodes[0]));
     });

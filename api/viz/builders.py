@@ -87,22 +87,23 @@ async def evidence_trail(run: Run, focus: str | None, **_: Any) -> Picture:
     pic = Picture("evidence-trail", f"Evidence for {concept['name'] if concept else focus}", focus=focus)
     if concept is None:
         return pic
+    # a trail, in layers from left to right: the concept, its claims, their quotes, the documents
     pic.node(concept["id"], "Concept", concept["name"], concept.get("definitionText") or "",
-             url=f"/concept/{concept['id']}")
+             url=f"/concept/{concept['id']}", level=0)
     claims: list[tuple[str, dict[str, Any]]] = []
     if concept["definition"]:
         claims.append(("Definition", concept["definition"]))
     claims += [("DiscussionPoint", d) for d in concept["discussionPoints"]]
     claims += [("Consequence", c) for c in concept["consequences"]]
     for kind, claim in claims:
-        pic.node(claim["id"], kind, claim["text"], claim.get("valence") or "", url=f"/concept/{concept['id']}")
+        pic.node(claim["id"], kind, claim["text"], claim.get("valence") or "", url=f"/claim/{claim['id']}", level=1)
         pic.edge(concept["id"], claim["id"], kind.lower() if kind == "Definition" else "")
         for q in claim["evidence"]:
             doc = q["document"]
             pic.node(q["id"], "EvidenceQuote", _quote_label(q), f"characters {q['start']}-{q['end']}",
-                     url=f"/document/{doc['id']}#q-{q['start']}-{q['end']}")
+                     url=f"/document/{doc['id']}#q-{q['start']}-{q['end']}", level=2)
             pic.edge(claim["id"], q["id"], "supported by")
-            pic.node(doc["id"], "SourceDocument", doc["title"], url=f"/document/{doc['id']}")
+            pic.node(doc["id"], "SourceDocument", doc["title"], url=f"/document/{doc['id']}", level=3)
             pic.edge(q["id"], doc["id"], "in")
     return pic
 

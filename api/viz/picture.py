@@ -68,7 +68,7 @@ class Picture:
 
     # --- building -------------------------------------------------------------------------------
     def node(self, ident: str, kind: str, label: str, detail: str = "", *, size: int | None = None,
-             url: str | None = None) -> None:
+             url: str | None = None, level: int | None = None) -> None:
         if ident in self._ids:
             return
         self._ids.add(ident)
@@ -79,7 +79,7 @@ class Picture:
         self.nodes.append({"id": ident, "label": _short(label, MAX_LABEL), "title": title, "kind": kind,
                            "color": colour, "shape": shape, "font": font, "name": label,
                            "detail": _short(detail, MAX_TITLE), "url": url or f"/node/{ident}",
-                           **({"size": size} if size else {})})
+                           **({"size": size} if size else {}), **({"level": level} if level is not None else {})})
 
     def edge(self, src: str, dst: str, label: str = "", *, colour: str | None = None, width: float = 1.0,
              title: str = "", dashed: bool = False) -> None:
@@ -108,15 +108,18 @@ class Picture:
         net.nodes = self.nodes  # lists given directly: pyvis's add_edge scans lists (slow when big)
         net.edges = self.edges
         big = len(self.nodes) > LAYOUT_ON_SERVER_ABOVE
-        if big:
+        layered = bool(self.nodes) and all("level" in n for n in self.nodes)
+        if big and not layered:
             for n, (x, y) in zip(self.nodes, self._radial_layout(), strict=True):
                 n["x"], n["y"] = x, y
         net.options = {
-            "physics": {"enabled": not big, "solver": "barnesHut",
+            "physics": {"enabled": not big and not layered, "solver": "barnesHut",
                         "barnesHut": {"gravitationalConstant": -6000, "springLength": 140},
                         "stabilization": {"enabled": True, "iterations": 200}},
             "edges": {"smooth": False, "font": {"size": 10, "align": "middle"}},
-            "layout": {"improvedLayout": False, "randomSeed": 7},
+            "layout": {"improvedLayout": False, "randomSeed": 7,
+                       **({"hierarchical": {"enabled": True, "direction": "LR", "sortMethod": "directed",
+                                            "levelSeparation": 260, "nodeSpacing": 70}} if layered else {})},
             "interaction": {"hover": True, "tooltipDelay": 150},
             "nodes": {"font": {"size": 13}},
         }
