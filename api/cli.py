@@ -421,7 +421,7 @@ def export(
     settings = _settings(backend, data_dir)
 
     async def work(store: Store) -> str:
-        return serialize(await export_graph(store, study), fmt)
+        return serialize(await export_graph(store, study, provenance=True), fmt)
 
     text = with_store(settings, work)
     if output is None:

@@ -25,6 +25,7 @@ __all__ = [
     "DELETE_ALL",
     "DOCUMENT_QUOTES",
     "EXPORT_NODES",
+    "EXPORT_PROVENANCE",
     "EXPORT_RELATIONSHIPS",
     "FINGERPRINT_NODES",
     "FINGERPRINT_RELATIONSHIPS",
@@ -73,6 +74,12 @@ EXPORT_RELATIONSHIPS = (
     "RETURN a.id AS src, type(r) AS type, b.id AS dst"
 )
 
+#: the loads and edits that made (some) studies, and what they used and generated: PROV-O in RDF
+EXPORT_PROVENANCE = (
+    "MATCH (a)-[:GENERATED]->(x) WHERE (a:Load OR a:Edit) AND ($studies IS NULL OR x.study IN $studies) "
+    "WITH DISTINCT a MATCH (a)-[r]->(b) "
+    "RETURN labels(a) AS labels, properties(a) AS props, type(r) AS type, b.id AS dst"
+)
 #: a document's text and its quotes' selectors, to place the quotes again in a new version
 DOCUMENT_QUOTES = (
     "MATCH (d:SourceDocument {id: $id}) OPTIONAL MATCH (q:EvidenceQuote)-[:IN_DOCUMENT]->(d) "
@@ -166,7 +173,8 @@ def all_statements() -> Iterator[str]:
     """Every statement of the catalogue, templates expanded over a representative set."""
     yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
                 FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, CURRENT_LOADS,
-                STUDY_IDS, STUDY_LOADED_AT, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, DOCUMENT_QUOTES,
+                STUDY_IDS, STUDY_LOADED_AT, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, EXPORT_PROVENANCE,
+                DOCUMENT_QUOTES,
                 REPLACE_DOCUMENT, API_QUOTES, API_ADDITIONS, ANY_API_ADDITIONS)
     for label in NodeLabel:
         yield merge_nodes(label)

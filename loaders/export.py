@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, XSD, Graph, Literal, URIRef
+from rdflib.namespace import PROV
 
 from kxgraph.graph import cypher
 from kxgraph.graph.store import Store
@@ -17,8 +18,11 @@ __all__ = ["FORMATS", "export_graph", "serialize"]
 FORMATS = {"turtle": "turtle", "json-ld": "json-ld"}
 
 
-async def export_graph(store: Store, studies: list[str] | None = None) -> Graph:
-    """The served graph as RDF (loads' provenance left out); ``studies`` to keep only some."""
+async def export_graph(store: Store, studies: list[str] | None = None, *, provenance: bool = False) -> Graph:
+    """The served graph as RDF; ``studies`` to keep only some. With ``provenance``, the loads and
+    edits that made them too, as PROV-O activities (what they used and generated, when, by whom):
+    a reader of the file sees where each study came from; kxgraph, reading it back, records a load
+    of its own instead (:mod:`kxgraph.loaders.standalone` takes them off)."""
     proj = projection()
     g = Graph()
     g.bind("kx", KX._NS)
@@ -42,7 +46,28 @@ async def export_graph(store: Store, studies: list[str] | None = None) -> Graph:
         if keep is not None and row["src"].split("/", 1)[0] not in keep:
             continue
         g.add((DATA[row["src"]], URIRef(proj.predicates[RelType(row["type"])]), DATA[row["dst"]]))
+    if provenance:
+        await _provenance(store, g, studies)
     return g
+
+
+#: times of activities, typed as PROV-O has them
+TIMES = {PROV.startedAtTime, PROV.endedAtTime}
+
+
+async def _provenance(store: Store, g: Graph, studies: list[str] | None) -> None:
+    proj = projection()
+    for row in await store.read(cypher.EXPORT_PROVENANCE, {"studies": studies}):
+        props = row["props"]
+        subject = DATA[props["id"]]
+        g.add((subject, RDF.type, proj.classes[NodeLabel(row["labels"][0])]))
+        for key, value in props.items():
+            if key in STRUCTURAL_KEYS:
+                continue
+            predicate = proj.key_predicates[key]
+            for v in value if isinstance(value, list) else [value]:
+                g.add((subject, predicate, Literal(v, datatype=XSD.dateTime) if predicate in TIMES else literal(v)))
+        g.add((subject, URIRef(proj.predicates[RelType(row["type"])]), DATA[row["dst"]]))
 
 
 def serialize(g: Graph, fmt: str) -> str:

@@ -8,8 +8,9 @@ needs what the ontology would let a reasoner derive. :func:`with_entailments` ad
 - ``skos:related`` both ways (it is symmetric), ``skos:narrower`` for every ``skos:broader``;
 - ``skos:topConceptOf`` / ``skos:hasTopConcept`` for each concept of a scheme with no broader one there.
 
-:func:`without_entailments` removes exactly these when such a file is read back, so that a round
-trip gives the graph it started from. :func:`stable_json_ld` writes JSON-LD in one order (rdflib's
+:func:`without_entailments` removes exactly these when such a file is read back, and the PROV-O
+record of the loads and edits that made the studies (the read records a load of its own), so that a
+round trip gives the graph it started from. :func:`stable_json_ld` writes JSON-LD in one order (rdflib's
 follows the run's hash seed).
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import SKOS
 
+from kxgraph.ontology.terms import KX
 from kxgraph.ontology.vocabulary import ontology_graph, projection
 
 __all__ = ["stable_json_ld", "with_entailments", "without_entailments"]
@@ -77,6 +79,8 @@ def with_entailments(g: Graph) -> Graph:
 def without_entailments(g: Graph) -> Graph:
     """``g`` without what :func:`with_entailments` adds: the superclass types of entities that have a
     class of the graph, the derived SKOS links, and ``skos:related`` kept one way per pair."""
+    for activity in {s for cls in (KX.Load, KX.Edit) for s in g.subjects(RDF.type, cls)}:
+        g.remove((activity, None, None))
     supers = _superclasses()
     labels = projection().labels
     for s in set(g.subjects(RDF.type)):

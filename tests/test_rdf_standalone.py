@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph
 import pytest
@@ -100,3 +101,38 @@ async def test_read_back_it_is_the_same_graph(store: Store, tmp_path: Path, fmt:
                         [r for r in fp[1] if not r["src"].startswith("load/")])
     assert strip(after) == strip(before)
     assert any(isinstance(s, URIRef) for s in Graph().parse(out, format=fmt).subjects(RDF.type, SKOS.Concept))
+
+
+async def test_the_export_tells_where_each_study_came_from_in_prov_o(store: Store, tmp_path: Path) -> None:
+    """Loads and API edits as PROV-O activities: when, which files, what they used and generated,
+    who edited; read back, kxgraph records a load of its own and the graph is the same."""
+    from rdflib import XSD, Literal
+    from rdflib.namespace import PROV
+
+    from tests.test_graphql import client
+
+    await load(store, [BUNDLED])
+    async with client(store, api_tokens="alice:s3cret", token="s3cret") as c:
+        added = await c.ok('mutation { addEvidenceQuote(claim: "link-worker/discussion-point/dip-in-and-out", '
+                           'quote: {text: "This yielded rich discussion"}) { id } }')
+    quote = URIRef("https://w3id.org/kxgraph/id/" + added["addEvidenceQuote"]["id"])
+    before = await fingerprint(store)
+    text = serialize(await export_graph(store, provenance=True), "turtle")
+    g = Graph().parse(data=text, format="turtle")
+    study = URIRef("https://w3id.org/kxgraph/id/link-worker/study/link-worker")
+    [load_activity] = list(g.subjects(PROV.generated, study))
+    assert (load_activity, RDF.type, PROV.Activity) in g and (load_activity, RDF.type, KX.Load) in g
+    started = g.value(load_activity, PROV.startedAtTime)
+    assert isinstance(started, Literal) and started.datatype == XSD.dateTime
+    assert set(g.objects(load_activity, PROV.used)) == set(g.subjects(RDF.type, KX.SourceDocument))
+    [edit] = list(g.subjects(PROV.generated, quote))
+    assert (edit, RDF.type, KX.Edit) in g and str(g.value(edit, KX.agentName)) == "alice"
+    out = tmp_path / "with-prov.ttl"
+    out.write_text(text, encoding="utf-8")
+    await load(store, [out])
+    after = await fingerprint(store)
+
+    def content(fp: Any) -> Any:
+        return ([n for n in fp[0] if not {"Load", "Edit"} & set(n["labels"])],
+                [r for r in fp[1] if not r["src"].startswith(("load/", "edit/"))])
+    assert content(after) == content(before)
