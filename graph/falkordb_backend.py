@@ -58,6 +58,10 @@ def escape_redisearch(text: str) -> str:
     return parse_search(_CONTROL.sub(" ", text)).redisearch()
 
 
+#: how often a write is tried again when its transaction was cut off by a hold that came and went
+WATCH_ATTEMPTS = 3
+
+
 def fulltext_statement() -> str:
     return ("CALL db.idx.fulltext.queryNodes($label, $query) YIELD node, score "
             "RETURN properties(node) AS node, score ORDER BY score DESC LIMIT $limit")
@@ -207,21 +211,27 @@ class FalkorStore(Store):
         held = StoreUnavailableError("a load is swapping in a new version of the graph: writes resume in a "
                                      "moment; try again")
         command = ["GRAPH.QUERY", graph.name, graph._build_params_header(dict(params or {})) + statement, "--compact"]
-        try:
-            async with self._db.connection.pipeline(transaction=True) as pipe:
-                await pipe.watch(self._hold_key)
-                if await pipe.exists(self._hold_key):
-                    raise held
-                pipe.multi()
-                pipe.execute_command(*command)
-                pipe.incr(self._version_key)
-                replies = await pipe.execute(raise_on_error=False)
-        except redis.exceptions.WatchError as exc:  # the hold came meanwhile, or the connection broke
+        for attempt in range(1, WATCH_ATTEMPTS + 1):
             try:
-                holding = await self._redis("EXISTS", self._hold_key)
-            except StoreUnavailableError:
-                holding = 0
-            raise (held if holding else self._unavailable(exc)) from None
+                async with self._db.connection.pipeline(transaction=True) as pipe:
+                    await pipe.watch(self._hold_key)
+                    if await pipe.exists(self._hold_key):
+                        raise held
+                    pipe.multi()
+                    pipe.execute_command(*command)
+                    pipe.incr(self._version_key)
+                    replies = await pipe.execute(raise_on_error=False)
+                break
+            except redis.exceptions.WatchError as exc:  # the hold came meanwhile, or the server failed
+                try:
+                    holding = await self._redis("EXISTS", self._hold_key)
+                except StoreUnavailableError:
+                    holding = 0
+                if holding:
+                    raise held from None
+                if attempt == WATCH_ATTEMPTS:
+                    raise self._unavailable(exc) from None
+                # nothing was written: a hold that came and went already, so the write goes again
         if isinstance(replies[0], Exception):
             raise replies[0]
         result = QueryResult(graph)
