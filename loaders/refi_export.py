@@ -30,7 +30,8 @@ from rdflib.namespace import DCTERMS, SKOS
 from kxgraph import __version__
 from kxgraph.errors import ExportError, RequestError
 from kxgraph.loaders.refi_archive import PROJECT_NS
-from kxgraph.loaders.refi_import import OWN_COPY, OWN_MANIFEST, schema_errors
+from kxgraph.loaders.refi_copy import OWN_COPY, OWN_MANIFEST
+from kxgraph.loaders.refi_import import schema_errors
 from kxgraph.loaders.yaml_format import OA
 from kxgraph.ontology.terms import DATA, KX
 
