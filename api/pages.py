@@ -25,7 +25,7 @@ __all__ = ["CSP", "render_standalone", "router"]
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'; form-action 'self'")
 STATIC = {"kxviz.js": "application/javascript", "kxdoc.js": "application/javascript",
-          "kxprint.js": "application/javascript", "kx.css": "text/css"}
+          "kxprint.js": "application/javascript", "kxsuggest.js": "application/javascript", "kx.css": "text/css"}
 
 router = APIRouter()
 
@@ -164,6 +164,26 @@ async def search(request: Request, q: str = Query("", max_length=500)) -> HTMLRe
                 hits.append({"kind": h["kind"], "title": node.get("name") or h["snippet"], "snippet": h["snippet"],
                              "study": node["study"], "url": url_of(node["id"], h["kind"])})
     return page("search.html", title=f"Search {q}", q=q, hits=hits)
+
+
+SUGGEST = """query($t: String!) { search(text: $t, limit: 12, prefix: true) { kind node { id name study } } }"""
+
+
+@router.get("/suggest", include_in_schema=False)
+async def suggest(request: Request, q: str = Query("", max_length=100)) -> JSONResponse:
+    """What the search box offers as you type: names of concepts, stakeholders and claims whose
+    words start like the last word typed (the words before it must match as they are)."""
+    words = q.split()
+    if not words or len(words[-1]) < 2:
+        return JSONResponse([])
+    data = await runner(request)(SUGGEST, {"t": q})
+    seen: dict[str, dict[str, str]] = {}
+    for h in data["search"]:
+        name = h["node"].get("name")
+        if name and name not in seen and h["kind"] != "EvidenceQuote":
+            seen[name] = {"name": name, "kind": h["kind"], "study": h["node"]["study"],
+                          "url": url_of(h["node"]["id"], h["kind"])}
+    return JSONResponse(list(seen.values())[:8])
 
 
 CONCEPT = """query($id: ID!) { concept(id: $id) { id name study definitionText

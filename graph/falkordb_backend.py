@@ -53,9 +53,9 @@ LOAD_ATTEMPTS = 3
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def escape_redisearch(text: str) -> str:
+def escape_redisearch(text: str, *, prefix: bool = False) -> str:
     """User text as a RediSearch query (:mod:`kxgraph.graph.search_query`): never a syntax error."""
-    return parse_search(_CONTROL.sub(" ", text)).redisearch()
+    return parse_search(_CONTROL.sub(" ", text), prefix_last=prefix).redisearch()
 
 
 #: how often a write is tried again when its transaction was cut off by a hold that came and went
@@ -307,9 +307,9 @@ class FalkorStore(Store):
             batches += 1
         return batches
 
-    async def fulltext(self, label: str, text: str, limit: int = 20) -> list[Row]:
+    async def fulltext(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> list[Row]:
         lab = check_label(label)
-        query = escape_redisearch(text)
+        query = escape_redisearch(text, prefix=prefix)
         if not query:
             return []
         return await self.read(fulltext_statement(),

@@ -26,9 +26,9 @@ __all__ = ["Neo4jStore", "escape_lucene", "fulltext_statement", "schema_statemen
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def escape_lucene(text: str) -> str:
+def escape_lucene(text: str, *, prefix: bool = False) -> str:
     """User text as a Lucene query (:mod:`kxgraph.graph.search_query`): never a syntax error."""
-    return parse_search(_CONTROL.sub(" ", text)).lucene()
+    return parse_search(_CONTROL.sub(" ", text), prefix_last=prefix).lucene()
 
 
 def index_name(kind: str, label: NodeLabel, key: str = "") -> str:
@@ -232,9 +232,9 @@ class Neo4jStore(Store):
             await self._in_write_tx(work)
         return len(batches)
 
-    async def fulltext(self, label: str, text: str, limit: int = 20) -> list[Row]:
+    async def fulltext(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> list[Row]:
         lab = check_label(label)
-        query = escape_lucene(text)
+        query = escape_lucene(text, prefix=prefix)
         if not query:
             return []
         return await self.read(fulltext_statement(), {"index": index_name("search", lab),

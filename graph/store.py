@@ -89,8 +89,10 @@ class Store(abc.ABC):
         the old graph exactly as it was."""
 
     @abc.abstractmethod
-    async def fulltext(self, label: str, text: str, limit: int = 20) -> list[Row]:
-        """Rows ``{"node": {...properties}, "score": float}`` for user ``text`` (escaped here)."""
+    async def fulltext(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> list[Row]:
+        """Rows ``{"node": {...properties}, "score": float}`` for user ``text`` (read by
+        :func:`kxgraph.graph.search_query.parse_search`); ``prefix``: the last word may be the start
+        of a word (search as you type)."""
 
     @abc.abstractmethod
     async def drop_graph(self) -> None:

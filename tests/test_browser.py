@@ -376,3 +376,17 @@ def test_every_page_passes_axe_with_no_serious_violation(server: str, browser: o
         .map(v => v.id + ': ' + v.help + ' (' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ') + ')')""")
     context.close()
     assert violations == [], violations
+
+
+def test_the_search_box_suggests_as_you_type(server: str, browser: object) -> None:
+    w = Watched(browser)
+    w.page.goto(server + "/")
+    box = w.page.locator("header input[name=q]")
+    box.press_sequentially("discre", delay=30)
+    w.page.wait_for_selector("header input[name=q][data-suggested]", timeout=10_000)
+    options = w.page.locator("#kx-suggestions option")
+    values = [options.nth(i).get_attribute("value") for i in range(options.count())]
+    assert "Discretion" in values
+    assert all(options.nth(i).get_attribute("label") for i in range(options.count()))  # kind · study
+    w.clean()
+    w.page.close()

@@ -96,3 +96,12 @@ def test_the_query_is_words_only_whatever_was_typed() -> None:
     assert q.lucene().startswith('"shut newcomers out" (GPs OR GP)') and "(and OR ANDs)" in q.lucene()
     assert "@" not in q.redisearch() and "*" not in q.redisearch() and "\\" not in q.redisearch()
     assert not parse_search('" - ( ) *')
+
+
+async def test_search_as_you_type_matches_the_start_of_the_last_word(garden: GraphQLClient) -> None:
+    data = await garden.ok('{ search(text: "belo", prefix: true) { kind node { id } } }')
+    assert "allotment/concept/belonging" in {h["node"]["id"] for h in data["search"]}
+    assert (await garden.ok('{ search(text: "belo") { kind } }'))["search"] == []  # not without prefix
+    assert parse_search("shut newc", prefix_last=True).prefix == "newc"
+    assert parse_search('"shut newcomers"', prefix_last=True).prefix is None  # a closed phrase is whole
+    assert parse_search("a", prefix_last=True).prefix is None  # one letter matches too much

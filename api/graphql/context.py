@@ -46,8 +46,8 @@ class CountingStore:
     async def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         return await self._call(self.inner.execute(statement, params))
 
-    async def fulltext(self, label: str, text: str, limit: int = 20) -> list[Row]:
-        return await self._call(self.inner.fulltext(label, text, limit))
+    async def fulltext(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> list[Row]:
+        return await self._call(self.inner.fulltext(label, text, limit, prefix=prefix))
 
 
 K = TypeVar("K")

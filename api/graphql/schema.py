@@ -3,7 +3,7 @@ machinery in ``extensions.py``), assembled with its limits by :func:`build_schem
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.extensions import (
@@ -193,14 +193,17 @@ class Query:
 
     @strawberry.field(description="Full-text search over quotes, discussion points, concepts and "
                                   "consequences; any text is accepted.")
-    async def search(self, info: Info, text: str, limit: int = 20) -> list[SearchHit]:
+    async def search(self, info: Info, text: str, limit: int = 20,
+                     prefix: Annotated[bool, strawberry.argument(
+                         description="the last word may be the start of a word: search as you type")] = False,
+                     ) -> list[SearchHit]:
         if len(text) > MAX_SEARCH_TEXT:
             raise RequestError(f"search text is limited to {MAX_SEARCH_TEXT} characters", "TOO_LONG")
         if not 1 <= limit <= ctx(info).settings.max_page_size:
             raise RequestError(f"'limit' must be between 1 and {ctx(info).settings.max_page_size}", "PAGE_SIZE")
         hits: list[SearchHit] = []
         for label in SEARCHED:
-            for r in await ctx(info).store.fulltext(label.value, text, limit):
+            for r in await ctx(info).store.fulltext(label.value, text, limit, prefix=prefix):
                 hits.append(SearchHit(score=float(r["score"]), kind=label.value,
                                       snippet=_snippet(label, r["node"]), node=t.build(label.value, r["node"])))
         hits.sort(key=lambda h: -h.score)
