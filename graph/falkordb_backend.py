@@ -148,7 +148,11 @@ class FalkorStore(Store):
 
     async def close(self) -> None:
         if self._db is not None:
+            pool = self._db.connection.connection_pool
             await self._db.aclose()
+            # connections still out (a call whose request was stopped and finishes on its own)
+            # are closed too, not left for the garbage collector
+            await pool.disconnect(inuse_connections=True)
             self._db = None
         if self.owns_server and self.server is not None:
             await asyncio.to_thread(self.server.stop)

@@ -97,7 +97,8 @@ class WaveLoader(Generic[K, V]):
                     self.cache[k].set_exception(exc)
             return
         for k, v in zip(keys, values, strict=True):
-            self.cache[k].set_result(v)
+            if not self.cache[k].done():  # a stopped request cancelled its futures meanwhile
+                self.cache[k].set_result(v)
 
 
 class Loaders:
