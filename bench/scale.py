@@ -178,7 +178,9 @@ class RecordingStore:
     async def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         return await self._record("execute", statement, params)
 
-    async def fulltext(self, label: str, text: str, limit: int = 20) -> list[Row]:
+    async def fulltext(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> list[Row]:
+        if prefix:  # search as you type: no example asks it, so it is not replayed
+            return await self.inner.fulltext(label, text, limit, prefix=True)
         return await self._record("fulltext", label, text, limit)
 
 
