@@ -65,6 +65,18 @@ def runner(request: Request) -> GraphQLRunner:
     return run
 
 
+async def every_node(run: GraphQLRunner, query: str, field: str, variables: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every node of the connection ``field`` of ``query`` (which takes ``$after``), page by page."""
+    nodes: list[dict[str, Any]] = []
+    after = None
+    while True:
+        conn = (await run(query, {**variables, "after": after}))[field]
+        nodes += conn["nodes"]
+        if not conn["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = conn["pageInfo"]["endCursor"]
+
+
 STUDIES = "{ studies(first: 100) { nodes { study } } }"
 
 
@@ -300,17 +312,12 @@ async def discussion_point_counts(run: GraphQLRunner,
     and the names of those concepts and stakeholders."""
     counts: dict[tuple[str, str], int] = {}
     names: dict[str, str] = {}
-    after = None
-    while True:
-        conn = (await run(POINTS, {"study": study, "after": after}))["discussionPoints"]
-        for d in conn["nodes"]:
-            names.update({x["id"]: x["name"] for x in d["concerns"] + d["affects"]})
-            for c in d["concerns"]:
-                for s in d["affects"]:
-                    counts[(c["id"], s["id"])] = counts.get((c["id"], s["id"]), 0) + 1
-        if not conn["pageInfo"]["hasNextPage"]:
-            return counts, names
-        after = conn["pageInfo"]["endCursor"]
+    for d in await every_node(run, POINTS, "discussionPoints", {"study": study}):
+        names.update({x["id"]: x["name"] for x in d["concerns"] + d["affects"]})
+        for c in d["concerns"]:
+            for s in d["affects"]:
+                counts[(c["id"], s["id"])] = counts.get((c["id"], s["id"]), 0) + 1
+    return counts, names
 
 
 WHERE = "fragment Where on Occasion { name ... on Activity { event { id name } } ... on Event { id } }"
@@ -412,14 +419,7 @@ async def codebook(request: Request, study: str | None = None) -> HTMLResponse:
     missing = await unknown_study(run, study)
     if missing is not None:
         return missing
-    concepts: list[dict[str, Any]] = []
-    after = None
-    while True:
-        conn = (await run(CODEBOOK, {"study": study, "after": after}))["concepts"]
-        concepts += conn["nodes"]
-        if not conn["pageInfo"]["hasNextPage"]:
-            break
-        after = conn["pageInfo"]["endCursor"]
+    concepts = await every_node(run, CODEBOOK, "concepts", {"study": study})
     known = {c["id"] for c in concepts}
     children: dict[str | None, list[dict[str, Any]]] = {}
     for c in concepts:
