@@ -5,6 +5,7 @@ always passed, Neo4j 5 DDL. Neo4j's own Cypher (DDL, full-text calls, Lucene esc
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -59,6 +60,17 @@ def fulltext_statement() -> str:
 AWAIT_INDEXES = "CALL db.awaitIndexes(300)"
 #: how long a read is retried on transient errors (writes: the driver's 15 s)
 READ_RETRY_S = 2.0
+
+
+#: ``CALL { WITH a, b …`` (the form both stores accept) in Neo4j's own scoped form ``CALL (a, b) { …``:
+#: Neo4j 5 deprecates the importing WITH, and FalkorDB refuses the scope clause
+_IMPORTING_WITH = re.compile(r"CALL \{ WITH ((?:\w+)(?:, \w+)*) ")
+
+
+@functools.lru_cache(maxsize=1024)
+def neo4j_form(statement: str) -> str:
+    """The statement as Neo4j 5 prefers it (``../shared/design/cypher-dialects.md``)."""
+    return _IMPORTING_WITH.sub(r"CALL (\1) { ", statement) if "CALL { WITH " in statement else statement
 
 
 def dialect_statements(schema: GraphSchema) -> Iterator[str]:
@@ -189,7 +201,7 @@ class Neo4jStore(Store):
 
         @unit_of_work(timeout=self.query_timeout_ms / 1000)
         async def work(tx: Any) -> tuple[list[str], list[Any]]:
-            result = await tx.run(statement, bound)
+            result = await tx.run(neo4j_form(statement), bound)
             return list(result.keys()), [record async for record in result]
 
         try:
@@ -207,7 +219,7 @@ class Neo4jStore(Store):
         driver = self._require()
         try:
             records, _, keys = await driver.execute_query(
-                statement, dict(params or {}), database_=self.database,
+                neo4j_form(statement), dict(params or {}), database_=self.database,
                 routing_=RoutingControl.WRITE)
         except (ne.Neo4jError, ne.DriverError, OSError) as exc:
             raise self._errors(exc) from exc

@@ -10,20 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
+from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 __all__ = [
-    "CODED_QUOTES",
-    "CONCEPT_PLACEMENTS",
     "CONSEQUENCE_GROUPS",
     "CONSEQUENCE_MATRIX",
-    "EVENT_CONCEPTS",
-    "EVENT_DISCUSSION_POINTS",
-    "EVENT_PRESENTERS",
-    "EVENT_STAKEHOLDERS",
+    "QUOTE_DOCUMENT_TEXT",
     "all_statements",
     "count_nodes",
-    "links",
     "list_page",
     "neighbours",
     "nodes_by_id",
@@ -35,16 +29,6 @@ Direction = Literal["out", "in"]
 def nodes_by_id(label: NodeLabel | str) -> str:
     lab = check_label(label).value
     return f"UNWIND $ids AS id MATCH (n:{lab} {{id: id}}) RETURN id, properties(n) AS props"
-
-
-def links(src: NodeLabel | str, rel: RelType | str, direction: Direction,
-          dst: NodeLabel | str | None = None) -> str:
-    """Neighbours of a batch of nodes along one relationship type, with the neighbour's label."""
-    s, r = check_label(src).value, check_rel_type(rel).value
-    target = f"(b:{check_label(dst).value})" if dst is not None else "(b)"
-    arrow = f"-[:{r}]->{target}" if direction == "out" else f"<-[:{r}]-{target}"
-    return (f"UNWIND $ids AS id MATCH (a:{s} {{id: id}}){arrow} "
-            "RETURN id, labels(b)[0] AS label, properties(b) AS props")
 
 
 def neighbours(label: NodeLabel | str) -> str:
@@ -86,36 +70,10 @@ def count_nodes(label: NodeLabel | str, by_study: bool = False) -> str:
             "WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) RETURN count(n) AS n")
 
 
-CODED_QUOTES = (
-    "UNWIND $ids AS id MATCH (c:Concept {id: id})<-[:APPLIES_CODE]-(:Coding)-[:CODES_TEXT]->(b:EvidenceQuote) "
-    "RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
-)
-CONCEPT_PLACEMENTS = (
-    "UNWIND $ids AS id MATCH (c:Concept {id: id})<-[:HAS_LEFT_POLE|HAS_RIGHT_POLE]-(:Continuum)"
-    "<-[:ON_CONTINUUM]-(b:Placement) RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
-)
-EVENT_PRESENTERS = (
-    "UNWIND $ids AS id MATCH (e:Event {id: id})<-[:PART_OF]-(:Activity)-[:PRESENTED_BY]->(b:Person) "
-    "RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
-)
-#: the discussion points raised at an event or at one of its activities, found from the event
-#: inwards (never by scanning every discussion point: the cost follows the event's answer)
-_EVENT_POINTS = (
-    "UNWIND $ids AS id MATCH (e:Event {id: id}) OPTIONAL MATCH (a)-[:PART_OF]->(e) "
-    "WITH id, e, collect(a) AS parts UNWIND parts + [e] AS x "
-    "MATCH (d:DiscussionPoint)-[:RAISED_IN]->(x) "
-)
-EVENT_DISCUSSION_POINTS = (
-    _EVENT_POINTS.replace("(d:DiscussionPoint)", "(b:DiscussionPoint)") +
-    "RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
-)
-EVENT_CONCEPTS = (
-    _EVENT_POINTS +
-    "MATCH (d)-[:CONCERNS]->(b) RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
-)
-EVENT_STAKEHOLDERS = (
-    _EVENT_POINTS +
-    "MATCH (d)-[:AFFECTS]->(b:Stakeholder) RETURN DISTINCT id, labels(b)[0] AS label, properties(b) AS props"
+#: the text of each quote's document, once per document: rows ``quotes, content``
+QUOTE_DOCUMENT_TEXT = (
+    "UNWIND $ids AS id MATCH (q:EvidenceQuote {id: id})-[:IN_DOCUMENT]->(d:SourceDocument) "
+    "WITH d, collect(id) AS quotes RETURN quotes, d.content AS content"
 )
 #: from the stakeholders (few) to their consequences, never scanning every consequence
 CONSEQUENCE_GROUPS = (
@@ -137,8 +95,7 @@ CONSEQUENCE_MATRIX = (
 
 
 def all_statements() -> Iterator[str]:
-    yield from (CODED_QUOTES, CONCEPT_PLACEMENTS, EVENT_PRESENTERS, EVENT_DISCUSSION_POINTS, EVENT_CONCEPTS,
-                EVENT_STAKEHOLDERS, CONSEQUENCE_GROUPS, CONSEQUENCE_MATRIX)
+    yield from (QUOTE_DOCUMENT_TEXT, CONSEQUENCE_GROUPS, CONSEQUENCE_MATRIX)
     for label in NodeLabel:
         yield nodes_by_id(label)
         yield neighbours(label)
@@ -146,9 +103,6 @@ def all_statements() -> Iterator[str]:
             yield list_page(label, by_study=by_study)
             yield list_page(label, descending=True, by_study=by_study)
             yield count_nodes(label, by_study=by_study)
-    for rel in RelType:
-        yield links(NodeLabel.Concept, rel, "out")
-        yield links(NodeLabel.Concept, rel, "in", NodeLabel.Concept)
     yield add_quote(NodeLabel.DiscussionPoint)
     yield add_discussion_point(NodeLabel.Activity)
 

@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     max_neighbourhood_nodes: int = Field(500, ge=10)
     max_query_cost: int = Field(20_000, ge=100, description="fields a request may resolve, list sizes multiplied in")
     request_timeout_s: float = Field(15.0, gt=0, description="a GraphQL request running longer is stopped (TIMEOUT)")
+    compile_queries: bool = Field(True, description="answer each GraphQL query in one statement per root field "
+                                  "(off: the field resolvers answer, one statement per field and level)")
 
     def tokens(self) -> dict[str, str]:
         """``{token: name}`` of the configured API tokens (none: writes are off)."""

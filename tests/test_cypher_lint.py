@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kxgraph.graph import cypher
-from kxgraph.graph.neo4j_backend import dialect_statements
+from kxgraph.graph.neo4j_backend import dialect_statements, neo4j_form
 from kxgraph.graph.schema import default_schema
 
 LINT_DIR = Path(__file__).parent / "cypher_lint"
@@ -26,7 +26,34 @@ def neo4j_statements() -> list[str]:
         pass
     else:
         statements += list(queries.all_statements())
-    return sorted(set(statements))
+    statements += compiled_statements()
+    return sorted({neo4j_form(s) for s in statements})
+
+
+def compiled_statements() -> list[str]:
+    """The resolvers' statement for every declared walk, and trees of the compiled path built from
+    them: each walk under a node by id and under a page, nested one level, and the grouped
+    consequences."""
+    from kxgraph.api.graphql.reads import declared_walks
+    from kxgraph.graph import read_tree
+    from kxgraph.graph.read_tree import Child, Select
+
+    out = []
+    walks = declared_walks()
+    evidence = next(r for label, name, r in walks if name == "evidence")
+    for label, name, read in walks:
+        assert read.walk is not None
+        out.append(read_tree.walk_batch(label, read.walk))
+        inner = Select(values=[("__l", "labels($v)[0]"), ("id", "$v.`id`")],
+                       children=[Child("evidence", evidence.walk, True, Select(values=[("exact", "$v.`exact`")]),  # type: ignore[arg-type]
+                                       limit_param="first")])
+        tree = Select(values=[("id", "$v.`id`")], children=[Child(name, read.walk, read.many, inner)])
+        out.append(read_tree.by_id(label, tree))
+        out.append(read_tree.list_page(label, tree, descending=True, by_study=True))
+    part = Select(values=[("name", "$v.`name`")])
+    out.append(read_tree.consequence_groups(part, part, Select(values=[("text", "$v.`text`")])))
+    out.append(read_tree.consequence_groups(part, part, None))
+    return out
 
 
 def lint(statements: list[str]) -> list[dict[str, object]]:

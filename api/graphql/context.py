@@ -10,8 +10,10 @@ from typing import Any, Generic, TypeVar
 from strawberry.fastapi import BaseContext
 
 from kxgraph.errors import StoreUnavailableError
+from kxgraph.graph.queries import QUOTE_DOCUMENT_TEXT
+from kxgraph.graph.read_tree import Walk, walk_batch
 from kxgraph.graph.store import Row, Store
-from kxgraph.ontology.vocabulary import NodeLabel, RelType
+from kxgraph.ontology.vocabulary import NodeLabel
 from kxgraph.settings import Settings
 
 __all__ = ["Context", "CountingStore", "Loaders"]
@@ -138,11 +140,22 @@ class Loaders:
             self._loaders[key] = WaveLoader(self.store, load)
         return self._loaders[key]
 
-    def links(self, src: NodeLabel, rel: RelType, direction: str,
-              dst: NodeLabel | None = None) -> WaveLoader[str, list[Item]]:
-        from kxgraph.graph.queries import links
+    def walk(self, src: NodeLabel, walk: Walk) -> WaveLoader[str, list[Item]]:
+        """The nodes a field's walk reaches from each node of ``src`` (``reads.link``)."""
+        return self.related(walk_batch(src, walk))
 
-        return self.related(links(src, rel, direction, dst))  # type: ignore[arg-type]
+    def document_text(self) -> WaveLoader[str, str | None]:
+        """The text of each quote's document, each document read once per batch."""
+        key = ("document_text",)
+        if key not in self._loaders:
+
+            async def load(ids: Sequence[str]) -> list[str | None]:
+                rows = await self.store.read(QUOTE_DOCUMENT_TEXT, {"ids": list(ids)})
+                found = {q: r["content"] for r in rows for q in r["quotes"]}
+                return [found.get(i) for i in ids]
+
+            self._loaders[key] = WaveLoader(self.store, load)
+        return self._loaders[key]
 
 
 class Context(BaseContext):

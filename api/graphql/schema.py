@@ -19,6 +19,7 @@ from kxgraph.api.graphql import types as t
 from kxgraph.api.graphql.budget import budget
 from kxgraph.api.graphql.common import ctx
 from kxgraph.api.graphql.common import node as _node
+from kxgraph.api.graphql.compiler import CompiledExecution, matrix_parts
 from kxgraph.api.graphql.errors import RequestError, should_mask
 from kxgraph.api.graphql.extensions import KxSchema, NoSuggestions, RoundTrips
 from kxgraph.api.graphql.mutations import Mutation, principal_for
@@ -179,17 +180,11 @@ class Query:
 
     @strawberry.field(description="The concept x stakeholder matrix with counts by valence.")
     async def consequence_matrix(self, info: Info, study: str | None = None) -> ConsequenceMatrix:
-        rows = await ctx(info).store.read(queries.CONSEQUENCE_MATRIX, {"study": study})
-        concepts = {r["concept"]: r["concept_name"] for r in rows}
-        stakeholders = {r["stakeholder"]: r["stakeholder_name"] for r in rows}
+        m = matrix_parts(await ctx(info).store.read(queries.CONSEQUENCE_MATRIX, {"study": study}))
         return ConsequenceMatrix(
-            concepts=[Ref(id=strawberry.ID(k), name=v) for k, v in sorted(concepts.items(), key=lambda x: x[1])],
-            stakeholders=[Ref(id=strawberry.ID(k), name=v)
-                          for k, v in sorted(stakeholders.items(), key=lambda x: x[1])],
-            cells=[MatrixCell(concept=Ref(id=r["concept"], name=r["concept_name"]),
-                              stakeholder=Ref(id=r["stakeholder"], name=r["stakeholder_name"]),
-                              positive=int(r["positive"]), negative=int(r["negative"]), total=int(r["total"]))
-                   for r in rows])
+            concepts=[Ref(**r) for r in m["concepts"]], stakeholders=[Ref(**r) for r in m["stakeholders"]],
+            cells=[MatrixCell(**{**c, "concept": Ref(**c["concept"]), "stakeholder": Ref(**c["stakeholder"])})
+                   for c in m["cells"]])
 
     @strawberry.field(description="Full-text search over quotes, discussion points, concepts and "
                                   "consequences; any text is accepted.")
@@ -309,6 +304,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if settings.production:
         extensions += [DisableIntrospection, NoSuggestions]
-    schema = KxSchema(query=Query, mutation=Mutation, extensions=extensions, types=list(t.TYPES.values()))
+    schema = KxSchema(query=Query, mutation=Mutation, extensions=extensions, types=list(t.TYPES.values()),
+                      execution_context_class=CompiledExecution if settings.compile_queries else None)
     schema.timeout_s = settings.request_timeout_s
     return schema

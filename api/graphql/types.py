@@ -1,6 +1,8 @@
 """GraphQL types, one per ontology class, built from the store's property maps. Links between
-nodes are fields in both directions where users navigate; each resolves through a per-request
-DataLoader (one round trip per field per level, whatever the size of the answer)."""
+nodes are fields in both directions where users navigate, each declared as a walk along the
+ontology's relationships (``reads.py``): its resolver reads it through a per-request DataLoader (one
+round trip per field per level), and the compiler reads the same declaration to answer a whole
+request in one statement."""
 
 from __future__ import annotations
 
@@ -10,49 +12,40 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from kxgraph.graph import queries
+from kxgraph.api.graphql.reads import build, build_many, computed, hop, link, prop
 from kxgraph.ontology.vocabulary import NodeLabel as L
 from kxgraph.ontology.vocabulary import RelType as R
 
 __all__ = ["TYPES", "build", "build_many"]
 
 
-def prop(key: str, typ: Any, description: str | None = None) -> Any:
-    """A scalar field read from the node's properties."""
-
-    def resolve(root: Any) -> Any:
-        return root.props.get(key)
-
-    return strawberry.field(resolver=resolve, graphql_type=typ, description=description)
+#: the labels of claims, which evidence quotes support
+CLAIM_LABELS = (L.Definition, L.DiscussionPoint, L.Consequence, L.Placement, L.Reflection, L.Method)
+_POLES = (R.HAS_LEFT_POLE, R.HAS_RIGHT_POLE)
+#: an event, or any of its activities
+_AT_EVENT = hop(R.PART_OF, "in", or_self=True)
 
 
-def build(label: str, props: dict[str, Any]) -> Any:
-    return TYPES[L(label)](props=props)
+def text_window(content: str | None, props: dict[str, Any], chars: int) -> dict[str, Any] | None:
+    """The quote with up to ``chars`` (at most 2000) characters of its document either side."""
+    if content is None or props.get("start") is None:
+        return None
+    start, end = props["start"], props["end"]
+    n = max(0, min(chars, 2000))
+    return {"before": content[max(0, start - n):start], "exact": content[start:end],
+            "after": content[end:end + n], "start": start, "end": end}
 
 
-def build_many(items: list[tuple[str, dict[str, Any]]], order: str = "ordinal") -> list[Any]:
-    def key(item: tuple[str, dict[str, Any]]) -> tuple[Any, ...]:
-        p = item[1]
-        if order == "start":
-            return (p.get("start", 0), p.get("id", ""))
-        return (p.get("ordinal") is None, p.get("ordinal") or 0, p.get("name") or p.get("text") or "",
-                p.get("id", ""))
-    return [build(label, props) for label, props in sorted(items, key=key)]
-
-
-async def _many(info: Info, node: Any, rel: R, direction: str, dst: L | None = None,
-                order: str = "ordinal") -> list[Any]:
-    items = await info.context.loaders.links(node._label, rel, direction, dst).load(node.props["id"])
-    return build_many(items, order)
-
-
-async def _one(info: Info, node: Any, rel: R, direction: str, dst: L | None = None) -> Any:
-    found = await _many(info, node, rel, direction, dst)
-    return found[0] if found else None
-
-
-async def _path(info: Info, node: Any, statement: str, order: str = "ordinal") -> list[Any]:
-    return build_many(await info.context.loaders.related(statement).load(node.props["id"]), order)
+def text_paragraph(content: str | None, props: dict[str, Any]) -> dict[str, Any] | None:
+    """The quote inside the line of its document it is on."""
+    if content is None or props.get("start") is None:
+        return None
+    start, end = props["start"], props["end"]
+    first = content.rfind("\n", 0, start) + 1
+    last = content.find("\n", end)
+    last = len(content) if last == -1 else last
+    return {"before": content[first:start], "exact": content[start:end], "after": content[end:last],
+            "start": start, "end": end}
 
 
 # --- interfaces --------------------------------------------------------------------------------------
@@ -67,74 +60,64 @@ class Entity:
     name: str | None = prop("name", str | None)
     description: str | None = prop("description", str | None)
 
-    @strawberry.field(description="the entity's class (node label)")
+    @computed("label", "the entity's class (node label)")
     def kind(self) -> str:
         return self._label.value
 
-    @strawberry.field(description="notes and memos written about it (imported from a QDA program)")
-    async def notes(self, info: Info) -> list[Note]:
-        return await _many(info, self, R.ANNOTATES, "in", L.Note)
+    @link(hop(R.ANNOTATES, "in", L.Note), description="notes and memos written about it (imported from a QDA program)")
+    async def notes(self, info: Info) -> list[Note]: ...
 
 
 @strawberry.interface(description="A claim of the study, backed by evidence quotes.")
 class Claim(Entity):
     text: str = prop("text", str, "the claim in the study's words")
 
-    @strawberry.field(description="the exact sentences of the source that support the claim")
-    async def evidence(self, info: Info) -> list[EvidenceQuote]:
-        return await _many(info, self, R.SUPPORTED_BY, "out", L.EvidenceQuote, order="start")
+    @link(hop(R.SUPPORTED_BY, "out", L.EvidenceQuote), order="start",
+          description="the exact sentences of the source that support the claim")
+    async def evidence(self, info: Info) -> list[EvidenceQuote]: ...
 
 
 @strawberry.interface(description="Where something was raised: an event or one of its activities.")
 class Occasion(Entity):
     ordinal: int | None = prop("ordinal", int | None)
 
-    @strawberry.field
-    async def reflections(self, info: Info) -> list[Reflection]:
-        return await _many(info, self, R.RAISED_IN, "in", L.Reflection)
+    @link(hop(R.RAISED_IN, "in", L.Reflection))
+    async def reflections(self, info: Info) -> list[Reflection]: ...
 
 
 @strawberry.interface(description="A concept or a continuum (both SKOS concepts).")
 class ConceptLike(Entity):
     pref_label: str | None = prop("prefLabel", str | None)
 
-    @strawberry.field
-    async def discussion_points(self, info: Info) -> list[DiscussionPoint]:
-        return await _many(info, self, R.CONCERNS, "in", L.DiscussionPoint)
+    @link(hop(R.CONCERNS, "in", L.DiscussionPoint))
+    async def discussion_points(self, info: Info) -> list[DiscussionPoint]: ...
 
-    @strawberry.field
-    async def consequences(self, info: Info) -> list[Consequence]:
-        return await _many(info, self, R.OF_CONCEPT, "in", L.Consequence)
+    @link(hop(R.OF_CONCEPT, "in", L.Consequence))
+    async def consequences(self, info: Info) -> list[Consequence]: ...
 
-    @strawberry.field(description="the activities that presented it")
-    async def presented_in(self, info: Info) -> list[Activity]:
-        return await _many(info, self, R.PRESENTS, "in", L.Activity)
+    @link(hop(R.PRESENTS, "in", L.Activity), description="the activities that presented it")
+    async def presented_in(self, info: Info) -> list[Activity]: ...
 
-    @strawberry.field(description="codings that apply it to quotes (a coded project's evidence)")
-    async def codings(self, info: Info) -> list[Coding]:
-        return await _many(info, self, R.APPLIES_CODE, "in", L.Coding)
+    @link(hop(R.APPLIES_CODE, "in", L.Coding),
+          description="codings that apply it to quotes (a coded project's evidence)")
+    async def codings(self, info: Info) -> list[Coding]: ...
 
-    @strawberry.field(description="the quotes coded with it, in document order")
-    async def coded_quotes(self, info: Info) -> list[EvidenceQuote]:
-        return await _path(info, self, queries.CODED_QUOTES, order="start")
+    @link(hop(R.APPLIES_CODE, "in", L.Coding), hop(R.CODES_TEXT, "out", L.EvidenceQuote), order="start",
+          description="the quotes coded with it, in document order")
+    async def coded_quotes(self, info: Info) -> list[EvidenceQuote]: ...
 
-    @strawberry.field(description="the broader code it sits under")
-    async def broader(self, info: Info) -> list[ConceptLike]:
-        return await _many(info, self, R.BROADER, "out")
+    @link(hop(R.BROADER, "out"), description="the broader code it sits under")
+    async def broader(self, info: Info) -> list[ConceptLike]: ...
 
-    @strawberry.field(description="the codes nested under it")
-    async def narrower(self, info: Info) -> list[ConceptLike]:
-        return await _many(info, self, R.BROADER, "in")
+    @link(hop(R.BROADER, "in"), description="the codes nested under it")
+    async def narrower(self, info: Info) -> list[ConceptLike]: ...
 
     color: str | None = prop("color", str | None, "the code's colour, #RRGGBB")
     definition_text: str | None = prop("definition", str | None,
                                        "the definition as plain text (a code's description, for imported codes)")
 
-    @strawberry.field
-    async def related(self, info: Info) -> list[ConceptLike]:
-        out = await _many(info, self, R.RELATED_TO, "out")
-        back = await _many(info, self, R.RELATED_TO, "in")
-        return out + [b for b in back if b.props["id"] not in {o.props["id"] for o in out}]
+    @link(hop(R.RELATED_TO, "both"), description="related concepts (the link is symmetric)")
+    async def related(self, info: Info) -> list[ConceptLike]: ...
 
 
 # --- types ---------------------------------------------------------------------------------------------
@@ -145,80 +128,66 @@ class Study(Entity):
     grant_number: str | None = prop("grantNumber", str | None)
     software: str | None = prop("software", str | None, "the program a coded project came from")
 
-    @strawberry.field
-    async def conducted_by(self, info: Info) -> list[Organisation]:
-        return await _many(info, self, R.CONDUCTED_BY, "out")
+    @link(hop(R.CONDUCTED_BY, "out"))
+    async def conducted_by(self, info: Info) -> list[Organisation]: ...
 
-    @strawberry.field
-    async def funded_by(self, info: Info) -> list[Organisation]:
-        return await _many(info, self, R.FUNDED_BY, "out")
+    @link(hop(R.FUNDED_BY, "out"))
+    async def funded_by(self, info: Info) -> list[Organisation]: ...
 
-    @strawberry.field
-    async def methods(self, info: Info) -> list[Method]:
-        return await _many(info, self, R.USES_METHOD, "out")
+    @link(hop(R.USES_METHOD, "out"))
+    async def methods(self, info: Info) -> list[Method]: ...
 
-    @strawberry.field
-    async def events(self, info: Info) -> list[Event]:
-        return await _many(info, self, R.PART_OF, "in", L.Event)
+    @link(hop(R.PART_OF, "in", L.Event))
+    async def events(self, info: Info) -> list[Event]: ...
 
-    @strawberry.field
-    async def people(self, info: Info) -> list[Person]:
-        return await _many(info, self, R.WORKS_ON, "in", L.Person)
+    @link(hop(R.WORKS_ON, "in", L.Person))
+    async def people(self, info: Info) -> list[Person]: ...
 
 
 @strawberry.type
 class ConceptScheme(Entity):
     _label = L.ConceptScheme
 
-    @strawberry.field
-    async def concepts(self, info: Info) -> list[ConceptLike]:
-        return await _many(info, self, R.IN_SCHEME, "in")
+    @link(hop(R.IN_SCHEME, "in"))
+    async def concepts(self, info: Info) -> list[ConceptLike]: ...
 
 
 @strawberry.type
 class Concept(ConceptLike):
     _label = L.Concept
 
-    @strawberry.field(description="the study's definition, with its evidence")
-    async def definition(self, info: Info) -> Definition | None:
-        return await _one(info, self, R.DEFINES, "in", L.Definition)
+    @link(hop(R.DEFINES, "in", L.Definition), description="the study's definition, with its evidence")
+    async def definition(self, info: Info) -> Definition | None: ...
 
-    @strawberry.field(description="continua that have this concept as a pole")
-    async def continua(self, info: Info) -> list[Continuum]:
-        left = await _many(info, self, R.HAS_LEFT_POLE, "in", L.Continuum)
-        right = await _many(info, self, R.HAS_RIGHT_POLE, "in", L.Continuum)
-        return left + right
+    @link(hop(_POLES, "in", L.Continuum), description="continua that have this concept as a pole")
+    async def continua(self, info: Info) -> list[Continuum]: ...
 
-    @strawberry.field(description="role elements placed on continua this concept is a pole of")
-    async def placements(self, info: Info) -> list[Placement]:
-        return await _path(info, self, queries.CONCEPT_PLACEMENTS)
+    @link(hop(_POLES, "in", L.Continuum), hop(R.ON_CONTINUUM, "in", L.Placement),
+          description="role elements placed on continua this concept is a pole of")
+    async def placements(self, info: Info) -> list[Placement]: ...
 
 
 @strawberry.type
 class Continuum(ConceptLike):
     _label = L.Continuum
 
-    @strawberry.field(description="the pole at position 0")
-    async def left(self, info: Info) -> Concept | None:
-        return await _one(info, self, R.HAS_LEFT_POLE, "out")
+    @link(hop(R.HAS_LEFT_POLE, "out"), description="the pole at position 0")
+    async def left(self, info: Info) -> Concept | None: ...
 
-    @strawberry.field(description="the pole at position 1")
-    async def right(self, info: Info) -> Concept | None:
-        return await _one(info, self, R.HAS_RIGHT_POLE, "out")
+    @link(hop(R.HAS_RIGHT_POLE, "out"), description="the pole at position 1")
+    async def right(self, info: Info) -> Concept | None: ...
 
-    @strawberry.field(description="role elements placed on it, from the left pole to the right")
-    async def placements(self, info: Info) -> list[Placement]:
-        found = await _many(info, self, R.ON_CONTINUUM, "in", L.Placement)
-        return sorted(found, key=lambda p: (p.props.get("position", 0), p.props["id"]))
+    @link(hop(R.ON_CONTINUUM, "in", L.Placement), order="position",
+          description="role elements placed on it, from the left pole to the right")
+    async def placements(self, info: Info) -> list[Placement]: ...
 
 
 @strawberry.type
 class Definition(Claim):
     _label = L.Definition
 
-    @strawberry.field
-    async def concept(self, info: Info) -> Concept | None:
-        return await _one(info, self, R.DEFINES, "out")
+    @link(hop(R.DEFINES, "out"))
+    async def concept(self, info: Info) -> Concept | None: ...
 
 
 @strawberry.type
@@ -231,25 +200,20 @@ class DiscussionPoint(Claim):
     _label = L.DiscussionPoint
     ordinal: int | None = prop("ordinal", int | None)
 
-    @strawberry.field(description="the activity or event where it was raised")
-    async def raised_in(self, info: Info) -> Occasion | None:
-        return await _one(info, self, R.RAISED_IN, "out")
+    @link(hop(R.RAISED_IN, "out"), description="the activity or event where it was raised")
+    async def raised_in(self, info: Info) -> Occasion | None: ...
 
-    @strawberry.field
-    async def concerns(self, info: Info) -> list[ConceptLike]:
-        return await _many(info, self, R.CONCERNS, "out")
+    @link(hop(R.CONCERNS, "out"))
+    async def concerns(self, info: Info) -> list[ConceptLike]: ...
 
-    @strawberry.field
-    async def affects(self, info: Info) -> list[Stakeholder]:
-        return await _many(info, self, R.AFFECTS, "out")
+    @link(hop(R.AFFECTS, "out"))
+    async def affects(self, info: Info) -> list[Stakeholder]: ...
 
-    @strawberry.field
-    async def about_elements(self, info: Info) -> list[RoleElement]:
-        return await _many(info, self, R.ABOUT_ELEMENT, "out")
+    @link(hop(R.ABOUT_ELEMENT, "out"))
+    async def about_elements(self, info: Info) -> list[RoleElement]: ...
 
-    @strawberry.field
-    async def involves(self, info: Info) -> list[Actor]:
-        return await _many(info, self, R.INVOLVES, "out")
+    @link(hop(R.INVOLVES, "out"))
+    async def involves(self, info: Info) -> list[Actor]: ...
 
 
 @strawberry.type
@@ -257,17 +221,14 @@ class Consequence(Claim):
     _label = L.Consequence
     valence: str = prop("valence", str, "positive or negative")
 
-    @strawberry.field
-    async def concept(self, info: Info) -> ConceptLike | None:
-        return await _one(info, self, R.OF_CONCEPT, "out")
+    @link(hop(R.OF_CONCEPT, "out"))
+    async def concept(self, info: Info) -> ConceptLike | None: ...
 
-    @strawberry.field
-    async def stakeholder(self, info: Info) -> Stakeholder | None:
-        return await _one(info, self, R.FOR_STAKEHOLDER, "out")
+    @link(hop(R.FOR_STAKEHOLDER, "out"))
+    async def stakeholder(self, info: Info) -> Stakeholder | None: ...
 
-    @strawberry.field
-    async def raised_in(self, info: Info) -> Occasion | None:
-        return await _one(info, self, R.RAISED_IN, "out")
+    @link(hop(R.RAISED_IN, "out"))
+    async def raised_in(self, info: Info) -> Occasion | None: ...
 
 
 @strawberry.type
@@ -275,95 +236,80 @@ class Placement(Claim):
     _label = L.Placement
     position: float = prop("position", float, "0 = the left pole, 1 = the right pole")
 
-    @strawberry.field
-    async def element(self, info: Info) -> RoleElement | None:
-        return await _one(info, self, R.PLACES, "out")
+    @link(hop(R.PLACES, "out"))
+    async def element(self, info: Info) -> RoleElement | None: ...
 
-    @strawberry.field
-    async def continuum(self, info: Info) -> Continuum | None:
-        return await _one(info, self, R.ON_CONTINUUM, "out")
+    @link(hop(R.ON_CONTINUUM, "out"))
+    async def continuum(self, info: Info) -> Continuum | None: ...
 
-    @strawberry.field
-    async def raised_in(self, info: Info) -> Occasion | None:
-        return await _one(info, self, R.RAISED_IN, "out")
+    @link(hop(R.RAISED_IN, "out"))
+    async def raised_in(self, info: Info) -> Occasion | None: ...
 
 
 @strawberry.type
 class Reflection(Claim):
     _label = L.Reflection
 
-    @strawberry.field
-    async def raised_in(self, info: Info) -> Occasion | None:
-        return await _one(info, self, R.RAISED_IN, "out")
+    @link(hop(R.RAISED_IN, "out"))
+    async def raised_in(self, info: Info) -> Occasion | None: ...
 
 
 @strawberry.type
 class Stakeholder(Entity):
     _label = L.Stakeholder
 
-    @strawberry.field
-    async def consequences(self, info: Info) -> list[Consequence]:
-        return await _many(info, self, R.FOR_STAKEHOLDER, "in", L.Consequence)
+    @link(hop(R.FOR_STAKEHOLDER, "in", L.Consequence))
+    async def consequences(self, info: Info) -> list[Consequence]: ...
 
-    @strawberry.field
-    async def discussion_points(self, info: Info) -> list[DiscussionPoint]:
-        return await _many(info, self, R.AFFECTS, "in", L.DiscussionPoint)
+    @link(hop(R.AFFECTS, "in", L.DiscussionPoint))
+    async def discussion_points(self, info: Info) -> list[DiscussionPoint]: ...
 
-    @strawberry.field
-    async def represented_by(self, info: Info) -> list[DelegateGroup]:
-        return await _many(info, self, R.REPRESENTS, "in", L.DelegateGroup)
+    @link(hop(R.REPRESENTS, "in", L.DelegateGroup))
+    async def represented_by(self, info: Info) -> list[DelegateGroup]: ...
 
-    @strawberry.field
-    async def actors(self, info: Info) -> list[Actor]:
-        return await _many(info, self, R.ACTOR_IN, "in", L.Actor)
+    @link(hop(R.ACTOR_IN, "in", L.Actor))
+    async def actors(self, info: Info) -> list[Actor]: ...
 
 
 @strawberry.type
 class Actor(Entity):
     _label = L.Actor
 
-    @strawberry.field
-    async def actor_in(self, info: Info) -> list[Stakeholder]:
-        return await _many(info, self, R.ACTOR_IN, "out")
+    @link(hop(R.ACTOR_IN, "out"))
+    async def actor_in(self, info: Info) -> list[Stakeholder]: ...
 
-    @strawberry.field
-    async def discussion_points(self, info: Info) -> list[DiscussionPoint]:
-        return await _many(info, self, R.INVOLVES, "in", L.DiscussionPoint)
+    @link(hop(R.INVOLVES, "in", L.DiscussionPoint))
+    async def discussion_points(self, info: Info) -> list[DiscussionPoint]: ...
 
 
 @strawberry.type
 class Organisation(Entity):
     _label = L.Organisation
 
-    @strawberry.field
-    async def members(self, info: Info) -> list[Person]:
-        return await _many(info, self, R.MEMBER_OF, "in", L.Person)
+    @link(hop(R.MEMBER_OF, "in", L.Person))
+    async def members(self, info: Info) -> list[Person]: ...
 
 
 @strawberry.type
 class Person(Entity):
     _label = L.Person
 
-    @strawberry.field
-    async def member_of(self, info: Info) -> list[Organisation]:
-        return await _many(info, self, R.MEMBER_OF, "out")
+    @link(hop(R.MEMBER_OF, "out"))
+    async def member_of(self, info: Info) -> list[Organisation]: ...
 
-    @strawberry.field
-    async def presented(self, info: Info) -> list[Activity]:
-        return await _many(info, self, R.PRESENTED_BY, "in", L.Activity)
+    @link(hop(R.PRESENTED_BY, "in", L.Activity))
+    async def presented(self, info: Info) -> list[Activity]: ...
 
-    @strawberry.field
-    async def documents(self, info: Info) -> list[SourceDocument]:
-        return await _many(info, self, R.CREATED_BY, "in", L.SourceDocument)
+    @link(hop(R.CREATED_BY, "in", L.SourceDocument))
+    async def documents(self, info: Info) -> list[SourceDocument]: ...
 
 
 @strawberry.type
 class Place(Entity):
     _label = L.Place
 
-    @strawberry.field
-    async def events(self, info: Info) -> list[Event]:
-        return await _many(info, self, R.AT_LOCATION, "in", L.Event)
+    @link(hop(R.AT_LOCATION, "in", L.Event))
+    async def events(self, info: Info) -> list[Event]: ...
 
 
 @strawberry.type
@@ -373,41 +319,36 @@ class Event(Occasion):
     duration: str | None = prop("duration", str | None, "ISO-8601 duration")
     aims: list[str] = prop("aims", list[str] | None)
 
-    @strawberry.field
-    async def place(self, info: Info) -> Place | None:
-        return await _one(info, self, R.AT_LOCATION, "out")
+    @link(hop(R.AT_LOCATION, "out"))
+    async def place(self, info: Info) -> Place | None: ...
 
-    @strawberry.field
-    async def part_of(self, info: Info) -> Study | None:
-        return await _one(info, self, R.PART_OF, "out", L.Study)
+    @link(hop(R.PART_OF, "out", L.Study))
+    async def part_of(self, info: Info) -> Study | None: ...
 
-    @strawberry.field
-    async def activities(self, info: Info) -> list[Activity]:
-        return await _many(info, self, R.PART_OF, "in", L.Activity)
+    @link(hop(R.PART_OF, "in", L.Activity))
+    async def activities(self, info: Info) -> list[Activity]: ...
 
-    @strawberry.field
-    async def delegate_groups(self, info: Info) -> list[DelegateGroup]:
-        return await _many(info, self, R.ATTENDED_BY, "out")
+    @link(hop(R.ATTENDED_BY, "out"))
+    async def delegate_groups(self, info: Info) -> list[DelegateGroup]: ...
 
-    @strawberry.field(description="people who presented in its activities")
-    async def presenters(self, info: Info) -> list[Person]:
-        return await _path(info, self, queries.EVENT_PRESENTERS)
+    @link(hop(R.PART_OF, "in", L.Activity), hop(R.PRESENTED_BY, "out", L.Person),
+          description="people who presented in its activities")
+    async def presenters(self, info: Info) -> list[Person]: ...
 
-    @strawberry.field(description="points raised at the event or in its activities")
-    async def discussion_points(self, info: Info) -> list[DiscussionPoint]:
-        return await _path(info, self, queries.EVENT_DISCUSSION_POINTS)
+    @link(_AT_EVENT, hop(R.RAISED_IN, "in", L.DiscussionPoint),
+          description="points raised at the event or in its activities")
+    async def discussion_points(self, info: Info) -> list[DiscussionPoint]: ...
 
-    @strawberry.field(description="concepts its discussion points concern")
-    async def concepts(self, info: Info) -> list[ConceptLike]:
-        return await _path(info, self, queries.EVENT_CONCEPTS)
+    @link(_AT_EVENT, hop(R.RAISED_IN, "in", L.DiscussionPoint), hop(R.CONCERNS, "out"),
+          description="concepts its discussion points concern")
+    async def concepts(self, info: Info) -> list[ConceptLike]: ...
 
-    @strawberry.field(description="stakeholders its discussion points affect")
-    async def stakeholders(self, info: Info) -> list[Stakeholder]:
-        return await _path(info, self, queries.EVENT_STAKEHOLDERS)
+    @link(_AT_EVENT, hop(R.RAISED_IN, "in", L.DiscussionPoint), hop(R.AFFECTS, "out", L.Stakeholder),
+          description="stakeholders its discussion points affect")
+    async def stakeholders(self, info: Info) -> list[Stakeholder]: ...
 
-    @strawberry.field
-    async def evidence(self, info: Info) -> list[EvidenceQuote]:
-        return await _many(info, self, R.SUPPORTED_BY, "out", L.EvidenceQuote, order="start")
+    @link(hop(R.SUPPORTED_BY, "out", L.EvidenceQuote), order="start")
+    async def evidence(self, info: Info) -> list[EvidenceQuote]: ...
 
 
 @strawberry.type
@@ -415,55 +356,45 @@ class Activity(Occasion):
     _label = L.Activity
     activity_kind: str | None = prop("kind", str | None, "presentation, round-table, ...")
 
-    @strawberry.field
-    async def event(self, info: Info) -> Event | None:
-        return await _one(info, self, R.PART_OF, "out", L.Event)
+    @link(hop(R.PART_OF, "out", L.Event))
+    async def event(self, info: Info) -> Event | None: ...
 
-    @strawberry.field
-    async def presenters(self, info: Info) -> list[Person]:
-        return await _many(info, self, R.PRESENTED_BY, "out")
+    @link(hop(R.PRESENTED_BY, "out"))
+    async def presenters(self, info: Info) -> list[Person]: ...
 
-    @strawberry.field
-    async def presents(self, info: Info) -> list[ConceptLike]:
-        return await _many(info, self, R.PRESENTS, "out")
+    @link(hop(R.PRESENTS, "out"))
+    async def presents(self, info: Info) -> list[ConceptLike]: ...
 
-    @strawberry.field
-    async def discussion_points(self, info: Info) -> list[DiscussionPoint]:
-        return await _many(info, self, R.RAISED_IN, "in", L.DiscussionPoint)
+    @link(hop(R.RAISED_IN, "in", L.DiscussionPoint))
+    async def discussion_points(self, info: Info) -> list[DiscussionPoint]: ...
 
-    @strawberry.field
-    async def evidence(self, info: Info) -> list[EvidenceQuote]:
-        return await _many(info, self, R.SUPPORTED_BY, "out", L.EvidenceQuote, order="start")
+    @link(hop(R.SUPPORTED_BY, "out", L.EvidenceQuote), order="start")
+    async def evidence(self, info: Info) -> list[EvidenceQuote]: ...
 
 
 @strawberry.type
 class DelegateGroup(Entity):
     _label = L.DelegateGroup
 
-    @strawberry.field
-    async def represents(self, info: Info) -> list[Stakeholder]:
-        return await _many(info, self, R.REPRESENTS, "out")
+    @link(hop(R.REPRESENTS, "out"))
+    async def represents(self, info: Info) -> list[Stakeholder]: ...
 
-    @strawberry.field
-    async def member_of(self, info: Info) -> list[Organisation]:
-        return await _many(info, self, R.MEMBER_OF, "out")
+    @link(hop(R.MEMBER_OF, "out"))
+    async def member_of(self, info: Info) -> list[Organisation]: ...
 
-    @strawberry.field
-    async def events(self, info: Info) -> list[Event]:
-        return await _many(info, self, R.ATTENDED_BY, "in", L.Event)
+    @link(hop(R.ATTENDED_BY, "in", L.Event))
+    async def events(self, info: Info) -> list[Event]: ...
 
 
 @strawberry.type
 class RoleElement(Entity):
     _label = L.RoleElement
 
-    @strawberry.field
-    async def placements(self, info: Info) -> list[Placement]:
-        return await _many(info, self, R.PLACES, "in", L.Placement)
+    @link(hop(R.PLACES, "in", L.Placement))
+    async def placements(self, info: Info) -> list[Placement]: ...
 
-    @strawberry.field
-    async def discussion_points(self, info: Info) -> list[DiscussionPoint]:
-        return await _many(info, self, R.ABOUT_ELEMENT, "in", L.DiscussionPoint)
+    @link(hop(R.ABOUT_ELEMENT, "in", L.DiscussionPoint))
+    async def discussion_points(self, info: Info) -> list[DiscussionPoint]: ...
 
 
 @strawberry.type
@@ -478,13 +409,12 @@ class SourceDocument(Entity):
     text: str = prop("content", str, "the full text, exactly as captured: offsets refer to it")
     attributes: str | None = prop("attributes", str | None, "variables as a JSON object (from a QDA program)")
 
-    @strawberry.field(description="its evidence quotes, in document order")
-    async def quotes(self, info: Info) -> list[EvidenceQuote]:
-        return await _many(info, self, R.IN_DOCUMENT, "in", L.EvidenceQuote, order="start")
+    @link(hop(R.IN_DOCUMENT, "in", L.EvidenceQuote), order="start",
+          description="its evidence quotes, in document order")
+    async def quotes(self, info: Info) -> list[EvidenceQuote]: ...
 
-    @strawberry.field
-    async def creators(self, info: Info) -> list[Entity]:
-        return await _many(info, self, R.CREATED_BY, "out")
+    @link(hop(R.CREATED_BY, "out"))
+    async def creators(self, info: Info) -> list[Entity]: ...
 
 
 @strawberry.type(description="Text around a quote in its document.")
@@ -507,46 +437,33 @@ class EvidenceQuote(Entity):
     suffix: str = prop("suffix", str, "about 32 characters after")
     document_sha256: str = prop("documentSha256", str, "checksum of the text the offsets refer to")
 
-    @strawberry.field(description="how it was placed when its document last changed; EXACT when it never moved")
+    @computed("anchor_status", "how it was placed when its document last changed; EXACT when it never moved")
     def anchor_status(self) -> AnchorStatus:
         return AnchorStatus(self.props.get("anchorStatus") or "exact")
 
     anchor_score: float | None = prop("anchorScore", float | None,
                                       "similarity (0-1) of the re-anchored text to the previous text")
 
-    @strawberry.field(description="codings of this span (a coded project's codes)")
-    async def codings(self, info: Info) -> list[Coding]:
-        return await _many(info, self, R.CODES_TEXT, "in", L.Coding)
+    @link(hop(R.CODES_TEXT, "in", L.Coding), description="codings of this span (a coded project's codes)")
+    async def codings(self, info: Info) -> list[Coding]: ...
 
-    @strawberry.field
-    async def document(self, info: Info) -> SourceDocument | None:
-        return await _one(info, self, R.IN_DOCUMENT, "out")
+    @link(hop(R.IN_DOCUMENT, "out"))
+    async def document(self, info: Info) -> SourceDocument | None: ...
 
-    @strawberry.field(description="the quote with up to `chars` characters either side (at most 2000)")
+    @computed("window", "the quote with up to `chars` characters either side (at most 2000)")
     async def window(self, info: Info, chars: int = 200) -> TextWindow | None:
-        doc = await _one(info, self, R.IN_DOCUMENT, "out")
-        if doc is None or self.props.get("start") is None:
-            return None
-        text, start, end = doc.props["content"], self.props["start"], self.props["end"]
-        n = max(0, min(chars, 2000))
-        return TextWindow(before=text[max(0, start - n):start], exact=text[start:end],
-                          after=text[end:end + n], start=start, end=end)
+        content = await info.context.loaders.document_text().load(self.props["id"])
+        parts = text_window(content, self.props, chars)
+        return TextWindow(**parts) if parts else None
 
-    @strawberry.field(description="the quote inside its paragraph (the line of the document it is on)")
+    @computed("paragraph", "the quote inside its paragraph (the line of the document it is on)")
     async def paragraph(self, info: Info) -> TextWindow | None:
-        doc = await _one(info, self, R.IN_DOCUMENT, "out")
-        if doc is None or self.props.get("start") is None:
-            return None
-        text, start, end = doc.props["content"], self.props["start"], self.props["end"]
-        first = text.rfind("\n", 0, start) + 1
-        last = text.find("\n", end)
-        last = len(text) if last == -1 else last
-        return TextWindow(before=text[first:start], exact=text[start:end], after=text[end:last],
-                          start=start, end=end)
+        content = await info.context.loaders.document_text().load(self.props["id"])
+        parts = text_paragraph(content, self.props)
+        return TextWindow(**parts) if parts else None
 
-    @strawberry.field(description="the claims it supports")
-    async def supports(self, info: Info) -> list[Claim]:
-        return [c for c in await _many(info, self, R.SUPPORTED_BY, "in") if isinstance(c, Claim)]
+    @link(hop(R.SUPPORTED_BY, "in", *CLAIM_LABELS), description="the claims it supports")
+    async def supports(self, info: Info) -> list[Claim]: ...
 
 
 @strawberry.enum(description="How a quote was placed again after its document changed.")
@@ -562,17 +479,14 @@ class Coding(Entity):
     _label = L.Coding
     guid: str | None = prop("guid", str | None, "its GUID in the QDA project")
 
-    @strawberry.field
-    async def concept(self, info: Info) -> ConceptLike | None:
-        return await _one(info, self, R.APPLIES_CODE, "out")
+    @link(hop(R.APPLIES_CODE, "out"))
+    async def concept(self, info: Info) -> ConceptLike | None: ...
 
-    @strawberry.field
-    async def quote(self, info: Info) -> EvidenceQuote | None:
-        return await _one(info, self, R.CODES_TEXT, "out", L.EvidenceQuote)
+    @link(hop(R.CODES_TEXT, "out", L.EvidenceQuote))
+    async def quote(self, info: Info) -> EvidenceQuote | None: ...
 
-    @strawberry.field(description="who coded it")
-    async def coder(self, info: Info) -> Person | None:
-        return await _one(info, self, R.CREATED_BY, "out", L.Person)
+    @link(hop(R.CREATED_BY, "out", L.Person), description="who coded it")
+    async def coder(self, info: Info) -> Person | None: ...
 
 
 @strawberry.type(description="A memo or annotation.")
@@ -580,18 +494,16 @@ class Note(Entity):
     _label = L.Note
     text: str | None = prop("text", str | None)
 
-    @strawberry.field(description="what it is written about")
-    async def annotates(self, info: Info) -> list[Entity]:
-        return await _many(info, self, R.ANNOTATES, "out")
+    @link(hop(R.ANNOTATES, "out"), description="what it is written about")
+    async def annotates(self, info: Info) -> list[Entity]: ...
 
 
 @strawberry.type(description="A named set of codes, documents or notes.")
 class Collection(Entity):
     _label = L.Collection
 
-    @strawberry.field
-    async def members(self, info: Info) -> list[Entity]:
-        return await _many(info, self, R.HAS_MEMBER, "out")
+    @link(hop(R.HAS_MEMBER, "out"))
+    async def members(self, info: Info) -> list[Entity]: ...
 
 
 @strawberry.type(description="A unit of analysis (a participant, a site) with its attributes.")
@@ -599,9 +511,8 @@ class Case(Entity):
     _label = L.Case
     attributes: str | None = prop("attributes", str | None, "variables as a JSON object")
 
-    @strawberry.field(description="its documents, codes and quotes")
-    async def members(self, info: Info) -> list[Entity]:
-        return await _many(info, self, R.HAS_MEMBER, "out")
+    @link(hop(R.HAS_MEMBER, "out"), description="its documents, codes and quotes")
+    async def members(self, info: Info) -> list[Entity]: ...
 
 
 @strawberry.type

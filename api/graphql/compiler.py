@@ -1,0 +1,548 @@
+"""A whole GraphQL query as one store statement per root field, shaped in one pass.
+
+The fields declare how they read the graph (``reads.py``); from those declarations and the request's
+selections (fragments, aliases, ``@skip``/``@include`` and type conditions, as graphql-core collects
+them) the compiler builds a tree (``graph/read_tree.py``) that the store answers in one statement,
+and a plan that shapes the answer into the response: each value serialized by its GraphQL type, in
+the request's order, with ``__typename`` from the node's label. Quote windows need their documents'
+text: each document is read once, in one more statement. So a question takes one round trip per root
+field, plus one when it asks for windows.
+
+What the compiler cannot answer exactly it leaves to the resolvers: a field it has no declaration
+for, arguments the resolvers would refuse (they give the error), a null where the schema promises a
+value, a node whose label the field's type does not allow. The resolvers then run the request as
+before, with the same answer (``tests/test_compiled.py`` compares both on every example).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    OperationType,
+    get_named_type,
+    is_abstract_type,
+    located_error,
+)
+from graphql.execution.collect_fields import FieldDetails, collect_subfields
+from graphql.execution.values import get_argument_values
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from kxgraph.api.graphql.errors import RequestError
+from kxgraph.api.graphql.pagination import decode_cursor, encode_cursor
+from kxgraph.api.graphql.reads import READ
+from kxgraph.graph import queries, read_tree
+from kxgraph.graph.read_tree import Child, Select
+from kxgraph.loaders.identifiers import label_of_id
+from kxgraph.ontology.vocabulary import NodeLabel as L
+
+__all__ = ["CompiledExecution", "matrix_parts"]
+
+#: root fields that take one node by id, and the label they allow (None: any)
+BY_ID: dict[str, L | None] = {
+    "node": None, "study": L.Study, "concept": L.Concept, "continuum": L.Continuum,
+    "stakeholder": L.Stakeholder, "event": L.Event, "document": L.SourceDocument, "quote": L.EvidenceQuote,
+}
+#: root fields that page through one label
+LISTS: dict[str, L] = {
+    "studies": L.Study, "concepts": L.Concept, "stakeholders": L.Stakeholder, "events": L.Event,
+    "discussionPoints": L.DiscussionPoint, "consequences": L.Consequence, "evidenceQuotes": L.EvidenceQuote,
+    "documents": L.SourceDocument,
+}
+_LABEL = "labels($v)[0]"
+
+
+class NotCompiled(Exception):
+    """The request is left to the resolvers."""
+
+
+def matrix_parts(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The consequence matrix from ``queries.CONSEQUENCE_MATRIX``'s rows (the resolver uses it too)."""
+    concepts = {r["concept"]: r["concept_name"] for r in rows}
+    stakeholders = {r["stakeholder"]: r["stakeholder_name"] for r in rows}
+    return {
+        "concepts": [{"id": k, "name": v} for k, v in sorted(concepts.items(), key=lambda x: x[1])],
+        "stakeholders": [{"id": k, "name": v} for k, v in sorted(stakeholders.items(), key=lambda x: x[1])],
+        "cells": [{"concept": {"id": r["concept"], "name": r["concept_name"]},
+                   "stakeholder": {"id": r["stakeholder"], "name": r["stakeholder_name"]},
+                   "positive": int(r["positive"]), "negative": int(r["negative"]), "total": int(r["total"])}
+                  for r in rows],
+    }
+
+
+# --- plans --------------------------------------------------------------------------------------------
+@dataclass
+class Field:
+    key: str  # the response key
+    source: str  # where the value is in the store's map (the key) or in a plain answer (the field name)
+    kind: str  # leaf | typename | anchor | node | window | paragraph
+    nullable: bool
+    serialize: Callable[[Any], Any] | None = None
+    leaf_list: bool = False
+    many: bool = False
+    child: Plan | None = None
+    chars: int = 200
+
+
+@dataclass
+class Plan:
+    """Per runtime type, the fields to give in order; ``fixed``: the one type of a plain answer."""
+
+    types: dict[str, list[Field]] = field(default_factory=dict)
+    fixed: str | None = None
+
+
+def _merge(a: Select, b: Select) -> None:
+    """Adds ``b``'s values and children to ``a``; one key with two meanings cannot be compiled."""
+    values = dict(a.values)
+    for k, expr in b.values:
+        if k in values and values[k] != expr:
+            raise NotCompiled(f"{k} means two things")
+        if k not in values:
+            a.values.append((k, expr))
+            values[k] = expr
+    children = {c.key: c for c in a.children}
+    for c in b.children:
+        if c.key not in children:
+            a.children.append(c)
+            children[c.key] = c
+        elif (children[c.key].walk, children[c.key].many) != (c.walk, c.many):
+            raise NotCompiled(f"{c.key} means two things")
+        else:
+            _merge(children[c.key].select, c.select)
+
+
+class _Compiler:
+    def __init__(self, exe: StrawberryGraphQLCoreExecutionContext, store_types: frozenset[str]) -> None:
+        self.exe = exe
+        self.store_types = store_types
+
+    def subfields(self, runtime: GraphQLObjectType, details: Sequence[FieldDetails]) -> dict[str, list[FieldDetails]]:
+        e = self.exe
+        collected = collect_subfields(e.schema, e.fragments, e.variable_values, e.operation, runtime,
+                                      list(details), e.hide_suggestions)
+        if collected.new_defer_usages:
+            raise NotCompiled("@defer")
+        return dict(collected.grouped_field_set)
+
+    def args(self, fdef: Any, details: FieldDetails) -> dict[str, Any]:
+        return get_argument_values(fdef, details.node, self.exe.variable_values, details.fragment_variable_values,
+                                   self.exe.hide_suggestions)
+
+    @staticmethod
+    def leaf(typ: Any) -> tuple[Callable[[Any], Any], bool]:
+        inner = typ.of_type if isinstance(typ, GraphQLNonNull) else typ
+        if isinstance(inner, GraphQLList):
+            item = inner.of_type.of_type if isinstance(inner.of_type, GraphQLNonNull) else inner.of_type
+            if not isinstance(item, (GraphQLScalarType, GraphQLEnumType)):
+                raise NotCompiled("list of objects")
+            return item.serialize, True
+        if not isinstance(inner, (GraphQLScalarType, GraphQLEnumType)):
+            raise NotCompiled("not a leaf")
+        return inner.serialize, False
+
+    def node(self, typ: Any, details: Sequence[FieldDetails]) -> tuple[Plan, Select]:
+        """The plan and the tree of a store node (any type among the ontology's)."""
+        named = get_named_type(typ)
+        runtimes = self.exe.schema.get_possible_types(named) if is_abstract_type(named) else [named]
+        plan, select = Plan(), Select(values=[("__l", _LABEL)])
+        for runtime in runtimes:
+            fields, own = [], Select()
+            for key, group in self.subfields(runtime, details).items():
+                fields.append(self.node_field(runtime, key, group, own))
+            _merge(select, own)
+            plan.types[runtime.name] = fields
+        return plan, select
+
+    def node_field(self, runtime: GraphQLObjectType, key: str, group: list[FieldDetails], select: Select) -> Field:
+        name = group[0].node.name.value
+        if name == "__typename":
+            return Field(key, "__l", "typename", False)
+        if key.startswith("__"):
+            raise NotCompiled("reserved key")
+        fdef = runtime.fields[name]
+        definition = (fdef.extensions or {}).get("strawberry-definition")
+        read = definition.metadata.get(READ) if definition is not None else None
+        if read is None:
+            raise NotCompiled(f"{runtime.name}.{name} has no read declaration")
+        nullable = not isinstance(fdef.type, GraphQLNonNull)
+        args = self.args(fdef, group[0])
+        if read.prop is not None:
+            serialize, many = self.leaf(fdef.type)
+            select.values.append((key, f"$v.`{read.prop}`"))
+            return Field(key, key, "leaf", nullable, serialize, many)
+        if read.computed == "label":
+            serialize, _ = self.leaf(fdef.type)
+            return Field(key, "__l", "leaf", nullable, serialize)
+        if read.computed == "anchor_status":
+            select.values.append((key, "$v.anchorStatus"))
+            return Field(key, key, "anchor", nullable)
+        if read.computed in ("window", "paragraph"):
+            chars = int(args.get("chars", 200))
+            _merge(select, Select(values=[("__id", "$v.id"), ("__s", "$v.start"), ("__e", "$v.end")]))
+            child = self.plain(fdef.type, group, {})
+            return Field(key, key, read.computed, nullable, child=child, chars=chars)
+        if read.walk is not None:
+            if args:
+                raise NotCompiled("arguments on a walk")
+            plan, sub = self.node(fdef.type, group)
+            select.children.append(Child(key, read.walk, read.many, sub))
+            return Field(key, key, "node", nullable, many=read.many, child=plan)
+        raise NotCompiled(f"{runtime.name}.{name}")
+
+    def plain(self, typ: Any, details: Sequence[FieldDetails], nodes: dict[tuple[str, ...], Select],
+              path: tuple[str, ...] = ()) -> Plan:
+        """The plan of an answer built in Python (a connection, a group, a window); the trees of the
+        store nodes inside it are merged into ``nodes`` by their path of field names."""
+        runtime = get_named_type(typ)
+        if not isinstance(runtime, GraphQLObjectType):
+            raise NotCompiled("abstract plain type")
+        fields = []
+        for key, group in self.subfields(runtime, details).items():
+            name = group[0].node.name.value
+            if name == "__typename":
+                fields.append(Field(key, name, "typename", False))
+                continue
+            fdef = runtime.fields[name]
+            if fdef.args and self.args(fdef, group[0]):
+                raise NotCompiled("arguments inside a plain answer")
+            nullable = not isinstance(fdef.type, GraphQLNonNull)
+            inner = get_named_type(fdef.type)
+            many = isinstance(fdef.type.of_type if isinstance(fdef.type, GraphQLNonNull) else fdef.type, GraphQLList)
+            if inner.name in self.store_types:
+                plan, sub = self.node(fdef.type, group)
+                here = (*path, name)
+                if here in nodes:
+                    _merge(nodes[here], sub)
+                else:
+                    nodes[here] = sub
+                fields.append(Field(key, name, "node", nullable, many=many, child=plan))
+            elif isinstance(inner, GraphQLObjectType):
+                fields.append(Field(key, name, "node", nullable, many=many,
+                                    child=self.plain(fdef.type, group, nodes, (*path, name))))
+            else:
+                serialize, leaf_list = self.leaf(fdef.type)
+                fields.append(Field(key, name, "leaf", nullable, serialize, leaf_list))
+        return Plan(types={runtime.name: fields}, fixed=runtime.name)
+
+
+# --- shaping ------------------------------------------------------------------------------------------
+class _Inexact(Exception):
+    """The answer is not one the compiled path can give exactly: the resolvers answer instead."""
+
+
+Pending = list[tuple[dict[str, Any], Field, dict[str, Any]]]
+
+
+def _shape(value: dict[str, Any], plan: Plan, pending: Pending) -> dict[str, Any]:
+    tname = plan.fixed or value.get("__l")
+    fields = plan.types.get(tname)  # type: ignore[arg-type]
+    if fields is None:
+        raise _Inexact(f"a {tname} where the type does not allow one")
+    out: dict[str, Any] = {}
+    for f in fields:
+        v = value.get(f.source)
+        if f.kind == "leaf":
+            if v is not None:
+                v = [f.serialize(x) for x in v] if f.leaf_list else f.serialize(v)  # type: ignore[misc]
+        elif f.kind == "typename":
+            v = tname
+        elif f.kind == "node":
+            assert f.child is not None
+            if f.many:
+                v = [_shape(x, f.child, pending) for x in v or []]
+            elif v is not None:
+                v = _shape(v, f.child, pending)
+        elif f.kind == "anchor":
+            from kxgraph.api.graphql.types import AnchorStatus
+
+            v = AnchorStatus(v or "exact").name
+        else:  # a window or a paragraph, once the documents are read
+            pending.append((out, f, value))
+            v = None
+        if v is None and not f.nullable and f.kind not in ("window", "paragraph"):
+            raise _Inexact(f"null for {f.key}")
+        out[f.key] = v
+    return out
+
+
+async def _windows(store: Any, pending: Pending) -> None:
+    from kxgraph.api.graphql.types import text_paragraph, text_window
+
+    ids = sorted({v["__id"] for _, _, v in pending if v.get("__s") is not None})
+    rows = await store.read(queries.QUOTE_DOCUMENT_TEXT, {"ids": ids}) if ids else []
+    texts = {q: r["content"] for r in rows for q in r["quotes"]}
+    for out, f, value in pending:
+        content = texts.get(value["__id"])
+        span = {"start": value.get("__s"), "end": value.get("__e")}
+        parts = text_window(content, span, f.chars) if f.kind == "window" else text_paragraph(content, span)
+        assert f.child is not None
+        out[f.key] = _shape(parts, f.child, []) if parts is not None else None
+
+
+# --- root fields --------------------------------------------------------------------------------------
+Run = Callable[[Any, dict[str, Any], Any], Any]  # async: (store, arguments, settings) -> the answer
+
+
+@dataclass
+class _Root:
+    key: str
+    name: str
+    plan: Plan
+    run: Run
+    many: bool = False
+    nullable: bool = True
+
+
+@dataclass
+class _Compiled:
+    """One operation compiled, for the variable values its selections depend on."""
+
+    document: Any  # kept: the cache is keyed by its identity
+    roots: list[_Root] | None  # None: the resolvers answer
+
+
+class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, which hands a query it can compile to the store in one statement per
+    root field, and everything else to the resolvers."""
+
+    def execute_collected_root_fields(self, root_type: GraphQLObjectType, root_value: Any, grouped_field_set: Any,
+                                      serially: bool, new_defer_usages: Sequence[Any]) -> Any:
+        fallback = (root_type, root_value, grouped_field_set, serially, new_defer_usages)
+        if self.operation.operation != OperationType.QUERY or new_defer_usages:
+            return super().execute_collected_root_fields(*fallback)
+        roots = _compiled(self, root_type, grouped_field_set)
+        if roots is None:
+            return super().execute_collected_root_fields(*fallback)
+        return self._answer(roots, grouped_field_set, fallback)
+
+    async def _answer(self, roots: list[_Root], grouped_field_set: Any, fallback: tuple[Any, ...]) -> Any:
+        store, settings = self.context_value.store, self.context_value.settings
+        try:
+            arguments = []
+            for root in roots:
+                group = grouped_field_set[root.key]
+                fdef = self.schema.query_type.fields[root.name]  # type: ignore[union-attr]
+                arguments.append(get_argument_values(fdef, group[0].node, self.variable_values,
+                                                     group[0].fragment_variable_values, self.hide_suggestions))
+            answers = await asyncio.gather(*(r.run(store, a, settings) for r, a in zip(roots, arguments, strict=True)),
+                                           return_exceptions=True)
+            data: dict[str, Any] = {}
+            pending: Pending = []
+            for root, answer in zip(roots, answers, strict=True):
+                if isinstance(answer, (NotCompiled, RequestError, _Inexact)):
+                    raise _Inexact(str(answer))
+                if isinstance(answer, BaseException):
+                    if not isinstance(answer, Exception):
+                        raise answer
+                    error = located_error(answer, [d.node for d in grouped_field_set[root.key]], [root.key])
+                    if not root.nullable:
+                        raise error
+                    self.collected_errors.add(error, None)
+                    data[root.key] = None
+                elif root.many:
+                    data[root.key] = [_shape(a, root.plan, pending) for a in answer]
+                else:
+                    data[root.key] = _shape(answer, root.plan, pending) if answer is not None else None
+            if pending:
+                await _windows(store, pending)
+        except _Inexact:
+            result = super().execute_collected_root_fields(*fallback)
+            return await result if self.is_awaitable(result) else result
+        return data
+
+
+#: compiled operations by (document, operation, the values of variables outside root arguments)
+_CACHE: dict[tuple[int, int, str], _Compiled] = {}
+_CACHE_SIZE = 256
+
+
+def _compiled(exe: CompiledExecution, root_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Root] | None:
+    document = exe.operation
+    inner = _by_identity(_inner_variables, document)
+    for fragment in exe.fragments.values():
+        inner = inner | _by_identity(_fragment_variables, fragment.definition)
+    values = exe.variable_values.coerced
+    key = (id(document), id(root_type), repr(sorted((k, repr(values.get(k))) for k in inner)))
+    entry = _CACHE.get(key)
+    if entry is None or entry.document is not document:
+        try:
+            roots: list[_Root] | None = [_compile_root(exe, root_type, k, g) for k, g in grouped_field_set.items()]
+        except (NotCompiled, RequestError):
+            roots = None
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        entry = _CACHE[key] = _Compiled(document, roots)
+    return entry.roots
+
+
+_SEEN: dict[tuple[int, int], tuple[Any, frozenset[str]]] = {}
+
+
+def _by_identity(find: Callable[[Any], frozenset[str]], node: Any) -> frozenset[str]:
+    """``find(node)``, remembered for this very node (AST nodes hash and compare by structure,
+    which costs a walk of the tree)."""
+    key = (id(find), id(node))
+    hit = _SEEN.get(key)
+    if hit is None or hit[0] is not node:
+        if len(_SEEN) >= 4 * _CACHE_SIZE:
+            _SEEN.clear()
+        hit = _SEEN[key] = (node, find(node))
+    return hit[1]
+
+
+def _inner_variables(operation: Any) -> frozenset[str]:
+    """The variables used anywhere but in a root field's arguments (directives, nested arguments,
+    fragments): the compiled plan depends on their values."""
+    from graphql import FieldNode, VariableNode, visit
+    from graphql.language import Visitor
+
+    roots = {id(arg) for sel in operation.selection_set.selections if isinstance(sel, FieldNode)
+             for arg in sel.arguments or ()}
+    found: set[str] = set()
+
+    class Find(Visitor):
+        def enter_argument(self, node: Any, *_: Any) -> Any:
+            return False if id(node) in roots else None
+
+        def enter_variable(self, node: VariableNode, key: Any, parent: Any, *_: Any) -> Any:
+            if getattr(parent, "kind", "") != "variable_definition":
+                found.add(node.name.value)
+
+    visit(operation, Find())
+    return frozenset(found)
+
+
+def _fragment_variables(fragment: Any) -> frozenset[str]:
+    """Every variable a fragment uses (a fragment is never a root field's arguments)."""
+    from graphql import visit
+    from graphql.language import Visitor
+
+    found: set[str] = set()
+
+    class Find(Visitor):
+        def enter_variable(self, node: Any, *_: Any) -> Any:
+            found.add(node.name.value)
+
+    visit(fragment, Find())
+    return frozenset(found)
+
+
+def _compile_root(exe: CompiledExecution, root_type: GraphQLObjectType, key: str, group: list[FieldDetails]) -> _Root:
+    name = group[0].node.name.value
+    fdef = root_type.fields.get(name)
+    if fdef is None or name.startswith("__"):
+        raise NotCompiled(name)
+    c = _Compiler(exe, store_types())
+    nullable = not isinstance(fdef.type, GraphQLNonNull)
+    if name in BY_ID:
+        return _by_id(c, key, name, group, fdef, BY_ID[name], nullable)
+    if name in LISTS:
+        return _list(c, key, name, group, fdef, LISTS[name])
+    if name == "stakeholderConsequences":
+        return _groups(c, key, name, group, fdef)
+    if name == "consequenceMatrix":
+        async def matrix(store: Any, args: dict[str, Any], _: Any) -> Any:
+            return matrix_parts(await store.read(queries.CONSEQUENCE_MATRIX, {"study": args.get("study")}))
+        return _Root(key, name, c.plain(fdef.type, group, {}), matrix, nullable=nullable)
+    raise NotCompiled(name)
+
+
+def _by_id(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: Any, allowed: L | None,
+           nullable: bool) -> _Root:
+    plan, select = c.node(fdef.type, group)
+    statements: dict[L, str] = {}
+
+    async def run(store: Any, args: dict[str, Any], _: Any) -> Any:
+        ident = str(args["id"])
+        label = label_of_id(ident)
+        if label is None or (allowed is not None and label is not allowed):
+            return None
+        if label not in statements:
+            statements[label] = read_tree.by_id(label, select)
+        rows = await store.read(statements[label], {"id": ident})
+        return rows[0]["node"] if rows else None
+    return _Root(key, name, plan, run, nullable=nullable)
+
+
+def _list(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: Any, label: L) -> _Root:
+    nodes: dict[tuple[str, ...], Select] = {}
+    plan = c.plain(fdef.type, group, nodes)
+    select = Select(values=[("__l", _LABEL)])
+    for path, sub in nodes.items():
+        if path not in (("edges", "node"), ("nodes",)):
+            raise NotCompiled(str(path))
+        _merge(select, sub)
+    wanted = {f.source for f in next(iter(plan.types.values()))}
+    paging = bool(wanted & {"edges", "nodes", "pageInfo"})
+    statements = {(d, s): read_tree.list_page(label, select, d, s) for d in (False, True) for s in (False, True)}
+
+    async def run(store: Any, args: dict[str, Any], settings: Any) -> Any:
+        first, after, flt, order = args.get("first", 20), args.get("after"), args.get("filter"), args.get("order")
+        if not 1 <= first <= settings.max_page_size:
+            raise NotCompiled("page size")  # the resolver says why
+        after_key, after_id = decode_cursor(after) if after else (None, None)
+        study, contains = _option(flt, "study"), _option(flt, "contains")
+        descending = getattr(order, "value", order) in ("desc", "NAME_DESC")
+        by_study = study is not None
+        params = {"study": study, "contains": contains, "after_key": after_key, "after_id": after_id,
+                  "limit": first + 1}
+        rows, total = await asyncio.gather(
+            store.read(statements[(descending, by_study)], params) if paging else _none(),
+            store.read(queries.count_nodes(label, by_study), {"study": study, "contains": contains})
+            if "totalCount" in wanted else _none())
+        rows = rows or []
+        edges = [{"cursor": encode_cursor(r["k"], r["id"]), "node": r["node"]} for r in rows[:first]]
+        return {"edges": edges, "nodes": [e["node"] for e in edges],
+                "totalCount": int(total[0]["n"]) if total else None,
+                "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None}}
+    return _Root(key, name, plan, run, nullable=False)
+
+
+def _groups(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: Any) -> _Root:
+    nodes: dict[tuple[str, ...], Select] = {}
+    plan = c.plain(fdef.type, group, nodes)
+    for path in nodes:
+        if path not in (("stakeholder",), ("concept",), ("consequences",)):
+            raise NotCompiled(str(path))
+    parts = {}
+    for part in ("stakeholder", "concept", "consequences"):
+        parts[part] = Select(values=[("__l", _LABEL)])
+        if (part,) in nodes:
+            _merge(parts[part], nodes[(part,)])
+    statement = read_tree.consequence_groups(parts["stakeholder"], parts["concept"],
+                                             parts["consequences"] if ("consequences",) in nodes else None)
+
+    async def run(store: Any, args: dict[str, Any], _: Any) -> Any:
+        stakeholder = args.get("stakeholder")
+        params = {"stakeholder": str(stakeholder) if stakeholder else None, "study": args.get("study")}
+        return [{"stakeholder": r["stakeholder"], "concept": r["concept"], "valence": r["valence"],
+                 "count": r["count"], "consequences": r["items"]}
+                for r in await store.read(statement, params)]
+    return _Root(key, name, plan, run, many=True, nullable=False)
+
+
+async def _none() -> None:
+    return None
+
+
+def _option(value: Any, name: str) -> Any:
+    found = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+    return found or None  # UNSET and empty text mean "not given", as in the resolvers
+
+
+@functools.cache
+def store_types() -> frozenset[str]:
+    """The GraphQL types of store nodes: one per label, and their interfaces."""
+    from kxgraph.api.graphql import types as t
+
+    return frozenset([cls.__name__ for cls in t.TYPES.values()] + ["Entity", "Claim", "Occasion", "ConceptLike"])

@@ -1,0 +1,223 @@
+"""One read statement for a whole tree of nodes: the part of the Cypher catalogue that the GraphQL
+compiler (``api/graphql/compiler.py``) uses, and that the resolvers' own statements come from too.
+
+A tree is a root (one node by id, a page of a label, or consequences grouped by stakeholder) with
+the values it projects and its children; each child is a :class:`Walk` from its parent (one or more
+hops along the ontology's relationship types) with its own values and children. Every child becomes
+one ``CALL { WITH parent … }`` subquery that sorts, limits and collects its nodes, so the store
+returns the answer's shape in one statement. Both stores accept this form
+(``../shared/design/cypher-dialects.md``: FalkorDB refuses ``CALL (x) {}``, and a pattern
+comprehension nested in another one returns null there). Labels and types come from the closed sets
+only; every value is a parameter.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
+
+__all__ = [
+    "Child",
+    "Hop",
+    "Select",
+    "Walk",
+    "by_id",
+    "consequence_groups",
+    "list_page",
+    "order_keys",
+    "walk_batch",
+]
+
+Direction = Literal["out", "in", "both"]
+Order = Literal["ordinal", "start", "position", "none"]
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step: along any of ``rels`` in ``direction`` to a node with any of ``labels`` (any node
+    when empty). ``or_self``: the step may also be taken zero times (an event or its activities)."""
+
+    rels: tuple[RelType, ...]
+    direction: Direction
+    labels: tuple[NodeLabel, ...] = ()
+    or_self: bool = False
+
+    def pattern(self, target: str) -> str:
+        rels = "|".join(check_rel_type(r).value for r in self.rels)
+        span = "*0..1" if self.or_self else ""
+        left, right = ("<-", "-") if self.direction == "in" else ("-", "->" if self.direction == "out" else "-")
+        label = f":{check_label(self.labels[0]).value}" if len(self.labels) == 1 else ""
+        return f"{left}[:{rels}{span}]{right}({target}{label})"
+
+    def where(self, var: str) -> str | None:
+        if len(self.labels) < 2:
+            return None
+        return "(" + " OR ".join(f"{var}:{check_label(x).value}" for x in self.labels) + ")"
+
+
+@dataclass(frozen=True)
+class Walk:
+    """How a field reaches its nodes from its parent, and in which order they come."""
+
+    hops: tuple[Hop, ...]
+    order: Order = "ordinal"
+
+    @property
+    def distinct(self) -> bool:
+        return len(self.hops) > 1 or any(h.or_self or h.direction == "both" for h in self.hops)
+
+
+def order_keys(var: str, order: Order) -> list[str]:
+    """The sort keys of each order, the same ones the resolvers sort by (``types.build_many``)."""
+    if order == "start":
+        return [f"coalesce({var}.start, 0)", f"{var}.id"]
+    if order == "position":
+        return [f"coalesce({var}.position, 0)", f"{var}.id"]
+    if order == "none":
+        return [f"{var}.id"]
+    return [f"{var}.ordinal IS NULL", f"coalesce({var}.ordinal, 0)", f"coalesce({var}.name, {var}.text, '')",
+            f"{var}.id"]
+
+
+@dataclass
+class Select:
+    """What one node gives: values (response key, Cypher expression over ``$v``, the node's variable)
+    and children."""
+
+    values: list[tuple[str, str]] = field(default_factory=list)
+    children: list[Child] = field(default_factory=list)
+
+
+@dataclass
+class Child:
+    key: str
+    walk: Walk
+    many: bool
+    select: Select
+    #: the name of the parameter that caps how many nodes each parent gets (a nested page)
+    limit_param: str | None = None
+
+
+def _key(name: str) -> str:
+    if not name.replace("_", "a").isalnum() or name[:1].isdigit():
+        raise ValueError(f"{name!r} cannot be a key of a projected map")
+    return f"`{name}`"
+
+
+class _Emitter:
+    def __init__(self) -> None:
+        self._n = itertools.count()
+
+    def var(self) -> str:
+        return f"n{next(self._n)}"
+
+    def projection(self, var: str, select: Select, fields: dict[str, str]) -> str:
+        parts = [f"{_key(k)}: {expr.replace('$v', var)}" for k, expr in select.values]
+        parts += [f"{_key(c.key)}: {fields[c.key]}" for c in select.children]
+        return f"{var} {{{', '.join(parts)}}}"
+
+    def calls(self, var: str, select: Select) -> tuple[str, dict[str, str]]:
+        """The subqueries of a node's children; the variables that hold their answers."""
+        text: list[str] = []
+        fields: dict[str, str] = {}
+        for child in select.children:
+            out = f"f_{var}_{len(fields)}"
+            text.append(self.child(var, child, out))
+            fields[child.key] = out
+        return " ".join(text), fields
+
+    def child(self, parent: str, child: Child, out: str) -> str:
+        v = self.var()
+        hops, pattern, wheres = child.walk.hops, f"({parent})", []
+        for i, hop in enumerate(hops):
+            target = v if i == len(hops) - 1 else ""
+            pattern += hop.pattern(target)
+            if i == len(hops) - 1 and hop.where(v):
+                wheres.append(hop.where(v))
+        where = f" WHERE {' AND '.join(wheres)}" if wheres else ""  # type: ignore[arg-type]
+        distinct = f" WITH DISTINCT {v}" if child.walk.distinct else ""
+        inner, fields = self.calls(v, child.select)
+        carried = ", ".join([v, *fields.values()])
+        order = ", ".join(order_keys(v, child.walk.order))
+        limit = f" LIMIT ${child.limit_param}" if child.limit_param else ""
+        collected = f"collect({self.projection(v, child.select, fields)})"
+        result = collected if child.many else f"head({collected})"
+        return (f"CALL {{ WITH {parent} MATCH {pattern}{where}{distinct} {inner} "
+                f"WITH {carried} ORDER BY {order}{limit} RETURN {result} AS {out} }}").replace("  ", " ")
+
+
+def by_id(label: NodeLabel | str, select: Select) -> str:
+    """One node of a label by ``$id``, with its tree: no row when it is absent."""
+    e = _Emitter()
+    v = e.var()
+    inner, fields = e.calls(v, select)
+    return (f"MATCH ({v}:{check_label(label).value} {{id: $id}}) {inner} "
+            f"RETURN {e.projection(v, select, fields)} AS node").replace("  ", " ")
+
+
+def walk_batch(label: NodeLabel | str, walk: Walk) -> str:
+    """The resolvers' form of a walk: its nodes for a batch of ``$ids``, rows ``id, label, props``."""
+    v = "b"
+    pattern = f"(a:{check_label(label).value} {{id: id}})"
+    wheres = []
+    for i, hop in enumerate(walk.hops):
+        last = i == len(walk.hops) - 1
+        pattern += hop.pattern(v if last else "")
+        if last and hop.where(v):
+            wheres.append(hop.where(v))
+    where = f" WHERE {' AND '.join(wheres)}" if wheres else ""  # type: ignore[arg-type]
+    distinct = "DISTINCT " if walk.distinct else ""
+    return (f"UNWIND $ids AS id MATCH {pattern}{where} "
+            f"RETURN {distinct}id, labels({v})[0] AS label, properties({v}) AS props")
+
+
+#: the display text list pages sort on (``queries.list_page`` sorts on the same)
+LIST_KEY = "coalesce({v}.name, {v}.title, {v}.text, {v}.exact, {v}.id)"
+
+
+def list_page(label: NodeLabel | str, select: Select, descending: bool = False, by_study: bool = False) -> str:
+    """One keyset page of a label with its tree; rows ``k, node`` in page order."""
+    e = _Emitter()
+    v = e.var()
+    lab = check_label(label).value
+    gt, order = ("<", "DESC") if descending else (">", "ASC")
+    study = f" WHERE {v}.study = $study" if by_study else ""
+    inner, fields = e.calls(v, select)
+    key = LIST_KEY.format(v=v)
+    return (f"MATCH ({v}:{lab}){study} WITH {v}, {key} AS k "
+            "WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) "
+            f"AND ($after_key IS NULL OR k {gt} $after_key OR (k = $after_key AND {v}.id {gt} $after_id)) "
+            f"WITH {v}, k ORDER BY k {order}, {v}.id {order} LIMIT $limit {inner} "
+            f"RETURN k, {v}.id AS id, {e.projection(v, select, fields)} AS node "
+            f"ORDER BY k {order}, id {order}").replace("  ", " ")
+
+
+def consequence_groups(stakeholder: Select, concept: Select, consequences: Select | None) -> str:
+    """Consequences grouped by stakeholder, concept and valence (``queries.CONSEQUENCE_GROUPS``'s
+    groups and order), each part with its tree; rows ``stakeholder, concept, valence, count, items``."""
+    e = _Emitter()
+    s, k = e.var(), e.var()
+    s_calls, s_fields = e.calls(s, stakeholder)
+    k_calls, k_fields = e.calls(k, concept)
+    items = "[] AS items"
+    c_text = ""
+    if consequences is not None:
+        c = e.var()
+        c_calls, c_fields = e.calls(c, consequences)
+        carried = ", ".join([c, *c_fields.values()])
+        c_text = (f"CALL {{ WITH cs UNWIND cs AS {c} {c_calls} WITH {carried} "
+                  f"ORDER BY {', '.join(order_keys(c, 'ordinal'))} "
+                  f"RETURN collect({e.projection(c, consequences, c_fields)}) AS items }}")
+        items = "items"
+    return (f"MATCH ({s}:Stakeholder) WHERE ($stakeholder IS NULL OR {s}.id = $stakeholder) "
+            f"AND ($study IS NULL OR {s}.study = $study) "
+            f"MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->({s}) MATCH (c)-[:OF_CONCEPT]->({k}) "
+            f"WITH {s}, {k}, c.valence AS valence, collect(c) AS cs "
+            f"{s_calls} {k_calls} {c_text} "
+            f"RETURN {e.projection(s, stakeholder, s_fields)} AS stakeholder, "
+            f"{e.projection(k, concept, k_fields)} AS concept, valence, size(cs) AS count, {items}, "
+            f"{s}.name AS sort_s, {k}.name AS sort_k "
+            "ORDER BY sort_s, sort_k, valence DESC").replace("  ", " ")

@@ -1,0 +1,163 @@
+"""The compiled read path (``api/graphql/compiler.py``) gives exactly what the field resolvers give,
+on both stores: every example, and queries that use what the examples do not (fragments on
+interfaces, aliases, directives, every declared walk). And it does so in few round trips."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench.common import examples
+from kxgraph.api.graphql.context import Context
+from kxgraph.api.graphql.reads import READ
+from kxgraph.api.graphql.schema import build_schema
+from kxgraph.api.graphql.types import TYPES
+from kxgraph.graph.store import Store
+from kxgraph.loaders.pipeline import load
+from kxgraph.settings import Settings
+from tests.helpers import BUNDLED
+
+pytestmark = pytest.mark.anyio
+
+HOLDING = "link-worker/concept/holding"
+
+#: what the examples do not cover; each runs compiled and through the resolvers
+EXTRA: dict[str, tuple[str, dict[str, Any]]] = {
+    "fragments-aliases-directives": ("""
+        query($id: ID!, $yes: Boolean!, $no: Boolean!) {
+          node(id: $id) {
+            __typename kind
+            ... on ConceptLike { prefLabel broader { id } narrower { id } related { id name } }
+            ... on Concept {
+              first: discussionPoints { ordinal text @include(if: $yes) secret: text @skip(if: $yes) }
+              again: discussionPoints @include(if: $no) { id }
+              continua { id left { name } right { name } placements { position element { name } } }
+              codedQuotes { id } codings { id } presentedIn { name event { name } }
+            }
+            notes { text }
+          }
+        }""", {"id": HOLDING, "yes": True, "no": False}),
+    "quotes-every-field": ("""
+        query($id: ID!) {
+          concept(id: $id) {
+            discussionPoints {
+              evidence {
+                __typename id iri study exact start end prefix suffix documentSha256 anchorStatus anchorScore
+                a: window(chars: 5) { before exact after start end }
+                b: window(chars: 0) { before after }
+                paragraph { before exact after }
+                supports { __typename kind ... on DiscussionPoint { ordinal } ... on Claim { text } }
+                document { title sha256 length language mediaType source creators { name } }
+              }
+            }
+          }
+        }""", {"id": HOLDING}),
+    "event-walks": ("""
+        query($id: ID!) {
+          event(id: $id) {
+            name date duration aims ordinal
+            place { name events { id } }
+            partOf { id name status grantNumber conductedBy { name members { name } } methods { text } }
+            activities { activityKind presenters { name memberOf { name } } presents { name } evidence { start } }
+            delegateGroups { name represents { name } memberOf { name } events { id } }
+            presenters { name documents { title } presented { name } }
+            discussionPoints { ordinal raisedIn { __typename name } concerns { name } involves { name } aboutElements { name } }
+            concepts { name } stakeholders { name representedBy { name } actors { name actorIn { name } } }
+            reflections { text raisedIn { name } }
+          }
+        }""", {"id": "link-worker/event/exeter-event"}),
+    "stakeholder-and-lists": ("""
+        query($s: ID!) {
+          stakeholder(id: $s) {
+            name consequences { valence concept { name } raisedIn { name } }
+            discussionPoints { text } representedBy { name } actors { name }
+          }
+          wrong: concept(id: $s) { id }
+          missing: concept(id: "link-worker/concept/no-such-thing") { id }
+          studies(first: 5) { totalCount edges { cursor node { name software } } }
+          documents(first: 2, order: NAME_DESC) { pageInfo { hasNextPage endCursor } nodes { title } }
+          consequences(first: 3, filter: {contains: "gp"}) { totalCount nodes { text stakeholder { name } } }
+          stakeholderConsequences(study: "link-worker") { valence count concept { __typename name } }
+          consequenceMatrix { stakeholders { name } cells { total } }
+        }""", {"s": "link-worker/stakeholder/gps-and-hcps"}),
+}
+
+
+def cases() -> list[tuple[str, str, dict[str, Any]]]:
+    return [*examples(), *((n, q, v) for n, (q, v) in EXTRA.items())]
+
+
+async def run(store: Store, query: str, variables: dict[str, Any], compiled: bool) -> tuple[Any, int]:
+    settings = Settings(load_bundled_study=False, compile_queries=compiled)
+    context = Context(store, settings, None)
+    result = await build_schema(settings).execute(query, variable_values=variables, context_value=context)
+    assert not result.errors, result.errors
+    return result.data, context.store.round_trips
+
+
+async def test_compiled_answers_are_the_resolvers_answers(store: Store) -> None:
+    await load(store, [BUNDLED])
+    for name, query, variables in cases():
+        compiled, trips = await run(store, query, variables, compiled=True)
+        resolved, resolver_trips = await run(store, query, variables, compiled=False)
+        assert compiled == resolved, name
+        assert trips <= resolver_trips, name
+        if name in EXTRA:  # each answers something: a null root would compare nothing
+            assert all(v for k, v in compiled.items() if k not in {"wrong", "missing"}), (name, compiled)
+            assert trips <= len(compiled) + 2, (name, trips)
+    # the questions that compile take one statement per root field (plus one when they ask for windows)
+    trips = {n: (await run(store, q, v, compiled=True))[1] for n, q, v in examples()}
+    assert trips["1-trace-concept"] == 2 and trips["3-event"] == 1 and trips["4-continuum"] == 1, trips
+    assert trips["2-stakeholder-consequences"] == 2, trips
+
+
+async def test_the_examples_answer_from_the_compiled_path(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The resolvers are not asked at all for a compiled question (else the test above compares the
+    resolvers with themselves)."""
+    await load(store, [BUNDLED])
+    called: list[str] = []
+    original = Context.__init__
+
+    def spy(self: Context, *args: Any) -> None:
+        original(self, *args)
+        real = self.loaders.related
+
+        def counted(statement: str) -> Any:
+            called.append(statement)
+            return real(statement)
+        self.loaders.related = counted  # type: ignore[method-assign]
+        self.loaders.nodes = lambda label: called.append(str(label)) or pytest.fail("nodes loader")  # type: ignore
+
+    monkeypatch.setattr(Context, "__init__", spy)
+    for name, query, variables in examples():
+        if name.split("-")[0] in {"1", "2", "3", "4", "7"}:
+            await run(store, query, variables, compiled=True)
+    assert called == []
+
+
+async def test_what_the_compiler_cannot_take_goes_to_the_resolvers(store: Store) -> None:
+    """A field with no read declaration, a page size the resolver refuses: the resolvers answer,
+    errors included, as if the compiler were not there."""
+    await load(store, [BUNDLED])
+    settings = Settings(load_bundled_study=False)
+    query = '{ concepts(first: 1000) { totalCount } }'
+    result = await build_schema(settings).execute(query, context_value=Context(store, settings, None))
+    assert result.errors and result.errors[0].extensions["code"] == "PAGE_SIZE"
+    data, _ = await run(store, '{ __schema { queryType { name } } concept(id: "x/concept/y") { id } }', {}, True)
+    assert data["__schema"]["queryType"]["name"] == "Query"
+
+
+def test_every_type_field_declares_how_it_reads() -> None:
+    """Each field of a node type is a property, a walk or a computed value: nothing the compiler
+    must leave to the resolvers."""
+    schema = build_schema(Settings(load_bundled_study=False))
+    missing = []
+    for cls in TYPES.values():
+        gtype = schema._schema.type_map[cls.__name__]
+        for name, fdef in gtype.fields.items():  # type: ignore[attr-defined]
+            definition = (fdef.extensions or {}).get("strawberry-definition")
+            if definition is None or READ not in definition.metadata:
+                missing.append(f"{cls.__name__}.{name}")
+    assert missing == []
+
