@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
+from kxgraph.graph.read_tree import LIST_KEY, page_where
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 __all__ = [
@@ -41,8 +42,8 @@ def neighbours(label: NodeLabel | str) -> str:
             "ORDER BY id, type, outgoing, bid LIMIT $limit")
 
 
-#: sort keys of list pages: a display text, then the id
-_SORT = "coalesce(n.name, n.title, n.text, n.exact, n.id)"
+#: sort keys of list pages: a display text, then the id (the compiled pages sort on the same)
+_SORT = LIST_KEY.format(v="n")
 
 
 def _of_study(lab: str, by_study: bool) -> str:
@@ -54,14 +55,9 @@ def _of_study(lab: str, by_study: bool) -> str:
 def list_page(label: NodeLabel | str, descending: bool = False, by_study: bool = False) -> str:
     """One page of a label, keyset-paginated on (display text, id), optionally filtered."""
     lab = check_label(label).value
-    gt, order = ("<", "DESC") if descending else (">", "ASC")
-    return (
-        _of_study(lab, by_study) +
-        f"WITH n, {_SORT} AS k "
-        "WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) "
-        f"AND ($after_key IS NULL OR k {gt} $after_key OR (k = $after_key AND n.id {gt} $after_id)) "
-        f"RETURN k, properties(n) AS props ORDER BY k {order}, n.id {order} LIMIT $limit"
-    )
+    order = "DESC" if descending else "ASC"
+    return (_of_study(lab, by_study) + f"WITH n, {_SORT} AS k " + page_where("n", descending) +
+            f"RETURN k, properties(n) AS props ORDER BY k {order}, n.id {order} LIMIT $limit")
 
 
 def count_nodes(label: NodeLabel | str, by_study: bool = False) -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "consequence_groups",
     "list_page",
     "order_keys",
+    "page_where",
     "walk_batch",
 ]
 
@@ -68,6 +69,13 @@ class Walk:
     @property
     def distinct(self) -> bool:
         return len(self.hops) > 1 or any(h.or_self or h.direction == "both" for h in self.hops)
+
+    def match(self, start: str, target: str) -> str:
+        """``start`` hop by hop to ``target``, with the target's label alternatives as a WHERE."""
+        pattern = start + "".join(h.pattern(target if i == len(self.hops) - 1 else "")
+                                  for i, h in enumerate(self.hops))
+        where = self.hops[-1].where(target)
+        return f"{pattern} WHERE {where}" if where else pattern
 
 
 def order_keys(var: str, order: Order) -> list[str]:
@@ -131,13 +139,6 @@ class _Emitter:
 
     def child(self, parent: str, child: Child, out: str) -> str:
         v = self.var()
-        hops, pattern, wheres = child.walk.hops, f"({parent})", []
-        for i, hop in enumerate(hops):
-            target = v if i == len(hops) - 1 else ""
-            pattern += hop.pattern(target)
-            if i == len(hops) - 1 and hop.where(v):
-                wheres.append(hop.where(v))
-        where = f" WHERE {' AND '.join(wheres)}" if wheres else ""  # type: ignore[arg-type]
         distinct = f" WITH DISTINCT {v}" if child.walk.distinct else ""
         inner, fields = self.calls(v, child.select)
         carried = ", ".join([v, *fields.values()])
@@ -145,7 +146,7 @@ class _Emitter:
         limit = f" LIMIT ${child.limit_param}" if child.limit_param else ""
         collected = f"collect({self.projection(v, child.select, fields)})"
         result = collected if child.many else f"head({collected})"
-        return (f"CALL {{ WITH {parent} MATCH {pattern}{where}{distinct} {inner} "
+        return (f"CALL {{ WITH {parent} MATCH {child.walk.match(f'({parent})', v)}{distinct} {inner} "
                 f"WITH {carried} ORDER BY {order}{limit} RETURN {result} AS {out} }}").replace("  ", " ")
 
 
@@ -160,22 +161,20 @@ def by_id(label: NodeLabel | str, select: Select) -> str:
 
 def walk_batch(label: NodeLabel | str, walk: Walk) -> str:
     """The resolvers' form of a walk: its nodes for a batch of ``$ids``, rows ``id, label, props``."""
-    v = "b"
-    pattern = f"(a:{check_label(label).value} {{id: id}})"
-    wheres = []
-    for i, hop in enumerate(walk.hops):
-        last = i == len(walk.hops) - 1
-        pattern += hop.pattern(v if last else "")
-        if last and hop.where(v):
-            wheres.append(hop.where(v))
-    where = f" WHERE {' AND '.join(wheres)}" if wheres else ""  # type: ignore[arg-type]
     distinct = "DISTINCT " if walk.distinct else ""
-    return (f"UNWIND $ids AS id MATCH {pattern}{where} "
-            f"RETURN {distinct}id, labels({v})[0] AS label, properties({v}) AS props")
+    return (f"UNWIND $ids AS id MATCH {walk.match(f'(a:{check_label(label).value} {{id: id}})', 'b')} "
+            f"RETURN {distinct}id, labels(b)[0] AS label, properties(b) AS props")
 
 
 #: the display text list pages sort on (``queries.list_page`` sorts on the same)
 LIST_KEY = "coalesce({v}.name, {v}.title, {v}.text, {v}.exact, {v}.id)"
+
+
+def page_where(v: str, descending: bool) -> str:
+    """The filter and keyset condition of a list page over ``{v}`` and its sort key ``k``."""
+    gt = "<" if descending else ">"
+    return ("WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) "
+            f"AND ($after_key IS NULL OR k {gt} $after_key OR (k = $after_key AND {v}.id {gt} $after_id)) ")
 
 
 def list_page(label: NodeLabel | str, select: Select, descending: bool = False, by_study: bool = False) -> str:
@@ -183,13 +182,10 @@ def list_page(label: NodeLabel | str, select: Select, descending: bool = False, 
     e = _Emitter()
     v = e.var()
     lab = check_label(label).value
-    gt, order = ("<", "DESC") if descending else (">", "ASC")
+    order = "DESC" if descending else "ASC"
     study = f" WHERE {v}.study = $study" if by_study else ""
     inner, fields = e.calls(v, select)
-    key = LIST_KEY.format(v=v)
-    return (f"MATCH ({v}:{lab}){study} WITH {v}, {key} AS k "
-            "WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) "
-            f"AND ($after_key IS NULL OR k {gt} $after_key OR (k = $after_key AND {v}.id {gt} $after_id)) "
+    return (f"MATCH ({v}:{lab}){study} WITH {v}, {LIST_KEY.format(v=v)} AS k {page_where(v, descending)}"
             f"WITH {v}, k ORDER BY k {order}, {v}.id {order} LIMIT $limit {inner} "
             f"RETURN k, {v}.id AS id, {e.projection(v, select, fields)} AS node "
             f"ORDER BY k {order}, id {order}").replace("  ", " ")

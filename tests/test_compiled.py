@@ -84,6 +84,11 @@ EXTRA: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
+# the same text with the directives the other way round: a plan compiled for one set of values must
+# not answer for the other
+EXTRA["directives-flipped"] = (EXTRA["fragments-aliases-directives"][0], {"id": HOLDING, "yes": False, "no": True})
+
+
 def cases() -> list[tuple[str, str, dict[str, Any]]]:
     return [*examples(), *((n, q, v) for n, (q, v) in EXTRA.items())]
 

@@ -368,9 +368,9 @@ _CACHE_SIZE = 256
 
 def _compiled(exe: CompiledExecution, root_type: GraphQLObjectType, grouped_field_set: Any) -> list[_Root] | None:
     document = exe.operation
-    inner = _by_identity(_inner_variables, document)
+    inner = _by_identity(document)
     for fragment in exe.fragments.values():
-        inner = inner | _by_identity(_fragment_variables, fragment.definition)
+        inner = inner | _by_identity(fragment.definition)
     values = exe.variable_values.coerced
     key = (id(document), id(root_type), repr(sorted((k, repr(values.get(k))) for k in inner)))
     entry = _CACHE.get(key)
@@ -385,55 +385,39 @@ def _compiled(exe: CompiledExecution, root_type: GraphQLObjectType, grouped_fiel
     return entry.roots
 
 
-_SEEN: dict[tuple[int, int], tuple[Any, frozenset[str]]] = {}
+_SEEN: dict[int, tuple[Any, frozenset[str]]] = {}
 
 
-def _by_identity(find: Callable[[Any], frozenset[str]], node: Any) -> frozenset[str]:
-    """``find(node)``, remembered for this very node (AST nodes hash and compare by structure,
+def _by_identity(node: Any) -> frozenset[str]:
+    """``_variables(node)``, remembered for this very node (AST nodes hash and compare by structure,
     which costs a walk of the tree)."""
-    key = (id(find), id(node))
-    hit = _SEEN.get(key)
+    hit = _SEEN.get(id(node))
     if hit is None or hit[0] is not node:
         if len(_SEEN) >= 4 * _CACHE_SIZE:
             _SEEN.clear()
-        hit = _SEEN[key] = (node, find(node))
+        hit = _SEEN[id(node)] = (node, _variables(node))
     return hit[1]
 
 
-def _inner_variables(operation: Any) -> frozenset[str]:
-    """The variables used anywhere but in a root field's arguments (directives, nested arguments,
-    fragments): the compiled plan depends on their values."""
-    from graphql import FieldNode, VariableNode, visit
+def _variables(node: Any) -> frozenset[str]:
+    """The variables the compiled plan of ``node`` (an operation or a fragment) depends on: every
+    variable it uses, but for an operation's root field arguments, which are read at each run."""
+    from graphql import FieldNode, OperationDefinitionNode, visit
     from graphql.language import Visitor
 
-    roots = {id(arg) for sel in operation.selection_set.selections if isinstance(sel, FieldNode)
-             for arg in sel.arguments or ()}
+    skip = {id(arg) for sel in node.selection_set.selections if isinstance(sel, FieldNode)
+            for arg in sel.arguments or ()} if isinstance(node, OperationDefinitionNode) else set()
     found: set[str] = set()
 
     class Find(Visitor):
-        def enter_argument(self, node: Any, *_: Any) -> Any:
-            return False if id(node) in roots else None
+        def enter_argument(self, arg: Any, *_: Any) -> Any:
+            return False if id(arg) in skip else None
 
-        def enter_variable(self, node: VariableNode, key: Any, parent: Any, *_: Any) -> Any:
+        def enter_variable(self, var: Any, key: Any, parent: Any, *_: Any) -> Any:
             if getattr(parent, "kind", "") != "variable_definition":
-                found.add(node.name.value)
+                found.add(var.name.value)
 
-    visit(operation, Find())
-    return frozenset(found)
-
-
-def _fragment_variables(fragment: Any) -> frozenset[str]:
-    """Every variable a fragment uses (a fragment is never a root field's arguments)."""
-    from graphql import visit
-    from graphql.language import Visitor
-
-    found: set[str] = set()
-
-    class Find(Visitor):
-        def enter_variable(self, node: Any, *_: Any) -> Any:
-            found.add(node.name.value)
-
-    visit(fragment, Find())
+    visit(node, Find())
     return frozenset(found)
 
 
