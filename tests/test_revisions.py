@@ -92,8 +92,14 @@ async def test_replace_document_in_the_store(store: Store, tmp_path: Path) -> No
     doc = rows[0]["id"]
     new = tmp_path / "v2.txt"
     edited = ("Editor's note: corrected version.\n\n" + TEXT).replace("carried out by link", "carried out by the link")
-    quotes = await store.read("MATCH (q:EvidenceQuote)-[:IN_DOCUMENT]->(d {id: $d}) RETURN q.exact AS e", {"d": doc})
-    victim = next(q["e"] for q in quotes if len(q["e"]) > 20 and TEXT.count(q["e"]) == 1 and HOLDING not in q["e"])
+    quotes = await store.read("MATCH (q:EvidenceQuote)-[:IN_DOCUMENT]->(d {id: $d}) "
+                              "RETURN q.exact AS e, q.start AS s, q.end AS t ORDER BY q.start, q.end", {"d": doc})
+
+    def alone(q: dict) -> bool:  # deleting its words orphans this quote and no other
+        return not any(o is not q and o["s"] < q["t"] and q["s"] < o["t"] for o in quotes)
+
+    victim = next(q["e"] for q in quotes
+                  if len(q["e"]) > 20 and TEXT.count(q["e"]) == 1 and HOLDING not in q["e"] and alone(q))
     edited = edited.replace(victim, "")
     new.write_text(edited, encoding="utf-8")
     rev = await replace_document(store, doc, new)
