@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Literal
 
-from kxgraph.graph.read_tree import LIST_KEY, page_where
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 __all__ = [
@@ -18,8 +17,6 @@ __all__ = [
     "CONSEQUENCE_MATRIX",
     "QUOTE_DOCUMENT_TEXT",
     "all_statements",
-    "count_nodes",
-    "list_page",
     "neighbours",
     "nodes_by_id",
 ]
@@ -42,28 +39,8 @@ def neighbours(label: NodeLabel | str) -> str:
             "ORDER BY id, type, outgoing, bid LIMIT $limit")
 
 
-#: sort keys of list pages: a display text, then the id (the compiled pages sort on the same)
-_SORT = LIST_KEY.format(v="n")
-
-
-def _of_study(lab: str, by_study: bool) -> str:
-    # with a study named, a plain equality the store answers from its index on `study` (an
-    # `IS NULL OR` form would read every node of the label: 60 ms at 1M quotes)
-    return f"MATCH (n:{lab}) WHERE n.study = $study " if by_study else f"MATCH (n:{lab}) "
-
-
-def list_page(label: NodeLabel | str, descending: bool = False, by_study: bool = False) -> str:
-    """One page of a label, keyset-paginated on (display text, id), optionally filtered."""
-    lab = check_label(label).value
-    order = "DESC" if descending else "ASC"
-    return (_of_study(lab, by_study) + f"WITH n, {_SORT} AS k " + page_where("n", descending) +
-            f"RETURN k, properties(n) AS props ORDER BY k {order}, n.id {order} LIMIT $limit")
-
-
-def count_nodes(label: NodeLabel | str, by_study: bool = False) -> str:
-    lab = check_label(label).value
-    return (_of_study(lab, by_study) + f"WITH n, {_SORT} AS k "
-            "WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) RETURN count(n) AS n")
+#: the documents of a study, at most two (an added quote may leave out its document when there is one)
+STUDY_DOCUMENTS = "MATCH (d:SourceDocument) WHERE d.study = $study RETURN properties(d) AS props LIMIT 2"
 
 
 #: the text of each quote's document, once per document: rows ``quotes, content``
@@ -91,14 +68,10 @@ CONSEQUENCE_MATRIX = (
 
 
 def all_statements() -> Iterator[str]:
-    yield from (QUOTE_DOCUMENT_TEXT, CONSEQUENCE_GROUPS, CONSEQUENCE_MATRIX)
+    yield from (QUOTE_DOCUMENT_TEXT, CONSEQUENCE_GROUPS, CONSEQUENCE_MATRIX, STUDY_DOCUMENTS)
     for label in NodeLabel:
         yield nodes_by_id(label)
         yield neighbours(label)
-        for by_study in (False, True):
-            yield list_page(label, by_study=by_study)
-            yield list_page(label, descending=True, by_study=by_study)
-            yield count_nodes(label, by_study=by_study)
     yield add_quote(NodeLabel.DiscussionPoint)
     yield add_discussion_point(NodeLabel.Activity)
 

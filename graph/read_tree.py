@@ -21,14 +21,13 @@ from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_r
 
 __all__ = [
     "Child",
+    "Emitter",
     "Hop",
     "Select",
     "Walk",
     "by_id",
     "consequence_groups",
-    "list_page",
     "order_keys",
-    "page_where",
     "walk_batch",
 ]
 
@@ -115,7 +114,7 @@ def _key(name: str) -> str:
     return f"`{name}`"
 
 
-class _Emitter:
+class Emitter:
     def __init__(self) -> None:
         self._n = itertools.count()
 
@@ -152,7 +151,7 @@ class _Emitter:
 
 def by_id(label: NodeLabel | str, select: Select) -> str:
     """One node of a label by ``$id``, with its tree: no row when it is absent."""
-    e = _Emitter()
+    e = Emitter()
     v = e.var()
     inner, fields = e.calls(v, select)
     return (f"MATCH ({v}:{check_label(label).value} {{id: $id}}) {inner} "
@@ -166,35 +165,14 @@ def walk_batch(label: NodeLabel | str, walk: Walk) -> str:
             f"RETURN {distinct}id, labels(b)[0] AS label, properties(b) AS props")
 
 
-#: the display text list pages sort on (``queries.list_page`` sorts on the same)
+#: the display text list pages sort on when no sort is given (``filtering.page_statement``)
 LIST_KEY = "coalesce({v}.name, {v}.title, {v}.text, {v}.exact, {v}.id)"
-
-
-def page_where(v: str, descending: bool) -> str:
-    """The filter and keyset condition of a list page over ``{v}`` and its sort key ``k``."""
-    gt = "<" if descending else ">"
-    return ("WHERE ($contains IS NULL OR toLower(k) CONTAINS toLower($contains)) "
-            f"AND ($after_key IS NULL OR k {gt} $after_key OR (k = $after_key AND {v}.id {gt} $after_id)) ")
-
-
-def list_page(label: NodeLabel | str, select: Select, descending: bool = False, by_study: bool = False) -> str:
-    """One keyset page of a label with its tree; rows ``k, node`` in page order."""
-    e = _Emitter()
-    v = e.var()
-    lab = check_label(label).value
-    order = "DESC" if descending else "ASC"
-    study = f" WHERE {v}.study = $study" if by_study else ""
-    inner, fields = e.calls(v, select)
-    return (f"MATCH ({v}:{lab}){study} WITH {v}, {LIST_KEY.format(v=v)} AS k {page_where(v, descending)}"
-            f"WITH {v}, k ORDER BY k {order}, {v}.id {order} LIMIT $limit {inner} "
-            f"RETURN k, {v}.id AS id, {e.projection(v, select, fields)} AS node "
-            f"ORDER BY k {order}, id {order}").replace("  ", " ")
 
 
 def consequence_groups(stakeholder: Select, concept: Select, consequences: Select | None) -> str:
     """Consequences grouped by stakeholder, concept and valence (``queries.CONSEQUENCE_GROUPS``'s
     groups and order), each part with its tree; rows ``stakeholder, concept, valence, count, items``."""
-    e = _Emitter()
+    e = Emitter()
     s, k = e.var(), e.var()
     s_calls, s_fields = e.calls(s, stakeholder)
     k_calls, k_fields = e.calls(k, concept)

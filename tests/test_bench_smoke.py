@@ -82,3 +82,14 @@ def test_kxgraph_bench_runs_the_benchmarks_of_the_checkout() -> None:
                           text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert "--scales" in done.stdout and "1k,10k,100k,1M" in done.stdout
+
+
+@pytest.mark.anyio
+async def test_the_hand_written_baselines_give_the_apis_answer() -> None:
+    """bench.compiled compares the API with hand-written statements: they must answer the same."""
+    from bench.baselines import BASELINES
+    from bench.compiled import measure
+
+    result = await measure(quotes=0, runs=1)
+    assert sorted(r["query"] for r in result["examples"]) == sorted(BASELINES)
+    assert all(r["same_answer"] for r in result["examples"]), result["examples"]

@@ -83,9 +83,19 @@ def test_the_readme_commands_run_as_written(short_tmp: Path) -> None:
         assert (work / made).is_file(), made
 
 
-@pytest.mark.parametrize("name", ["SECURITY.md", "BENCHMARKS.md", "docs/data-format.md"])
+@pytest.mark.parametrize("name", ["SECURITY.md", "BENCHMARKS.md", "docs/data-format.md", "docs/graphql.md"])
 def test_the_other_documents_name_only_files_that_exist(name: str) -> None:
     text = (ROOT / name).read_text(encoding="utf-8")
     for path in sorted(set(re.findall(r"`((?:tests|bench|api|graph|loaders|ontology)/[\w/.-]+\.(?:py|ttl|md|json))`",
                                       text))):
         assert (ROOT / path).exists(), f"{name} names {path}, which does not exist"
+
+
+def test_the_graphql_guide_has_every_example_and_names_tests_that_exist() -> None:
+    text = (ROOT / "docs" / "graphql.md").read_text(encoding="utf-8")
+    for example in sorted((ROOT / "examples" / "queries").glob("*.graphql")):
+        assert f"`{example.stem}`" in text, f"docs/graphql.md does not show {example.name}"
+    cited = re.findall(r"(tests/\w+\.py)::(\w+)", text)
+    assert cited
+    for path, test in cited:
+        assert re.search(rf"^(async )?def {test}\(", (ROOT / path).read_text(encoding="utf-8"), re.M), (path, test)

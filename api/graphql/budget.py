@@ -23,6 +23,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInputObjectType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
@@ -30,6 +31,8 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     StringValueNode,
@@ -39,12 +42,15 @@ from graphql import (
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 
+from kxgraph.api.graphql.pagination import DEFAULT_PAGE_SIZE
+
 __all__ = ["UNPAGED_FAN_OUT", "Measure", "RequestBudget", "measure_operation"]
 
 #: what a list without a page size is assumed to hold (nested lists such as a concept's quotes)
 UNPAGED_FAN_OUT = 10
 PAGE_ARGUMENTS = ("first", "last", "limit")
 CONNECTION_LISTS = ("edges", "nodes")
+FILTER_ARGUMENTS = ("where", "sort")
 
 
 @dataclass(frozen=True)
@@ -122,8 +128,52 @@ class _Walker:
         elif own_page is not None and isinstance(named, GraphQLObjectType):
             below_page = own_page
         child = self.selections(node.selection_set, named, below_page)
+        reads = self._filters(node, definition)
         return Measure(depth=1 + child.depth, aliases=(1 if node.alias else 0) + child.aliases,
-                       cost=1 + fan * child.cost)
+                       cost=1 + fan * (child.cost + reads))
+
+    def _filters(self, node: FieldNode, definition: Any) -> int:
+        """What a ``where`` or ``sort`` argument reads per listed node."""
+        total = 0
+        for arg in node.arguments or ():
+            arg_def = definition.args.get(arg.name.value) if definition is not None else None
+            if arg_def is not None and arg.name.value in FILTER_ARGUMENTS:
+                total += self._filter(arg.value, get_named_type(arg_def.type))
+        return total
+
+    def _filter(self, value: Any, typ: Any) -> int:
+        """One per condition; a condition on related nodes reads them: one related node, or
+        :data:`UNPAGED_FAN_OUT` for a set (``some``/``none``/``all``), times what its own filter reads."""
+        if isinstance(value, VariableNode):
+            value = self.variables.get(value.name.value)
+        if isinstance(value, ListValueNode):
+            value = value.values
+        if isinstance(value, list):
+            return sum(self._filter(v, typ) for v in value)
+        if isinstance(value, ObjectValueNode):
+            items = [(f.name.value, f.value) for f in value.fields]
+        elif isinstance(value, dict):
+            items = list(value.items())
+        else:
+            return 0
+        fields = getattr(typ, "fields", {})
+        total = 0
+        for name, v in items:
+            field = fields.get(name)
+            if field is None:
+                continue
+            inner = get_named_type(field.type)
+            if not isinstance(inner, GraphQLInputObjectType) or inner.name.endswith("Filter"):
+                total += 1
+            elif name in ("AND", "OR", "NOT"):
+                total += self._filter(v, inner)
+            elif typ.name.endswith("ListWhere"):
+                total += UNPAGED_FAN_OUT * (1 + self._filter(v, inner))
+            elif inner.name.endswith("ListWhere"):
+                total += self._filter(v, inner)
+            else:
+                total += 1 + self._filter(v, inner)
+        return total
 
     def _page(self, node: FieldNode, definition: Any) -> int | None:
         for arg in node.arguments or ():
@@ -134,12 +184,15 @@ class _Walker:
                 if isinstance(value, VariableNode):
                     var = value.name.value
                     raw = self.variables.get(var, self.defaults.get(var))
-                    return _positive(raw) if isinstance(raw, int) else None
+                    if isinstance(raw, int):
+                        return _positive(raw)
         if definition is not None:
             for name in PAGE_ARGUMENTS:
                 arg_def = definition.args.get(name)
                 if arg_def is not None and isinstance(arg_def.default_value, int):
                     return _positive(arg_def.default_value)
+            if "first" in definition.args and "last" in definition.args:  # a connection: 20 without either
+                return DEFAULT_PAGE_SIZE
         return None
 
 

@@ -17,7 +17,6 @@ before, with the same answer (``tests/test_compiled.py`` compares both on every 
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,8 +36,8 @@ from graphql.execution.collect_fields import FieldDetails, collect_subfields
 from graphql.execution.values import get_argument_values
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from kxgraph.api.graphql import listing
 from kxgraph.api.graphql.errors import RequestError
-from kxgraph.api.graphql.pagination import decode_cursor, encode_cursor
 from kxgraph.api.graphql.reads import READ
 from kxgraph.graph import queries, read_tree
 from kxgraph.graph.read_tree import Child, Select
@@ -125,6 +124,8 @@ class _Compiler:
     def __init__(self, exe: StrawberryGraphQLCoreExecutionContext, store_types: frozenset[str]) -> None:
         self.exe = exe
         self.store_types = store_types
+        #: the fields with arguments inside plain answers (a connection's groupBy), by path and key
+        self.asked: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
 
     def subfields(self, runtime: GraphQLObjectType, details: Sequence[FieldDetails]) -> dict[str, list[FieldDetails]]:
         e = self.exe
@@ -213,8 +214,16 @@ class _Compiler:
                 fields.append(Field(key, name, "typename", False))
                 continue
             fdef = runtime.fields[name]
-            if fdef.args and self.args(fdef, group[0]):
-                raise NotCompiled("arguments inside a plain answer")
+            args = self.args(fdef, group[0]) if fdef.args else {}
+            if args:
+                if name != "groupBy":
+                    raise NotCompiled("arguments inside a plain answer")
+                asked = self.asked.setdefault(path, {})
+                if asked.get(key, args) != args:
+                    raise NotCompiled(f"{key} means two things")
+                asked[key] = args
+                fields.append(Field(key, key, "node", False, many=True, child=self.plain(fdef.type, group, nodes)))
+                continue
             nullable = not isinstance(fdef.type, GraphQLNonNull)
             inner = get_named_type(fdef.type)
             many = isinstance(fdef.type.of_type if isinstance(fdef.type, GraphQLNonNull) else fdef.type, GraphQLList)
@@ -468,27 +477,27 @@ def _list(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: An
         _merge(select, sub)
     wanted = {f.source for f in next(iter(plan.types.values()))}
     paging = bool(wanted & {"edges", "nodes", "pageInfo"})
-    statements = {(d, s): read_tree.list_page(label, select, d, s) for d in (False, True) for s in (False, True)}
+    grouped = c.asked.get(("aggregate",), {})
+    if set(c.asked) - {("aggregate",)}:
+        raise NotCompiled("arguments inside a plain answer")
 
     async def run(store: Any, args: dict[str, Any], settings: Any) -> Any:
-        first, after, flt, order = args.get("first", 20), args.get("after"), args.get("filter"), args.get("order")
-        if not 1 <= first <= settings.max_page_size:
-            raise NotCompiled("page size")  # the resolver says why
-        after_key, after_id = decode_cursor(after) if after else (None, None)
-        study, contains = _option(flt, "study"), _option(flt, "contains")
-        descending = getattr(order, "value", order) in ("desc", "NAME_DESC")
-        by_study = study is not None
-        params = {"study": study, "contains": contains, "after_key": after_key, "after_id": after_id,
-                  "limit": first + 1}
-        rows, total = await asyncio.gather(
-            store.read(statements[(descending, by_study)], params) if paging else _none(),
-            store.read(queries.count_nodes(label, by_study), {"study": study, "contains": contains})
-            if "totalCount" in wanted else _none())
-        rows = rows or []
-        edges = [{"cursor": encode_cursor(r["k"], r["id"]), "node": r["node"]} for r in rows[:first]]
-        return {"edges": edges, "nodes": [e["node"] for e in edges],
-                "totalCount": int(total[0]["n"]) if total else None,
-                "pageInfo": {"hasNextPage": len(rows) > first, "endCursor": edges[-1]["cursor"] if edges else None}}
+        request = listing.parse(label, args, settings.max_page_size)
+        page, total, figures, *groups = await asyncio.gather(
+            listing.fetch_page(store, request, select) if paging else _none(),
+            listing.count(store, request) if "totalCount" in wanted and "aggregate" not in wanted else _none(),
+            listing.aggregate(store, request) if "aggregate" in wanted else _none(),
+            *(listing.groups(store, request, getattr(a["field"], "value", a["field"])) for a in grouped.values()))
+        out: dict[str, Any] = {"totalCount": figures["count"] if figures is not None else total}
+        if page is not None:
+            edges = page.edges
+            out.update(edges=edges, nodes=[e["node"] for e in edges],
+                       pageInfo={"hasNextPage": page.has_next, "hasPreviousPage": page.has_previous,
+                                 "startCursor": edges[0]["cursor"] if edges else None,
+                                 "endCursor": edges[-1]["cursor"] if edges else None})
+        if figures is not None:
+            out["aggregate"] = {**figures, **dict(zip(grouped, groups, strict=True))}
+        return out
     return _Root(key, name, plan, run, nullable=False)
 
 
@@ -519,14 +528,6 @@ async def _none() -> None:
     return None
 
 
-def _option(value: Any, name: str) -> Any:
-    found = value.get(name) if isinstance(value, dict) else getattr(value, name, None)
-    return found or None  # UNSET and empty text mean "not given", as in the resolvers
-
-
-@functools.cache
 def store_types() -> frozenset[str]:
     """The GraphQL types of store nodes: one per label, and their interfaces."""
-    from kxgraph.api.graphql import types as t
-
-    return frozenset([cls.__name__ for cls in t.TYPES.values()] + ["Entity", "Claim", "Occasion", "ConceptLike"])
+    return frozenset(listing.store_classes())

@@ -81,9 +81,7 @@ async def _anchor(info: Info, study: str, q: QuoteInput, place: str) -> tuple[di
     c = ctx(info)
     doc_id = str(q.document) if q.document else None
     if doc_id is None:
-        docs = await c.store.read(queries.list_page(L.SourceDocument, by_study=True),
-                                  {"study": study, "contains": None, "after_key": None, "after_id": None,
-                                   "limit": 2})
+        docs = await c.store.read(queries.STUDY_DOCUMENTS, {"study": study})
         if len(docs) != 1:
             raise RequestError(f"{place}: say which document the quote is from ('document')", "BAD_INPUT")
         doc = docs[0]["props"]

@@ -20,18 +20,10 @@ from kxgraph.api.graphql.budget import budget
 from kxgraph.api.graphql.common import ctx
 from kxgraph.api.graphql.common import node as _node
 from kxgraph.api.graphql.compiler import CompiledExecution, matrix_parts
+from kxgraph.api.graphql.connections import list_field
 from kxgraph.api.graphql.errors import RequestError, should_mask
 from kxgraph.api.graphql.extensions import KxSchema, NoSuggestions, RoundTrips
 from kxgraph.api.graphql.mutations import Mutation, principal_for
-from kxgraph.api.graphql.pagination import (
-    Connection,
-    Edge,
-    ListFilter,
-    Order,
-    PageInfo,
-    decode_cursor,
-    encode_cursor,
-)
 from kxgraph.graph import queries
 from kxgraph.ontology.vocabulary import NodeLabel as L
 from kxgraph.settings import Settings
@@ -40,26 +32,6 @@ __all__ = ["build_schema", "principal_for"]
 
 SEARCHED = (L.EvidenceQuote, L.DiscussionPoint, L.Concept, L.Consequence)
 MAX_SEARCH_TEXT = 500
-
-
-async def _page(info: Info, label: L, first: int, after: str | None, filter: ListFilter | None,
-                order: Order) -> Connection[Any]:
-    c = ctx(info)
-    if not 1 <= first <= c.settings.max_page_size:
-        raise RequestError(f"'first' must be between 1 and {c.settings.max_page_size}", "PAGE_SIZE")
-    study = filter.study if filter and filter.study else None
-    contains = filter.contains if filter and filter.contains else None
-    after_key, after_id = decode_cursor(after) if after else (None, None)
-    by_study = study is not None
-    rows = await c.store.read(queries.list_page(label, order is Order.NAME_DESC, by_study),
-                              {"study": study, "contains": contains, "after_key": after_key,
-                               "after_id": after_id, "limit": first + 1})
-    total = await c.store.read(queries.count_nodes(label, by_study), {"study": study, "contains": contains})
-    edges = [Edge(cursor=encode_cursor(r["k"], r["props"]["id"]), node=t.build(label.value, r["props"]))
-             for r in rows[:first]]
-    return Connection(edges=edges, total_count=int(total[0]["n"]),
-                      page_info=PageInfo(has_next_page=len(rows) > first,
-                                         end_cursor=edges[-1].cursor if edges else None))
 
 
 # --- question types --------------------------------------------------------------------------------
@@ -242,51 +214,15 @@ class Query:
                 break
         return Neighbourhood(nodes=list(nodes.values()), edges=list(edges.values()), truncated=truncated)
 
-    # lists with filters, sorting and cursor pagination
-    @strawberry.field
-    async def studies(self, info: Info, first: int = 20, after: str | None = None,
-                      filter: ListFilter | None = None, order: Order = Order.NAME_ASC) -> Connection[t.Study]:
-        return await _page(info, L.Study, first, after, filter, order)
-
-    @strawberry.field
-    async def concepts(self, info: Info, first: int = 20, after: str | None = None,
-                       filter: ListFilter | None = None, order: Order = Order.NAME_ASC) -> Connection[t.Concept]:
-        return await _page(info, L.Concept, first, after, filter, order)
-
-    @strawberry.field
-    async def stakeholders(self, info: Info, first: int = 20, after: str | None = None,
-                           filter: ListFilter | None = None,
-                           order: Order = Order.NAME_ASC) -> Connection[t.Stakeholder]:
-        return await _page(info, L.Stakeholder, first, after, filter, order)
-
-    @strawberry.field
-    async def events(self, info: Info, first: int = 20, after: str | None = None,
-                     filter: ListFilter | None = None, order: Order = Order.NAME_ASC) -> Connection[t.Event]:
-        return await _page(info, L.Event, first, after, filter, order)
-
-    @strawberry.field
-    async def discussion_points(self, info: Info, first: int = 20, after: str | None = None,
-                                filter: ListFilter | None = None,
-                                order: Order = Order.NAME_ASC) -> Connection[t.DiscussionPoint]:
-        return await _page(info, L.DiscussionPoint, first, after, filter, order)
-
-    @strawberry.field
-    async def consequences(self, info: Info, first: int = 20, after: str | None = None,
-                           filter: ListFilter | None = None,
-                           order: Order = Order.NAME_ASC) -> Connection[t.Consequence]:
-        return await _page(info, L.Consequence, first, after, filter, order)
-
-    @strawberry.field
-    async def evidence_quotes(self, info: Info, first: int = 20, after: str | None = None,
-                              filter: ListFilter | None = None,
-                              order: Order = Order.NAME_ASC) -> Connection[t.EvidenceQuote]:
-        return await _page(info, L.EvidenceQuote, first, after, filter, order)
-
-    @strawberry.field
-    async def documents(self, info: Info, first: int = 20, after: str | None = None,
-                        filter: ListFilter | None = None,
-                        order: Order = Order.NAME_ASC) -> Connection[t.SourceDocument]:
-        return await _page(info, L.SourceDocument, first, after, filter, order)
+    # lists with filters, sorting, aggregates and Relay paging both ways (connections.py)
+    studies = list_field(L.Study)
+    concepts = list_field(L.Concept)
+    stakeholders = list_field(L.Stakeholder)
+    events = list_field(L.Event)
+    discussion_points = list_field(L.DiscussionPoint)
+    consequences = list_field(L.Consequence)
+    evidence_quotes = list_field(L.EvidenceQuote)
+    documents = list_field(L.SourceDocument)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:

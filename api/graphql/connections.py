@@ -1,0 +1,245 @@
+"""The GraphQL types of list requests, generated from the store types' fields (``listing.catalogue``),
+never written per type: for each store type ``T``
+
+- ``TWhere``: each scalar field with its operators (``StringFilter``, ``IntFilter`` …), each
+  related node (``concept: ConceptLikeWhere``) or set of them (``evidence: EvidenceQuoteListWhere``
+  with ``some``/``none``/``all``), and ``AND``/``OR``/``NOT``;
+- ``TSort``: one scalar field, or a single related node's (``{concept: {name: ASC}}``), per entry;
+
+and for each label the API lists, ``TConnection`` (Relay both ways, ``totalCount``, ``aggregate``),
+``TAggregate`` (``count``, min/max/avg of numeric fields, ``groupBy``) and ``TGroupField``.
+
+The classes are made once, when :func:`connection` is first asked for (the schema module does at
+import), and kept in this module's namespace, where the recursive references resolve.
+"""
+
+import functools
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+from strawberry.utils.str_converters import to_snake_case
+
+from kxgraph.api.graphql import listing
+from kxgraph.api.graphql.common import ctx
+from kxgraph.api.graphql.pagination import Edge, ListFilter, Order, PageInfo
+from kxgraph.graph.filtering import Prop
+from kxgraph.graph.read_tree import Select
+from kxgraph.ontology.vocabulary import NodeLabel
+
+__all__ = ["FloatFilter", "GroupCount", "IDFilter", "IntFilter", "NumberAggregate", "StringFilter", "connection",
+           "list_field"]
+
+_CASE = "case-insensitive"
+
+
+@strawberry.input(description="Conditions on a text field; all that are given must hold.")
+class StringFilter:
+    eq: str | None = strawberry.UNSET
+    in_: list[str] | None = strawberry.field(default=strawberry.UNSET, name="in", description="any of these")
+    contains: str | None = strawberry.field(default=strawberry.UNSET, description=_CASE)
+    starts_with: str | None = strawberry.field(default=strawberry.UNSET, description=_CASE)
+    lt: str | None = strawberry.field(default=strawberry.UNSET, description="before, in code-point order (ISO dates)")
+    lte: str | None = strawberry.UNSET
+    gt: str | None = strawberry.UNSET
+    gte: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="Conditions on an id.")
+class IDFilter:
+    eq: strawberry.ID | None = strawberry.UNSET
+    in_: list[strawberry.ID] | None = strawberry.field(default=strawberry.UNSET, name="in")
+    starts_with: str | None = strawberry.field(default=strawberry.UNSET, description=_CASE)
+
+
+@strawberry.input(description="Conditions on a whole number.")
+class IntFilter:
+    eq: int | None = strawberry.UNSET
+    in_: list[int] | None = strawberry.field(default=strawberry.UNSET, name="in")
+    lt: int | None = strawberry.UNSET
+    lte: int | None = strawberry.UNSET
+    gt: int | None = strawberry.UNSET
+    gte: int | None = strawberry.UNSET
+
+
+@strawberry.input(description="Conditions on a number.")
+class FloatFilter:
+    eq: float | None = strawberry.UNSET
+    in_: list[float] | None = strawberry.field(default=strawberry.UNSET, name="in")
+    lt: float | None = strawberry.UNSET
+    lte: float | None = strawberry.UNSET
+    gt: float | None = strawberry.UNSET
+    gte: float | None = strawberry.UNSET
+
+
+_FILTERS = {"string": "StringFilter", "id": "IDFilter", "int": "IntFilter", "float": "FloatFilter"}
+
+
+@strawberry.type(description="Least, greatest and mean of a numeric field over the nodes that have it.")
+class NumberAggregate:
+    min: float | None
+    max: float | None
+    avg: float | None
+    count: int = strawberry.field(description="how many nodes have the field")
+
+
+@strawberry.type(description="How many nodes have one value of a field.")
+class GroupCount:
+    value: str | None
+    count: int
+
+
+def _make(kind: Any, name: str, fields: dict[str, tuple[str, str | None]], description: str) -> Any:
+    """A class ``name`` of this module with ``fields`` (python name -> annotation, description), all
+    optional, made into a Strawberry ``kind``."""
+    attrs: dict[str, Any] = {"__module__": __name__, "__annotations__": {}, "__doc__": description}
+    for py, (annotation, desc) in fields.items():
+        attrs["__annotations__"][py] = f"{annotation} | None"
+        attrs[py] = strawberry.field(default=strawberry.UNSET, description=desc)
+    cls = kind(type(name, (), attrs), name=name, description=description)
+    globals()[name] = cls
+    return cls
+
+
+@functools.cache
+def _inputs() -> None:
+    """``TWhere``, ``TListWhere`` and ``TSort`` for every store type."""
+    from kxgraph.api.graphql.pagination import SortDirection
+
+    globals()["SortDirection"] = SortDirection
+    for name, fields in listing.catalogue().items():
+        where: dict[str, tuple[str, str | None]] = {
+            "AND": (f"list[{name}Where]", "all of these hold"),
+            "OR": (f"list[{name}Where]", "at least one of these holds"),
+            "NOT": (f"{name}Where", "this does not hold"),
+        }
+        sort: dict[str, tuple[str, str | None]] = {}
+        for field, spec in fields.items():
+            if isinstance(spec, Prop):
+                where[field] = (_FILTERS[spec.kind], None)
+                sort[field] = ("SortDirection", None)
+            elif spec.many:
+                where[field] = (f"{spec.target}ListWhere", f"conditions on its {field}")
+            else:
+                where[field] = (f"{spec.target}Where", f"a related {spec.target} that matches")
+                sort[field] = (f"{spec.target}Sort", "by a field of the related node")
+        _make(strawberry.input, f"{name}Where", where,
+              f"Conditions on a {name}; all that are given must hold.")
+        _make(strawberry.input, f"{name}ListWhere", {
+            "some": (f"{name}Where", "at least one matches"),
+            "none": (f"{name}Where", "none matches"),
+            "all": (f"{name}Where", "every one matches (true when there are none)"),
+        }, f"Conditions on a set of related {name} nodes.")
+        _make(strawberry.input, f"{name}Sort", sort,
+              f"One sort key of {name} nodes: name one field per entry; ties are broken by id.")
+
+
+def where_type(type_name: str) -> Any:
+    _inputs()
+    return globals()[f"{type_name}Where"]
+
+
+def sort_type(type_name: str) -> Any:
+    _inputs()
+    return globals()[f"{type_name}Sort"]
+
+
+@functools.cache
+def connection(label: NodeLabel) -> Any:
+    """``TConnection`` for one label, with its aggregate and group field types."""
+    from kxgraph.api.graphql import types as t
+
+    _inputs()
+    node_cls: Any = t.TYPES[label]
+    name = node_cls.__strawberry_definition__.name
+    numeric = listing.numeric_fields(name)
+    grouped = listing.group_fields(name)
+    members: Any = Enum(f"{name}GroupField", {to_snake_case(f).upper(): f for f in grouped})  # type: ignore[misc]
+    group_enum = strawberry.enum(members, description=f"a field {name} nodes can be counted by")
+
+    async def group_by(self: Any, info: Info, field: group_enum) -> list[GroupCount]:  # type: ignore[valid-type]
+        rows = await listing.groups(ctx(info).store, self.request, field.value)  # type: ignore[attr-defined]
+        return [GroupCount(value=g["value"], count=g["count"]) for g in rows]
+
+    agg_attrs: dict[str, Any] = {
+        "__module__": __name__,
+        "__annotations__": {"request": strawberry.Private[Any],  # type: ignore[misc]
+                            "values": strawberry.Private[dict[str, Any]], "count": int},
+        "count": strawberry.field(description="how many nodes match"),
+        "group_by": strawberry.field(resolver=group_by, description="how many nodes have each value of a field"),
+    }
+    for field in numeric:
+        agg_attrs[field] = strawberry.field(resolver=_number(field), graphql_type=NumberAggregate)
+    aggregate_cls = strawberry.type(type(f"{name}Aggregate", (), agg_attrs), name=f"{name}Aggregate",
+                                    description=f"Figures over every {name} the request matches, not only this page.")
+
+    async def total_count(self: Any, info: Info) -> int:
+        return await listing.count(ctx(info).store, self.request)
+
+    async def aggregate(self: Any, info: Info) -> Any:
+        values = await listing.aggregate(ctx(info).store, self.request)
+        return aggregate_cls(request=self.request, values=values, count=values["count"])
+
+    def nodes(self: Any) -> Any:
+        return [e.node for e in self.edges]
+
+    attrs = {
+        "__module__": __name__,
+        "__annotations__": {"request": strawberry.Private[Any], "edges": list[Edge[node_cls]],  # type: ignore[misc]
+                            "page_info": PageInfo},
+        "total_count": strawberry.field(resolver=total_count, description="how many nodes match, on every page"),
+        "nodes": strawberry.field(resolver=nodes, graphql_type=list[node_cls]),
+        "aggregate": strawberry.field(resolver=aggregate, graphql_type=aggregate_cls),
+    }
+    cls = strawberry.type(type(f"{name}Connection", (), attrs), name=f"{name}Connection",
+                          description=f"A page of {name} nodes (Relay), with figures over all of them.")
+    globals()[cls.__name__] = cls
+    return cls
+
+
+def _number(field: str) -> Any:
+    def resolve(self: Any) -> NumberAggregate:
+        v = self.values[field]
+        return NumberAggregate(min=v["min"], max=v["max"], avg=v["avg"], count=v["count"])
+    return resolve
+
+
+#: what the resolvers read of each listed node: its properties
+_PROPS = Select(values=[("props", "properties($v)")])
+
+
+def list_field(label: NodeLabel) -> Any:
+    """The root field that lists ``label``: ``where``, ``sort``, ``first``/``after`` or
+    ``last``/``before``."""
+    from kxgraph.api.graphql import types as t
+
+    conn = connection(label)
+    name = t.TYPES[label].__strawberry_definition__.name
+    where_cls, sort_cls = where_type(name), sort_type(name)
+
+    async def resolve(
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description="page size, forwards (20 when neither "
+                                                                     "first nor last is given)")] = None,
+        after: str | None = None,
+        last: Annotated[int | None, strawberry.argument(description="page size, backwards")] = None,
+        before: str | None = None,
+        where: where_cls | None = None,  # type: ignore[valid-type]
+        sort: Annotated[list[sort_cls] | None,  # type: ignore[valid-type]
+                        strawberry.argument(description="sort keys in order; ties by id")] = None,
+        filter: Annotated[ListFilter | None, strawberry.argument(deprecation_reason="use where")] = None,
+        order: Annotated[Order, strawberry.argument(deprecation_reason="use sort")] = Order.NAME_ASC,
+    ) -> conn:  # type: ignore[valid-type]
+        c = ctx(info)
+        args = {"first": first, "after": after, "last": last, "before": before, "where": where, "sort": sort,
+                "filter": filter, "order": order}
+        request = listing.parse(label, args, c.settings.max_page_size)
+        page = await listing.fetch_page(c.store, request, _PROPS)
+        edges = [Edge(cursor=e["cursor"], node=t.build(label.value, e["node"]["props"])) for e in page.edges]
+        info_ = PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
+                         start_cursor=edges[0].cursor if edges else None,
+                         end_cursor=edges[-1].cursor if edges else None)
+        return conn(request=request, edges=edges, page_info=info_)
+
+    return strawberry.field(resolver=resolve)

@@ -1,0 +1,224 @@
+"""Lists as developers expect them (issue 21): ``where`` with operators and conditions on related
+nodes, ``sort`` by several keys, Relay paging both ways, ``aggregate`` — each checked against a
+reading of the same data in Python, on both stores, through the compiler and the resolvers alike."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from bench.common import examples
+from kxgraph.api.graphql.context import Context
+from kxgraph.api.graphql.schema import build_schema
+from kxgraph.graph.store import Store
+from kxgraph.loaders.pipeline import load
+from kxgraph.settings import Settings
+from tests.helpers import BUNDLED, SECOND
+
+pytestmark = pytest.mark.anyio
+
+
+async def ask(store: Store, query: str, variables: dict[str, Any] | None = None,
+              compiled: bool = True) -> tuple[dict[str, Any] | None, list[Any], int]:
+    settings = Settings(load_bundled_study=False, compile_queries=compiled)
+    context = Context(store, settings, None)
+    result = await build_schema(settings).execute(query, variable_values=variables or {}, context_value=context)
+    return result.data, list(result.errors or []), context.store.round_trips
+
+
+async def both(store: Store, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The answer, the same through the compiler and through the resolvers."""
+    compiled, errors, _ = await ask(store, query, variables, compiled=True)
+    resolved, errors2, _ = await ask(store, query, variables, compiled=False)
+    assert not errors and not errors2, (errors, errors2)
+    assert compiled == resolved
+    assert compiled is not None
+    return compiled
+
+
+async def consequences(store: Store) -> dict[str, dict[str, Any]]:
+    """Every consequence with what the filters below look at, read with plain statements."""
+    rows = await store.read(
+        "MATCH (c:Consequence) OPTIONAL MATCH (c)-[:FOR_STAKEHOLDER]->(s) OPTIONAL MATCH (c)-[:OF_CONCEPT]->(k) "
+        "RETURN c.id AS id, c.text AS text, c.valence AS valence, c.study AS study, s.name AS stakeholder, "
+        "k.name AS concept")
+    out = {r["id"]: {**r, "starts": []} for r in rows}
+    for r in await store.read("MATCH (c:Consequence)-[:SUPPORTED_BY]->(q) RETURN c.id AS id, q.start AS start"):
+        out[r["id"]]["starts"].append(r["start"])
+    return out
+
+
+WHERE_CASES: list[tuple[str, dict[str, Any], Any]] = [
+    ("eq", {"valence": {"eq": "negative"}}, lambda c: c["valence"] == "negative"),
+    ("in", {"valence": {"in": ["negative", "neutral"]}}, lambda c: c["valence"] in ("negative", "neutral")),
+    ("contains is case-insensitive", {"text": {"contains": "LINK WORKER"}},
+     lambda c: "link worker" in c["text"].lower()),
+    ("startsWith", {"id": {"startsWith": "link-worker/consequence/holding"}},
+     lambda c: c["id"].startswith("link-worker/consequence/holding")),
+    ("range on text", {"text": {"gte": "H", "lt": "R"}}, lambda c: "H" <= c["text"] < "R"),
+    ("NOT keeps nodes without the value", {"NOT": {"stakeholder": {"name": {"eq": "Patients"}}}},
+     lambda c: c["stakeholder"] != "Patients"),
+    ("OR of AND", {"OR": [{"AND": [{"valence": {"eq": "positive"}}, {"concept": {"name": {"startsWith": "hold"}}}]},
+                          {"study": {"eq": "allotment"}}]},
+     lambda c: (c["valence"] == "positive" and (c["concept"] or "").lower().startswith("hold")) or c["study"] == "allotment"),
+    ("some", {"evidence": {"some": {"start": {"gt": 4000}}}}, lambda c: any(s > 4000 for s in c["starts"])),
+    ("none", {"evidence": {"none": {"start": {"gt": 4000}}}}, lambda c: not any(s > 4000 for s in c["starts"])),
+    ("all", {"evidence": {"all": {"start": {"gt": 4000}}}}, lambda c: all(s > 4000 for s in c["starts"])),
+    ("related and own", {"valence": {"eq": "negative"}, "stakeholder": {"name": {"contains": "link"}}},
+     lambda c: c["valence"] == "negative" and "link" in (c["stakeholder"] or "").lower()),
+]
+
+
+@pytest.mark.parametrize("case", WHERE_CASES, ids=[c[0] for c in WHERE_CASES])
+async def test_where_gives_what_a_reading_of_the_data_gives(store: Store, case: Any) -> None:
+    _, where, expected = case
+    await load(store, [BUNDLED, SECOND])
+    data = await consequences(store)
+    want = sorted(i for i, c in data.items() if expected(c))
+    got = await both(store, "query($w: ConsequenceWhere) { consequences(first: 100, where: $w) { totalCount "
+                            "aggregate { count } nodes { id } } }", {"w": where})
+    ids = sorted(n["id"] for n in got["consequences"]["nodes"])
+    assert ids == want
+    assert got["consequences"]["totalCount"] == got["consequences"]["aggregate"]["count"] == len(want)
+    assert 0 < len(want) < len(data) or case[0] in ("all",), "the case tells nothing apart"
+
+
+async def test_values_are_parameters_never_statement_text(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    await load(store, [BUNDLED])
+    before = await store.read("MATCH (n) RETURN count(n) AS n")
+    statements: list[str] = []
+    real = type(store).read
+
+    async def spy(self: Store, statement: str, params: dict[str, Any] | None = None) -> Any:
+        statements.append(statement)
+        return await real(self, statement, params)
+    monkeypatch.setattr(type(store), "read", spy)
+    hostile = "x'}) MATCH (n) DETACH DELETE n //"
+    for compiled in (True, False):
+        data, errors, _ = await ask(store, "query($h: String!) { consequences(where: {OR: [{text: {eq: $h}}, "
+                                           "{stakeholder: {name: {contains: $h}}}]}) { totalCount nodes { id } } }",
+                                    {"h": hostile}, compiled)
+        assert not errors and data == {"consequences": {"totalCount": 0, "nodes": []}}
+    assert statements and not any("DETACH" in s or "x'" in s for s in statements)
+    monkeypatch.undo()
+    assert await store.read("MATCH (n) RETURN count(n) AS n") == before
+
+
+SORTED = """query($after: String, $before: String, $first: Int, $last: Int) {
+  consequences(first: $first, last: $last, after: $after, before: $before,
+               sort: [{concept: {name: DESC}}, {valence: ASC}]) {
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id } }
+  }
+}"""
+
+
+async def test_sort_by_several_keys_pages_both_ways_to_the_same_order(store: Store) -> None:
+    await load(store, [BUNDLED, SECOND])
+    data = await consequences(store)
+    want = [c["id"] for c in sorted(sorted(data.values(), key=lambda c: (c["valence"] or "", c["id"])),
+                                    key=lambda c: c["concept"] or "", reverse=True)]
+    assert len(want) > 7
+    forward: list[str] = []
+    after = None
+    while True:
+        page = (await both(store, SORTED, {"first": 3, "after": after}))["consequences"]
+        forward += [e["node"]["id"] for e in page["edges"]]
+        assert page["pageInfo"]["hasPreviousPage"] == (after is not None)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert forward == want
+    backward: list[str] = []
+    before = None
+    while True:
+        page = (await both(store, SORTED, {"last": 3, "before": before}))["consequences"]
+        backward = [e["node"]["id"] for e in page["edges"]] + backward
+        assert page["pageInfo"]["hasNextPage"] == (before is not None)
+        assert page["pageInfo"]["startCursor"] == page["edges"][0]["cursor"]
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    assert backward == want
+    # a cursor is a place in its order: the page after it starts with the next node
+    middle = (await both(store, SORTED, {"first": 4}))["consequences"]["edges"][2]["cursor"]
+    nxt = (await both(store, SORTED, {"first": 2, "after": middle}))["consequences"]["edges"]
+    assert [e["node"]["id"] for e in nxt] == want[3:5]
+
+
+async def test_aggregates_are_the_figures_of_the_matching_nodes(store: Store) -> None:
+    await load(store, [BUNDLED, SECOND])
+    quotes = await store.read("MATCH (q:EvidenceQuote) WHERE q.start > 1000 RETURN q.start AS s, q.study AS study")
+    got = (await both(store, """{ evidenceQuotes(first: 1, where: {start: {gt: 1000}}) {
+        totalCount aggregate { count start { min max avg count } byStudy: groupBy(field: STUDY) { value count } } } }"""
+                      ))["evidenceQuotes"]
+    starts = [q["s"] for q in quotes]
+    assert got["totalCount"] == got["aggregate"]["count"] == len(quotes) > 0
+    assert got["aggregate"]["start"]["min"] == min(starts) and got["aggregate"]["start"]["max"] == max(starts)
+    assert got["aggregate"]["start"]["avg"] == pytest.approx(sum(starts) / len(starts), rel=1e-12)
+    by_study = Counter(q["study"] for q in quotes)
+    assert got["aggregate"]["byStudy"] == [{"value": k, "count": n}
+                                           for k, n in sorted(by_study.items(), key=lambda x: (-x[1], x[0]))]
+    data = await consequences(store)
+    valences = (await both(store, "{ consequences(first: 1) { aggregate { groupBy(field: VALENCE) { value count } } } }")
+                )["consequences"]["aggregate"]["groupBy"]
+    assert {g["value"]: g["count"] for g in valences} == Counter(c["valence"] for c in data.values())
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("{ concepts(first: 2, last: 2) { totalCount } }", "PAGE_SIZE"),
+    ("{ concepts(last: 0) { totalCount } }", "PAGE_SIZE"),
+    ("{ concepts(sort: [{name: ASC, id: DESC}]) { totalCount } }", "BAD_SORT"),
+    ('{ concepts(after: "WyJhIiwgImIiLCAiYyJd") { nodes { id } } }', "BAD_CURSOR"),  # 3 keys for a 2-key order
+    ('{ concepts(before: "bm90LWEtY3Vyc29y") { nodes { id } } }', "BAD_CURSOR"),
+])
+async def test_bad_list_arguments_are_clear_errors(store: Store, query: str, code: str) -> None:
+    await load(store, [BUNDLED])
+    for compiled in (True, False):
+        data, errors, _ = await ask(store, query, compiled=compiled)
+        assert data is None and [e.extensions["code"] for e in errors] == [code], errors
+
+
+async def test_a_filter_on_relationships_costs_what_it_reads(store: Store) -> None:
+    nested = "{start: {gt: 0}}"
+    for _ in range(5):
+        nested = f"{{supports: {{some: {{evidence: {{some: {nested}}}}}}}}}"
+    data, errors, _ = await ask(store, f"{{ evidenceQuotes(first: 1, where: {nested}) {{ totalCount }} }}")
+    assert data is None and errors[0].extensions["code"] == "COST", errors
+    data, errors, _ = await ask(store, "{ evidenceQuotes(first: 1, where: {supports: {some: {text: {contains: "
+                                       "\"a\"}}}}) { totalCount } }")
+    assert not errors
+
+
+async def test_the_deprecated_filter_and_order_still_answer(store: Store) -> None:
+    await load(store, [BUNDLED, SECOND])
+    old = await both(store, '{ concepts(first: 50, filter: {study: "allotment", contains: "o"}, order: NAME_DESC) '
+                            '{ nodes { id } } }')
+    new = await both(store, '{ concepts(first: 50, where: {study: {eq: "allotment"}, name: {contains: "o"}}, '
+                            'sort: [{name: DESC}]) { nodes { id } } }')
+    assert old["concepts"]["nodes"] and old == new
+
+
+async def test_the_policymakers_question_is_one_query(store: Store) -> None:
+    """Negative consequences for a stakeholder, sorted by concept, with their quotes, 10 at a time,
+    and how many: the example answers it, the same on both paths, in few statements."""
+    await load(store, [BUNDLED])
+    query, variables = next((q, v) for n, q, v in examples() if n == "12-policymaker")
+    data = await both(store, query, variables)
+    page = data["consequences"]
+    expected = await store.read(
+        "MATCH (c:Consequence {valence: 'negative'})-[:FOR_STAKEHOLDER]->(:Stakeholder {id: $s}) "
+        "MATCH (c)-[:OF_CONCEPT]->(k) RETURN c.text AS text, k.name AS concept ORDER BY concept, text",
+        {"s": variables["stakeholder"]})
+    assert [(e["node"]["text"], e["node"]["concept"]["name"]) for e in page["edges"]] == \
+        [(r["text"], r["concept"]) for r in expected][:10]
+    assert page["totalCount"] == len(expected) > 0
+    text = (BUNDLED / "documents" / "exeter-knowledge-exchange-blog.txt").read_text(encoding="utf-8")
+    for e in page["edges"]:
+        assert e["node"]["evidence"]
+        for q in e["node"]["evidence"]:
+            assert text[q["start"]:q["end"]] == q["exact"]
+    _, _, trips = await ask(store, query, variables, compiled=True)
+    assert trips == 2  # the page with its tree, and the figures
