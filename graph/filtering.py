@@ -204,22 +204,52 @@ class Listing:
 
 
 def _filtered(b: _Builder, v: str, listing: Listing) -> str:
-    """``MATCH`` of the listing's nodes and its filter: conditions on the node's own fields in the
-    ``MATCH``'s ``WHERE`` (where an index can serve them), conditions on related nodes after the
-    subqueries that count them."""
+    """``MATCH`` of the listing's nodes and its filter. Conditions on the node's own fields, and on
+    a single related node or ``some`` of a set by their own fields, go in one ``MATCH … WHERE``, so
+    that the store's planner may start from whichever index serves them best (as a hand-written
+    statement would: from the stakeholder by id to its consequences); the other conditions on related
+    nodes come after the subqueries that count them."""
     fields = b.catalogue.get(listing.type_name, {})
     own = {k: w for k, w in listing.where.items() if isinstance(fields.get(k), Prop)}
-    rest = {k: w for k, w in listing.where.items() if k not in own}
     _, _, predicate = b.where(v, listing.type_name, own)
+    terms = [] if predicate == "true" else [predicate]
     if listing.contains:
-        predicate = f"{predicate} AND toLower({LIST_KEY.format(v=v)}) CONTAINS toLower($contains)"
-    head = f"MATCH ({v}:{check_label(listing.label).value})"
-    if predicate != "true":
-        head += f" WHERE {predicate.removeprefix('true AND ')}"
+        terms.append(f"toLower({LIST_KEY.format(v=v)}) CONTAINS toLower($contains)")
+    # one MATCH clause each (not one pattern list), so that two walks may share relationships
+    clauses = [f"MATCH ({v}:{check_label(listing.label).value})" + (f" WHERE {' AND '.join(terms)}" if terms else "")]
+    rest: dict[str, Any] = {}
+    for name, value in listing.where.items():
+        spec = fields.get(name)
+        if name in own:
+            continue
+        inner = _joinable(b, spec, value)
+        if inner is None or not isinstance(spec, Rel):
+            rest[name] = value
+            continue
+        x = b.fresh("r")
+        target = NodeLabel(spec.target) if spec.target in NodeLabel.__members__ else None
+        pattern, labels = spec.walk.parts(f"({v})", x, target)
+        _, _, p = b.where(x, spec.target, inner)
+        clauses.append(f"MATCH {pattern} WHERE {' AND '.join(t for t in (labels, p) if t)}")
+    head = " ".join(clauses)
+    if len(clauses) > 1:
+        head += f" WITH DISTINCT {v}"
     calls, carried, after = b.where(v, listing.type_name, rest)
     if after == "true":
         return head
     return f"{head} {' '.join(calls)} WITH {', '.join([v, *carried])} WHERE {after}".replace("  ", " ")
+
+
+def _joinable(b: _Builder, spec: Prop | Rel | None, value: Any) -> Mapping[str, Any] | None:
+    """The related node's own conditions, when a condition on relatives is a plain match: a single
+    related node, or ``some`` of a set, filtered on their own fields only."""
+    if not isinstance(spec, Rel) or not isinstance(value, Mapping):
+        return None
+    inner = value.get("some") if spec.many and set(value) == {"some"} else (None if spec.many else value)
+    target = b.catalogue.get(spec.target, {})
+    if not isinstance(inner, Mapping) or not inner or not all(isinstance(target.get(k), Prop) for k in inner):
+        return None
+    return inner
 
 
 def page_statement(catalogue: Catalogue, listing: Listing, select: Select, *, backwards: bool = False,

@@ -69,11 +69,17 @@ class Walk:
     def distinct(self) -> bool:
         return len(self.hops) > 1 or any(h.or_self or h.direction == "both" for h in self.hops)
 
+    def parts(self, start: str, target: str, label: NodeLabel | None = None) -> tuple[str, str | None]:
+        """The pattern from ``start`` hop by hop to ``target`` (given ``label`` when the last hop
+        names none), and the condition on the target's label alternatives."""
+        last = self.hops[-1]
+        end = f"{target}:{check_label(label).value}" if label is not None and not last.labels else target
+        pattern = start + "".join(h.pattern(end if i == len(self.hops) - 1 else "") for i, h in enumerate(self.hops))
+        return pattern, last.where(target)
+
     def match(self, start: str, target: str) -> str:
         """``start`` hop by hop to ``target``, with the target's label alternatives as a WHERE."""
-        pattern = start + "".join(h.pattern(target if i == len(self.hops) - 1 else "")
-                                  for i, h in enumerate(self.hops))
-        where = self.hops[-1].where(target)
+        pattern, where = self.parts(start, target)
         return f"{pattern} WHERE {where}" if where else pattern
 
 

@@ -222,3 +222,15 @@ async def test_the_policymakers_question_is_one_query(store: Store) -> None:
             assert text[q["start"]:q["end"]] == q["exact"]
     _, _, trips = await ask(store, query, variables, compiled=True)
     assert trips == 2  # the page with its tree, and the figures
+
+
+async def test_two_conditions_over_shared_relationships_are_both_met(store: Store) -> None:
+    """An event's discussion points and its concepts are walked through the same relationships
+    (activity, raised in): a node that meets each condition alone meets both together."""
+    await load(store, [BUNDLED, SECOND])
+    one = {"discussionPoints": {"some": {"text": {"contains": "discretion"}}}}
+    two = {"concepts": {"some": {"name": {"startsWith": "discretion"}}}}
+    query = "query($w: EventWhere) { events(where: $w) { nodes { id } } }"
+    found = [{n["id"] for n in (await both(store, query, {"w": w}))["events"]["nodes"]} for w in (one, two)]
+    together = {n["id"] for n in (await both(store, query, {"w": {**one, **two}}))["events"]["nodes"]}
+    assert found[0] & found[1] and together == found[0] & found[1]
