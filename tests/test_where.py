@@ -234,3 +234,15 @@ async def test_two_conditions_over_shared_relationships_are_both_met(store: Stor
     found = [{n["id"] for n in (await both(store, query, {"w": w}))["events"]["nodes"]} for w in (one, two)]
     together = {n["id"] for n in (await both(store, query, {"w": {**one, **two}}))["events"]["nodes"]}
     assert found[0] & found[1] and together == found[0] & found[1]
+
+
+async def test_a_node_without_the_sort_field_comes_first(store: Store) -> None:
+    await load(store, [BUNDLED])
+    await store.execute("MATCH (q:EvidenceQuote) WITH q ORDER BY q.id LIMIT 3 "
+                        "SET q.anchorScore = 1.0 - size(q.exact) / 1000.0")  # as a fuzzy re-anchoring would
+    rows = await store.read("MATCH (q:EvidenceQuote) RETURN q.id AS id, q.anchorScore AS score")
+    assert sum(r["score"] is None for r in rows) > 3 and sum(r["score"] is not None for r in rows) == 3
+    got = (await both(store, "{ evidenceQuotes(first: 100, sort: [{anchorScore: ASC}]) { nodes { id } } }")
+           )["evidenceQuotes"]["nodes"]
+    want = sorted(rows, key=lambda r: (r["score"] is not None, r["score"] or 0, r["id"]))
+    assert [n["id"] for n in got] == [r["id"] for r in want]
