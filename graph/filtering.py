@@ -300,7 +300,12 @@ def aggregate_statement(catalogue: Catalogue, listing: Listing, numeric: Sequenc
     return f"{_filtered(b, v, listing)} RETURN {', '.join(parts)}", b.params
 
 
-def group_statement(catalogue: Catalogue, listing: Listing, key: str) -> tuple[str, dict[str, Any]]:
-    """How many matching nodes have each value of property ``key``; rows ``value``, ``n``."""
+def group_statement(catalogue: Catalogue, listing: Listing, by: Prop | Rel) -> tuple[str, dict[str, Any]]:
+    """How many matching nodes have each value of a property, or each single related node (its id
+    and display text; null for the nodes without one); rows ``value``, ``name``, ``n``."""
     b = _Builder(catalogue)
-    return f"{_filtered(b, 'n0', listing)} RETURN {_prop('n0', key)} AS value, count(n0) AS n", b.params
+    head = _filtered(b, "n0", listing)
+    if isinstance(by, Prop):
+        return f"{head} RETURN {_prop('n0', by.key)} AS value, null AS name, count(n0) AS n", b.params
+    return (f"{head} OPTIONAL MATCH {by.walk.match('(n0)', 'g')} WITH DISTINCT n0, g "
+            f"RETURN g.id AS value, {LIST_KEY.format(v='g')} AS name, count(n0) AS n", b.params)

@@ -101,7 +101,8 @@ def list_statements() -> list[str]:
                           contains=True)
         out.append(filtering.page_statement(catalogue, request, select, backwards=True, cursor=True)[0])
         out.append(filtering.aggregate_statement(catalogue, request, list(listing.numeric_fields(label.value).values()))[0])
-        out.append(filtering.group_statement(catalogue, request, next(iter(listing.group_fields(label.value).values())))[0])
+        for by in {type(spec): spec for spec in listing.group_fields(label.value).values()}.values():
+            out.append(filtering.group_statement(catalogue, request, by)[0])
     return out
 
 

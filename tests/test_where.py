@@ -43,7 +43,7 @@ async def consequences(store: Store) -> dict[str, dict[str, Any]]:
     rows = await store.read(
         "MATCH (c:Consequence) OPTIONAL MATCH (c)-[:FOR_STAKEHOLDER]->(s) OPTIONAL MATCH (c)-[:OF_CONCEPT]->(k) "
         "RETURN c.id AS id, c.text AS text, c.valence AS valence, c.study AS study, s.name AS stakeholder, "
-        "k.name AS concept")
+        "k.name AS concept, k.id AS concept_id")
     out = {r["id"]: {**r, "starts": []} for r in rows}
     for r in await store.read("MATCH (c:Consequence)-[:SUPPORTED_BY]->(q) RETURN c.id AS id, q.start AS start"):
         out[r["id"]]["starts"].append(r["start"])
@@ -165,6 +165,14 @@ async def test_aggregates_are_the_figures_of_the_matching_nodes(store: Store) ->
     valences = (await both(store, "{ consequences(first: 1) { aggregate { groupBy(field: VALENCE) { value count } } } }")
                 )["consequences"]["aggregate"]["groupBy"]
     assert {g["value"]: g["count"] for g in valences} == Counter(c["valence"] for c in data.values())
+    # by a related node: each concept by id, with its name
+    concepts = (await both(store, '{ consequences(first: 1, where: {valence: {eq: "positive"}}) '
+                                  '{ aggregate { groupBy(field: CONCEPT) { value name count } } } }')
+                )["consequences"]["aggregate"]["groupBy"]
+    positive = [c for c in data.values() if c["valence"] == "positive"]
+    assert {(g["value"], g["name"]): g["count"] for g in concepts} == \
+        Counter((c["concept_id"], c["concept"]) for c in positive)
+    assert [g["count"] for g in concepts] == sorted((g["count"] for g in concepts), reverse=True)
 
 
 @pytest.mark.parametrize(("query", "code"), [

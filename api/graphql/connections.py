@@ -86,7 +86,8 @@ class NumberAggregate:
 
 @strawberry.type(description="How many nodes have one value of a field.")
 class GroupCount:
-    value: str | None
+    value: str | None = strawberry.field(description="the field's value; for a related node, its id")
+    name: str | None = strawberry.field(description="for a related node, its name")
     count: int
 
 
@@ -160,7 +161,7 @@ def connection(label: NodeLabel) -> Any:
 
     async def group_by(self: Any, info: Info, field: group_enum) -> list[GroupCount]:  # type: ignore[valid-type]
         rows = await listing.groups(ctx(info).store, self.request, field.value)  # type: ignore[attr-defined]
-        return [GroupCount(value=g["value"], count=g["count"]) for g in rows]
+        return [GroupCount(value=g["value"], name=g["name"], count=g["count"]) for g in rows]
 
     agg_attrs: dict[str, Any] = {
         "__module__": __name__,

@@ -202,10 +202,12 @@ def numeric_fields(type_name: str) -> dict[str, str]:
             if isinstance(spec, Prop) and spec.kind in ("int", "float")}
 
 
-def group_fields(type_name: str) -> dict[str, str]:
-    """The properties a type's nodes can be counted by: field name -> property key."""
-    return {name: spec.key for name, spec in catalogue()[type_name].items()
-            if isinstance(spec, Prop) and spec.kind in ("string", "int") and name not in ("id", "iri")}
+def group_fields(type_name: str) -> dict[str, Prop | Rel]:
+    """What a type's nodes can be counted by: its text and whole-number properties, and its single
+    related nodes (counted by node: consequences by concept)."""
+    return {name: spec for name, spec in catalogue()[type_name].items()
+            if (isinstance(spec, Prop) and spec.kind in ("string", "int") and name not in ("id", "iri"))
+            or (isinstance(spec, Rel) and not spec.many)}
 
 
 def _avg(total: Any, n: int) -> float | None:
@@ -232,14 +234,16 @@ async def aggregate(store: Any, request: PageRequest, fields: tuple[str, ...] | 
 
 
 async def groups(store: Any, request: PageRequest, field_name: str) -> list[dict[str, Any]]:
-    """How many matching nodes have each value of a field; most first, then by value."""
-    key = group_fields(request.listing.type_name).get(field_name)
-    if key is None:
+    """How many matching nodes have each value of a field (for a related node: each related node,
+    by id, with its name); most first, then by value."""
+    spec = group_fields(request.listing.type_name).get(field_name)
+    if spec is None:
         raise RequestError(f"{request.listing.type_name} cannot be grouped by {field_name}", "BAD_FILTER")
     try:
-        statement, params = filtering.group_statement(catalogue(), request.listing, key)
+        statement, params = filtering.group_statement(catalogue(), request.listing, spec)
     except FilterError as exc:
         raise _statement_error(exc) from None
     rows = await store.read(statement, {**params, **request.params})
-    found = [{"value": None if r["value"] is None else str(r["value"]), "count": int(r["n"])} for r in rows]
+    found = [{"value": None if r["value"] is None else str(r["value"]), "name": r["name"], "count": int(r["n"])}
+             for r in rows]
     return sorted(found, key=lambda g: (-g["count"], g["value"] is None, g["value"] or ""))
