@@ -491,10 +491,7 @@ def _list(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: An
         out: dict[str, Any] = {"totalCount": figures["count"] if figures is not None else total}
         if page is not None:
             edges = page.edges
-            out.update(edges=edges, nodes=[e["node"] for e in edges],
-                       pageInfo={"hasNextPage": page.has_next, "hasPreviousPage": page.has_previous,
-                                 "startCursor": edges[0]["cursor"] if edges else None,
-                                 "endCursor": edges[-1]["cursor"] if edges else None})
+            out.update(edges=edges, nodes=[e["node"] for e in edges], pageInfo=page.info())
         if figures is not None:
             out["aggregate"] = {**figures, **dict(zip(grouped, groups, strict=True))}
         return out

@@ -238,9 +238,9 @@ def list_field(label: NodeLabel) -> Any:
         request = listing.parse(label, args, c.settings.max_page_size)
         page = await listing.fetch_page(c.store, request, _PROPS)
         edges = [Edge(cursor=e["cursor"], node=t.build(label.value, e["node"]["props"])) for e in page.edges]
-        info_ = PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
-                         start_cursor=edges[0].cursor if edges else None,
-                         end_cursor=edges[-1].cursor if edges else None)
-        return conn(request=request, edges=edges, page_info=info_)
+        info_ = page.info()
+        return conn(request=request, edges=edges,
+                    page_info=PageInfo(has_next_page=info_["hasNextPage"], has_previous_page=info_["hasPreviousPage"],
+                                       start_cursor=info_["startCursor"], end_cursor=info_["endCursor"]))
 
     return strawberry.field(resolver=resolve)

@@ -143,8 +143,9 @@ def parse(label: NodeLabel, args: Mapping[str, Any], max_page: int) -> PageReque
     where = plain(args.get("where")) or {}
     legacy = plain(args.get("filter")) or {}
     params: dict[str, Any] = {}
-    if legacy.get("study"):
-        where = {"AND": [where, {"study": {"eq": legacy["study"]}}]} if where else {"study": {"eq": legacy["study"]}}
+    if legacy.get("study"):  # a condition of the node's own, where the index on `study` serves it
+        study = {"study": {"eq": legacy["study"]}}
+        where = {"AND": [where, study]} if "study" in where else {**where, **study}
     if legacy.get("contains"):
         params["contains"] = legacy["contains"]
     order = args.get("order")
@@ -160,6 +161,12 @@ class Page:
     edges: list[dict[str, Any]]  # cursor, node (the store's map)
     has_next: bool
     has_previous: bool
+
+    def info(self) -> dict[str, Any]:
+        """The page's ``PageInfo``, keyed by GraphQL field name."""
+        return {"hasNextPage": self.has_next, "hasPreviousPage": self.has_previous,
+                "startCursor": self.edges[0]["cursor"] if self.edges else None,
+                "endCursor": self.edges[-1]["cursor"] if self.edges else None}
 
 
 def _statement_error(exc: FilterError) -> RequestError:
