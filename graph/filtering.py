@@ -22,18 +22,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kxgraph.graph.read_tree import LIST_KEY, Emitter, Select, Walk
+from kxgraph.graph.read_tree import LIST_KEY, Child, Emitter, Select, Walk, by_id
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 __all__ = [
     "OPERATORS",
     "Catalogue",
+    "Connection",
+    "CursorError",
+    "FilterError",
+    "Label",
     "Listing",
     "Prop",
     "Rel",
+    "TreeEmitter",
+    "Via",
     "aggregate_statement",
+    "check_cursor",
     "group_statement",
     "page_statement",
+    "tree_by_id",
 ]
 
 Kind = Literal["string", "id", "int", "float"]
@@ -190,25 +198,37 @@ class _Builder:
 
 
 @dataclass(frozen=True)
-class Listing:
-    """One list request: the label, the type its filters and sorts are read against, the filter
-    (``where``, plus the legacy study and text filters), and the order (``sort``: paths and
-    descending flags; empty: by display text)."""
+class Via:
+    """Where a nested list starts: its parent node (of ``parent``'s label, by ``$parent`` when the
+    statement is the list's own) and the walk from it to the listed nodes."""
 
-    label: NodeLabel
+    parent: NodeLabel
+    walk: Walk
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One list request: the label (None for an interface reached by a walk), the type its filters
+    and sorts are read against, the filter (``where``, plus the legacy study and text filters), the
+    order (``sort``: paths and descending flags; empty: by display text, or for a nested list in the
+    walk's order) and, for a nested list, where it starts (``via``)."""
+
+    label: NodeLabel | None
     type_name: str
     where: Mapping[str, Any] = field(default_factory=dict)
     sort: tuple[tuple[tuple[str, ...], bool], ...] = ()
     descending: bool = False  # the display-text order's direction when ``sort`` is empty
     contains: bool = False  # the legacy ``$contains`` filter on the display text
+    via: Via | None = None
 
 
-def _filtered(b: _Builder, v: str, listing: Listing) -> str:
+def _filtered(b: _Builder, v: str, listing: Listing, parent: str | None = None) -> str:
     """``MATCH`` of the listing's nodes and its filter. Conditions on the node's own fields, and on
     a single related node or ``some`` of a set by their own fields, go in one ``MATCH … WHERE``, so
     that the store's planner may start from whichever index serves them best (as a hand-written
     statement would: from the stakeholder by id to its consequences); the other conditions on related
-    nodes come after the subqueries that count them."""
+    nodes come after the subqueries that count them. A nested list starts from ``parent`` (a variable
+    in scope) or, without one, from its parent node by ``$parent``."""
     fields = b.catalogue.get(listing.type_name, {})
     own = {k: w for k, w in listing.where.items() if isinstance(fields.get(k), Prop)}
     _, _, predicate = b.where(v, listing.type_name, own)
@@ -216,7 +236,21 @@ def _filtered(b: _Builder, v: str, listing: Listing) -> str:
     if listing.contains:
         terms.append(f"toLower({LIST_KEY.format(v=v)}) CONTAINS toLower($contains)")
     # one MATCH clause each (not one pattern list), so that two walks may share relationships
-    clauses = [f"MATCH ({v}:{check_label(listing.label).value})" + (f" WHERE {' AND '.join(terms)}" if terms else "")]
+    clauses: list[str] = []
+    distinct = False
+    if listing.via is None:
+        if listing.label is None:
+            raise FilterError(f"a list of {listing.type_name} needs a label or a walk")
+        start = f"MATCH ({v}:{check_label(listing.label).value})"
+    else:
+        if parent is None:
+            parent = b.fresh("p")
+            clauses.append(f"MATCH ({parent}:{check_label(listing.via.parent).value} {{id: $parent}})")
+        pattern, labels = listing.via.walk.parts(f"({parent})", v, listing.label)
+        start = f"MATCH {pattern}"
+        terms = [labels, *terms] if labels else terms
+        distinct = listing.via.walk.distinct
+    clauses.append(start + (f" WHERE {' AND '.join(terms)}" if terms else ""))
     rest: dict[str, Any] = {}
     for name, value in listing.where.items():
         spec = fields.get(name)
@@ -231,8 +265,9 @@ def _filtered(b: _Builder, v: str, listing: Listing) -> str:
         pattern, labels = spec.walk.parts(f"({v})", x, target)
         _, _, p = b.where(x, spec.target, inner)
         clauses.append(f"MATCH {pattern} WHERE {' AND '.join(t for t in (labels, p) if t)}")
+        distinct = True
     head = " ".join(clauses)
-    if len(clauses) > 1:
+    if distinct:
         head += f" WITH DISTINCT {v}"
     calls, carried, after = b.where(v, listing.type_name, rest)
     if after == "true":
@@ -252,60 +287,215 @@ def _joinable(b: _Builder, spec: Prop | Rel | None, value: Any) -> Mapping[str, 
     return inner
 
 
+@dataclass(frozen=True)
+class Label:
+    """What nodes can be grouped by besides their fields: their kind (label)."""
+
+
+class CursorError(FilterError):
+    """A cursor made for another order than the request's."""
+
+
+@dataclass(eq=False)
+class Connection(Child):
+    """A nested page of a to-many walk (a Relay connection at a node of the tree): its listing (with
+    ``via``), the page (``size`` nodes after or before ``cursor``'s keys), and what to give — the
+    page (``page``), and ``figures``: None, or how many nodes match with the least, greatest and total
+    of each of these numeric properties."""
+
+    listing: Listing = field(default_factory=lambda: Listing(None, ""))
+    size: int = 20
+    backwards: bool = False
+    cursor: tuple[Any, ...] | None = None
+    page: bool = True
+    figures: tuple[str, ...] | None = None
+    #: counts grouped by a field: (a name for the answer, what to group by)
+    groups: tuple[tuple[str, Prop | Rel | Label], ...] = ()
+
+    def spec(self) -> tuple[Any, ...]:
+        """What the page is, whichever type of parent asks for it (a fragment on an interface asks
+        once per type): the parent's label only names it in the resolvers' form."""
+        listing = self.listing
+        return (self.walk, listing.label, listing.type_name, repr(listing.where), listing.sort, self.size,
+                self.backwards, self.cursor)
+
+
+def _walk_keys(v: str, order: str) -> list[tuple[str, Kind]]:
+    """A nested list's keys without ``sort``: its walk's order (``reads.build_many``'s, as the
+    plain list gives it), made of values a cursor can hold and compare."""
+    if order == "start":
+        return [(f"coalesce({v}.start, 0)", "int"), (f"{v}.id", "id")]
+    if order == "position":
+        return [(f"coalesce({v}.position, 0)", "float"), (f"{v}.id", "id")]
+    if order == "none":
+        return [(f"{v}.id", "id")]
+    return [(f"CASE WHEN {v}.ordinal IS NULL THEN 1 ELSE 0 END", "int"), (f"coalesce({v}.ordinal, 0)", "int"),
+            (f"coalesce({v}.name, {v}.text, '')", "string"), (f"{v}.id", "id")]
+
+
+def check_cursor(cursor: Sequence[Any], kinds: Sequence[Kind]) -> None:
+    """A cursor made for this order: as many keys, each a number or a text as its key is."""
+    numeric = ("int", "float")
+    if len(cursor) != len(kinds) or any((isinstance(c, (int, float)) and not isinstance(c, bool)) != (k in numeric)
+                                        for c, k in zip(cursor, kinds, strict=True)):
+        raise CursorError("the cursor was made for another order; start again without it")
+
+
+class TreeEmitter(Emitter):
+    """The tree's emitter that also writes nested connections: one builder (variables and
+    parameters) for the whole statement, so that no two parts share a name."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        super().__init__()
+        self.b = _Builder(catalogue)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.b.params
+
+    def keys(self, v: str, listing: Listing, backwards: bool) -> tuple[list[str], list[tuple[str, bool]], list[Kind]]:
+        """The subqueries, the keys (expression, descending) a page is sorted and cut by, and the
+        kind of each key's values."""
+        calls: list[str] = []
+        keys: list[tuple[str, bool]] = []
+        kinds: list[Kind] = []
+        if listing.sort:
+            for path, desc in listing.sort:
+                c, expr, kind = self.b.sort_key(v, listing.type_name, path)
+                calls += c
+                keys.append((f"coalesce({expr}, {_LOWEST[kind]})", desc))
+                kinds.append(kind)
+            keys.append((f"{v}.id", False))
+            kinds.append("id")
+        elif listing.via is not None:
+            walk_keys = _walk_keys(v, listing.via.walk.order)
+            keys = [(k, False) for k, _ in walk_keys]
+            kinds = [kind for _, kind in walk_keys]
+        else:
+            keys = [(LIST_KEY.format(v=v), listing.descending), (f"{v}.id", listing.descending)]
+            kinds = ["string", "id"]
+        if backwards:
+            keys = [(expr, not desc) for expr, desc in keys]
+        return calls, keys, kinds
+
+    def page(self, v: str, listing: Listing, select: Select, *, backwards: bool, prefix: str,
+             cursor: Sequence[Any] | str | None, limit: str,
+             parent: str | None = None) -> tuple[str, list[str], str, str, list[Kind]]:
+        """A keyset page up to its sorted, cut rows with their children: the text, the key
+        variables (``{prefix}0`` …), the ORDER BY items, the node's projection and the keys' kinds.
+        ``cursor``: the keys to start after, as values (checked, each made a parameter) or as the
+        prefix of parameters that the caller gives (``$c`` for ``$c0`` …)."""
+        text = [_filtered(self.b, v, listing, parent)]
+        calls, keys, kinds = self.keys(v, listing, backwards)
+        text += calls
+        names = [f"{prefix}{i}" for i in range(len(keys))]
+        if isinstance(cursor, str):
+            cursor = [f"{cursor}{i}" for i in range(len(keys))]
+        elif cursor is not None:
+            check_cursor(cursor, kinds)
+            cursor = [self.b.param(k) for k in cursor]
+        text.append(f"WITH {v}, " + ", ".join(f"{expr} AS {n}" for (expr, _), n in zip(keys, names, strict=True)))
+        if cursor is not None:
+            ors = []
+            for i, (n, (_, desc)) in enumerate(zip(names, keys, strict=True)):
+                same = [f"{m} = {cursor[j]}" for j, m in enumerate(names[:i])]
+                ors.append("(" + " AND ".join([*same, f"{n} {'<' if desc else '>'} {cursor[i]}"]) + ")")
+            text.append("WHERE " + " OR ".join(ors))
+        order = ", ".join(f"{n} {'DESC' if desc else 'ASC'}" for n, (_, desc) in zip(names, keys, strict=True))
+        inner, fields, defined = self.calls(v, select)
+        text.append(f"WITH {v}, {', '.join(names)} ORDER BY {order} LIMIT {limit} {inner}")
+        if defined:  # the children's subqueries need not keep the rows' order: sort them again
+            text.append(f"WITH {', '.join([v, *names, *defined])} ORDER BY {order}")
+        return " ".join(t for t in text if t), names, order, self.projection(v, select, fields), kinds
+
+    def figures(self, v: str, listing: Listing, numeric: Sequence[str], out: str, parent: str | None = None) -> str:
+        """``MATCH`` … ``RETURN`` of how many nodes match, and each ``numeric`` property's least,
+        greatest and total and how many have it: ``{out}_n``, ``{out}_min0`` …"""
+        parts = [f"count({v}) AS {out}_n"]
+        for i, key in enumerate(numeric):
+            p = _prop(v, key)
+            parts += [f"min({p}) AS {out}_min{i}", f"max({p}) AS {out}_max{i}", f"sum({p}) AS {out}_sum{i}",
+                      f"count({p}) AS {out}_has{i}"]
+        return f"{_filtered(self.b, v, listing, parent)} RETURN {', '.join(parts)}"
+
+    def child(self, parent: str, child: Child, out: str) -> tuple[str, str, list[str]]:
+        if not isinstance(child, Connection):
+            return super().child(parent, child, out)
+        text: list[str] = []
+        value = {"page": "null"}
+        if child.page:
+            v = self.var()
+            body, names, _, projection, _ = self.page(
+                v, child.listing, child.select, backwards=child.backwards, prefix=f"{out}_k", cursor=child.cursor,
+                limit=self.b.param(child.size + 1), parent=parent)
+            text.append(f"CALL {{ WITH {parent} {body} RETURN collect({{keys: [{', '.join(names)}], "
+                        f"node: {projection}}}) AS {out} }}")
+            value["page"] = out
+        if child.figures is not None:
+            a = self.var()
+            text.append(f"CALL {{ WITH {parent} {self.figures(a, child.listing, child.figures, out, parent)} }}")
+            value["n"] = f"{out}_n"
+            for i in range(len(child.figures)):
+                for part in ("min", "max", "sum", "has"):
+                    value[f"{part}{i}"] = f"{out}_{part}{i}"
+        for i, (_, by) in enumerate(child.groups):
+            g = f"{out}_g{i}"
+            text.append(f"CALL {{ WITH {parent} {self.group(self.var(), child.listing, by, g, parent)} }}")
+            value[f"g{i}"] = g
+        expr = "{" + ", ".join(f"{k}: {e}" for k, e in value.items()) + "}"
+        return " ".join(text).replace("  ", " "), expr, [e for e in value.values() if e != "null"]
+
+    def group(self, v: str, listing: Listing, by: Prop | Rel | Label, out: str, parent: str | None = None) -> str:
+        """``MATCH`` … ``RETURN`` of how many matching nodes have each value of ``by``, collected into
+        ``out`` as maps ``value``, ``name``, ``n`` (:func:`group_statement`'s rows)."""
+        head = _filtered(self.b, v, listing, parent)
+        if isinstance(by, Rel):
+            x = self.var()
+            head += f" OPTIONAL MATCH {by.walk.match(f'({v})', x)} WITH DISTINCT {v}, {x}"
+            value, name = f"{x}.id", LIST_KEY.format(v=x)
+        else:
+            value, name = (_prop(v, by.key) if isinstance(by, Prop) else f"labels({v})[0]"), "null"
+        return (f"{head} WITH {value} AS {out}_v, {name} AS {out}_m, count({v}) AS {out}_n "
+                f"RETURN collect({{value: {out}_v, name: {out}_m, n: {out}_n}}) AS {out}")
+
+
 def page_statement(catalogue: Catalogue, listing: Listing, select: Select, *, backwards: bool = False,
-                   cursor: bool = False) -> tuple[str, dict[str, Any], int]:
+                   cursor: bool = False) -> tuple[str, dict[str, Any], list[Kind]]:
     """One keyset page of ``listing`` with ``select``'s tree; rows ``k0`` … (the sort keys, the id
     last), ``node``, in the page's order (reversed when ``backwards``: the caller turns it back).
-    Parameters: the filter's, ``$limit``, and with ``cursor`` the keys ``$c0`` … to start after.
-    Returns the statement, the filter's parameters and how many keys a cursor holds."""
-    b = _Builder(catalogue)
-    e = Emitter()
+    Parameters: the filter's, ``$limit``, ``$parent`` for a nested list, and with ``cursor`` the keys
+    ``$c0`` … to start after. Returns the statement, the filter's (and the nested connections')
+    parameters and the kinds of the keys a cursor holds (:func:`check_cursor`)."""
+    e = TreeEmitter(catalogue)
     v = e.var()
-    text = [_filtered(b, v, listing)]
-    keys: list[tuple[str, bool]] = []
-    if listing.sort:
-        for path, desc in listing.sort:
-            calls, expr, kind = b.sort_key(v, listing.type_name, path)
-            text += calls
-            keys.append((f"coalesce({expr}, {_LOWEST[kind]})", desc))
-        keys.append((f"{v}.id", False))
-    else:
-        keys = [(LIST_KEY.format(v=v), listing.descending), (f"{v}.id", listing.descending)]
-    if backwards:
-        keys = [(expr, not desc) for expr, desc in keys]
-    names = [f"k{i}" for i in range(len(keys))]
-    text.append(f"WITH {v}, " + ", ".join(f"{expr} AS {n}" for (expr, _), n in zip(keys, names, strict=True)))
-    if cursor:
-        ors = []
-        for i, (n, (_, desc)) in enumerate(zip(names, keys, strict=True)):
-            same = [f"{m} = $c{j}" for j, m in enumerate(names[:i])]
-            ors.append("(" + " AND ".join([*same, f"{n} {'<' if desc else '>'} $c{i}"]) + ")")
-        text.append("WHERE " + " OR ".join(ors))
-    order = ", ".join(f"{n} {'DESC' if desc else 'ASC'}" for n, (_, desc) in zip(names, keys, strict=True))
-    inner, fields = e.calls(v, select)
-    text.append(f"WITH {v}, {', '.join(names)} ORDER BY {order} LIMIT $limit {inner}")
-    text.append(f"RETURN {', '.join(names)}, {e.projection(v, select, fields)} AS node ORDER BY {order}")
-    return " ".join(t for t in text if t).replace("  ", " "), b.params, len(keys)
+    body, names, order, projection, kinds = e.page(v, listing, select, backwards=backwards, prefix="k",
+                                                   cursor="$c" if cursor else None, limit="$limit")
+    return (f"{body} RETURN {', '.join(names)}, {projection} AS node ORDER BY {order}".replace("  ", " "),
+            e.params, kinds)
+
+
+def tree_by_id(catalogue: Catalogue, label: NodeLabel, select: Select) -> tuple[str, dict[str, Any]]:
+    """``read_tree.by_id`` for a tree that may hold nested connections; with their parameters."""
+    e = TreeEmitter(catalogue)
+    return by_id(label, select, e), e.params
 
 
 def aggregate_statement(catalogue: Catalogue, listing: Listing, numeric: Sequence[str]) -> tuple[str, dict[str, Any]]:
     """How many nodes match, and the least, greatest and total of each ``numeric`` property; one
-    row: ``n``, ``min_<p>``, ``max_<p>``, ``sum_<p>``, ``has_<p>`` (how many have it)."""
-    b = _Builder(catalogue)
-    v = "n0"
-    parts = ["count(n0) AS n"]
-    for i, key in enumerate(numeric):
-        p = _prop(v, key)
-        parts += [f"min({p}) AS min_{i}", f"max({p}) AS max_{i}", f"sum({p}) AS sum_{i}", f"count({p}) AS has_{i}"]
-    return f"{_filtered(b, v, listing)} RETURN {', '.join(parts)}", b.params
+    row: ``a_n``, ``a_min0``, ``a_max0``, ``a_sum0``, ``a_has0`` (how many have it) …"""
+    e = TreeEmitter(catalogue)
+    return e.figures(e.var(), listing, numeric, "a"), e.params
 
 
-def group_statement(catalogue: Catalogue, listing: Listing, by: Prop | Rel) -> tuple[str, dict[str, Any]]:
-    """How many matching nodes have each value of a property, or each single related node (its id
-    and display text; null for the nodes without one); rows ``value``, ``name``, ``n``."""
+def group_statement(catalogue: Catalogue, listing: Listing, by: Prop | Rel | Label) -> tuple[str, dict[str, Any]]:
+    """How many matching nodes have each value of a property, each kind of node, or each single
+    related node (its id and display text; null for the nodes without one); rows ``value``,
+    ``name``, ``n``."""
     b = _Builder(catalogue)
     head = _filtered(b, "n0", listing)
     if isinstance(by, Prop):
         return f"{head} RETURN {_prop('n0', by.key)} AS value, null AS name, count(n0) AS n", b.params
+    if isinstance(by, Label):
+        return f"{head} RETURN labels(n0)[0] AS value, null AS name, count(n0) AS n", b.params
     return (f"{head} OPTIONAL MATCH {by.walk.match('(n0)', 'g')} WITH DISTINCT n0, g "
             f"RETURN g.id AS value, {LIST_KEY.format(v='g')} AS name, count(n0) AS n", b.params)

@@ -132,34 +132,40 @@ class Emitter:
         parts += [f"{_key(c.key)}: {fields[c.key]}" for c in select.children]
         return f"{var} {{{', '.join(parts)}}}"
 
-    def calls(self, var: str, select: Select) -> tuple[str, dict[str, str]]:
-        """The subqueries of a node's children; the variables that hold their answers."""
+    def calls(self, var: str, select: Select) -> tuple[str, dict[str, str], list[str]]:
+        """The subqueries of a node's children, the expressions that give their answers and the
+        variables those are made of (to carry through a ``WITH``)."""
         text: list[str] = []
         fields: dict[str, str] = {}
+        carried: list[str] = []
         for child in select.children:
-            out = f"f_{var}_{len(fields)}"
-            text.append(self.child(var, child, out))
-            fields[child.key] = out
-        return " ".join(text), fields
+            part, fields[child.key], defined = self.child(var, child, f"f_{var}_{len(fields)}")
+            text.append(part)
+            carried += defined
+        return " ".join(text), fields, carried
 
-    def child(self, parent: str, child: Child, out: str) -> str:
+    def child(self, parent: str, child: Child, out: str) -> tuple[str, str, list[str]]:
+        """The subquery of one child (its variables named from ``out``), the expression of its answer
+        and the variables it defines."""
+        if type(child) is not Child:
+            raise TypeError(f"{type(child).__name__} children need the emitter that knows them")
         v = self.var()
         distinct = f" WITH DISTINCT {v}" if child.walk.distinct else ""
-        inner, fields = self.calls(v, child.select)
-        carried = ", ".join([v, *fields.values()])
+        inner, fields, defined = self.calls(v, child.select)
+        carried = ", ".join([v, *defined])
         order = ", ".join(order_keys(v, child.walk.order))
         limit = f" LIMIT ${child.limit_param}" if child.limit_param else ""
         collected = f"collect({self.projection(v, child.select, fields)})"
         result = collected if child.many else f"head({collected})"
         return (f"CALL {{ WITH {parent} MATCH {child.walk.match(f'({parent})', v)}{distinct} {inner} "
-                f"WITH {carried} ORDER BY {order}{limit} RETURN {result} AS {out} }}").replace("  ", " ")
+                f"WITH {carried} ORDER BY {order}{limit} RETURN {result} AS {out} }}").replace("  ", " "), out, [out]
 
 
-def by_id(label: NodeLabel | str, select: Select) -> str:
+def by_id(label: NodeLabel | str, select: Select, e: Emitter | None = None) -> str:
     """One node of a label by ``$id``, with its tree: no row when it is absent."""
-    e = Emitter()
+    e = e or Emitter()
     v = e.var()
-    inner, fields = e.calls(v, select)
+    inner, fields, _ = e.calls(v, select)
     return (f"MATCH ({v}:{check_label(label).value} {{id: $id}}) {inner} "
             f"RETURN {e.projection(v, select, fields)} AS node").replace("  ", " ")
 
@@ -175,19 +181,20 @@ def walk_batch(label: NodeLabel | str, walk: Walk) -> str:
 LIST_KEY = "coalesce({v}.name, {v}.title, {v}.text, {v}.exact, {v}.id)"
 
 
-def consequence_groups(stakeholder: Select, concept: Select, consequences: Select | None) -> str:
+def consequence_groups(stakeholder: Select, concept: Select, consequences: Select | None,
+                       e: Emitter | None = None) -> str:
     """Consequences grouped by stakeholder, concept and valence (``queries.CONSEQUENCE_GROUPS``'s
     groups and order), each part with its tree; rows ``stakeholder, concept, valence, count, items``."""
-    e = Emitter()
+    e = e or Emitter()
     s, k = e.var(), e.var()
-    s_calls, s_fields = e.calls(s, stakeholder)
-    k_calls, k_fields = e.calls(k, concept)
+    s_calls, s_fields, _ = e.calls(s, stakeholder)
+    k_calls, k_fields, _ = e.calls(k, concept)
     items = "[] AS items"
     c_text = ""
     if consequences is not None:
         c = e.var()
-        c_calls, c_fields = e.calls(c, consequences)
-        carried = ", ".join([c, *c_fields.values()])
+        c_calls, c_fields, c_defined = e.calls(c, consequences)
+        carried = ", ".join([c, *c_defined])
         c_text = (f"CALL {{ WITH cs UNWIND cs AS {c} {c_calls} WITH {carried} "
                   f"ORDER BY {', '.join(order_keys(c, 'ordinal'))} "
                   f"RETURN collect({e.projection(c, consequences, c_fields)}) AS items }}")

@@ -18,6 +18,34 @@ SECOND = ROOT / "tests" / "data" / "garden-study"
 SHARED_SOURCE = ROOT.parent / "shared" / "sources" / "exeter-knowledge-exchange-blog.txt"
 
 
+async def ask(store: Store, query: str, variables: dict[str, Any] | None = None,
+              compiled: bool = True) -> tuple[dict[str, Any] | None, list[Any], int]:
+    """A GraphQL query's data, errors and store round trips, through the compiler or the resolvers."""
+    from kxgraph.api.graphql.context import Context
+    from kxgraph.api.graphql.schema import build_schema
+    from kxgraph.settings import Settings
+
+    settings = Settings(load_bundled_study=False, compile_queries=compiled)
+    if compiled not in _SCHEMAS:  # built once per path: a schema keeps no request's state
+        _SCHEMAS[compiled] = build_schema(settings)
+    context = Context(store, settings, None)
+    result = await _SCHEMAS[compiled].execute(query, variable_values=variables or {}, context_value=context)
+    return result.data, list(result.errors or []), context.store.round_trips
+
+
+_SCHEMAS: dict[bool, Any] = {}
+
+
+async def both(store: Store, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The answer, the same through the compiler and through the resolvers."""
+    compiled, errors, _ = await ask(store, query, variables, compiled=True)
+    resolved, errors2, _ = await ask(store, query, variables, compiled=False)
+    assert not errors and not errors2, (errors, errors2)
+    assert compiled == resolved
+    assert compiled is not None
+    return compiled
+
+
 def wait_until(condition: Any, timeout: float = 30.0, what: str = "the condition", every: float = 0.05) -> None:
     """Poll ``condition()`` until it is true; fail naming ``what`` after ``timeout`` seconds."""
     import time

@@ -81,6 +81,22 @@ EXTRA: dict[str, tuple[str, dict[str, Any]]] = {
           stakeholderConsequences(study: "link-worker") { valence count concept { __typename name } }
           consequenceMatrix { stakeholders { name } cells { total } }
         }""", {"s": "link-worker/stakeholder/gps-and-hcps"}),
+    "nested-connections-through-fragments": ("""
+        query($id: ID!, $claim: ID!) {
+          node(id: $id) {
+            ... on Claim { evidenceConnection(first: 2) { totalCount nodes { exact } } }
+            ... on ConceptLike {
+              discussionPointsConnection(last: 2) {
+                pageInfo { hasPreviousPage startCursor }
+                nodes { text evidenceConnection { aggregate { count start { min max } } } }
+              }
+              ...Points
+            }
+          }
+          claim: node(id: $claim) { ... on Claim { evidenceConnection(first: 2) { totalCount nodes { exact } } } }
+        }
+        fragment Points on Concept { discussionPointsConnection(last: 2) { nodes { id } } }""",
+        {"id": HOLDING, "claim": "link-worker/consequence/discretion-trust"}),
 }
 
 
@@ -136,7 +152,7 @@ async def test_the_examples_answer_from_the_compiled_path(store: Store, monkeypa
 
     monkeypatch.setattr(Context, "__init__", spy)
     for name, query, variables in examples():
-        if name.split("-")[0] in {"1", "2", "3", "4", "7", "8", "9", "10", "11", "12"}:
+        if name.split("-")[0] in {"1", "2", "3", "4", "7", "8", "9", "10", "11", "12", "13"}:
             await run(store, query, variables, compiled=True)
     assert called == []
 

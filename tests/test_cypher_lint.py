@@ -58,7 +58,64 @@ def compiled_statements() -> list[str]:
     part = Select(values=[("name", "$v.`name`")])
     out.append(read_tree.consequence_groups(part, part, Select(values=[("text", "$v.`text`")])))
     out.append(read_tree.consequence_groups(part, part, None))
-    return out + list_statements()
+    return out + list_statements() + connection_statements()
+
+
+def connection_statements() -> list[str]:
+    """Nested connections (``filtering.Connection``) on walks of each shape — one hop, three hops
+    reached more than once, a walk to several labels, a symmetric one — with a filter on own and
+    related fields, a sort by a related node, a cursor, backwards, figures, counts grouped by each kind
+    of field, and one connection inside another; and the resolvers' form of each (from ``$parent``):
+    page, aggregate, groups."""
+    from kxgraph.api.graphql import listing
+    from kxgraph.api.graphql.reads import declared_walks
+    from kxgraph.graph import filtering, read_tree
+    from kxgraph.graph.filtering import Connection, Listing, Via
+    from kxgraph.graph.read_tree import Select
+    from kxgraph.ontology.vocabulary import NodeLabel
+
+    catalogue = listing.catalogue()
+    walks = {(label.value, name): read for label, name, read in declared_walks()}
+    chosen = [("Concept", "consequences"), ("Event", "stakeholders"), ("EvidenceQuote", "supports"),
+              ("Concept", "related")]
+    evidence = walks[("Consequence", "evidence")]
+    out = []
+    for parent, name in chosen:
+        read = walks[(parent, name)]
+        assert read.walk is not None and read.target is not None
+        fields = catalogue[read.target]
+        own = next(n for n, p in fields.items() if isinstance(p, filtering.Prop) and p.kind == "string")
+        related = next((n for n, p in fields.items() if isinstance(p, filtering.Rel) and not p.many), None)
+        where: dict[str, object] = {own: {"contains": "x"}, "NOT": {own: {"eq": "y"}}}
+        sort: tuple[tuple[tuple[str, ...], bool], ...] = ((own,), True),
+        if related is not None:
+            where[related] = {"id": {"eq": "z"}}
+            sort = (((related, "id"), False), *sort)
+        label = NodeLabel(read.target) if read.target in NodeLabel.__members__ else None
+        nested = Listing(label, read.target, where, sort, via=Via(NodeLabel(parent), read.walk))
+        inner = Connection("quotes", evidence.walk, True, Select(values=[("exact", "$v.`exact`")]),  # type: ignore[arg-type]
+                           listing=Listing(NodeLabel.EvidenceQuote, "EvidenceQuote", {}, (),
+                                           via=Via(NodeLabel.Consequence, evidence.walk)),  # type: ignore[arg-type]
+                           size=2, cursor=(0, "x"), figures=("start",))
+        node = Select(values=[("id", "$v.`id`")], children=[inner] if read.target == "Consequence" else [])
+        by = {type(spec): spec for spec in listing.group_fields(read.target).values()}.values()
+        conn = Connection(name, read.walk, True, node, listing=nested, size=5, backwards=True,
+                          cursor=("a", "b", "c")[:len(sort) + 1], figures=(),
+                          groups=tuple((f"g{i}", spec) for i, spec in enumerate(by)))
+        tree = Select(values=[("id", "$v.`id`")], children=[conn])
+        out.append(filtering.tree_by_id(catalogue, NodeLabel(parent), tree)[0])
+        out.append(filtering.page_statement(catalogue, nested, node, cursor=True)[0])
+        out.append(filtering.aggregate_statement(catalogue, nested, ["start"])[0])
+        for spec in by:
+            out.append(filtering.group_statement(catalogue, nested, spec)[0])
+    part = Select(values=[("name", "$v.`name`")])
+    quotes = Connection("quotes", evidence.walk, True, Select(values=[("exact", "$v.`exact`")]),  # type: ignore[arg-type]
+                        listing=Listing(NodeLabel.EvidenceQuote, "EvidenceQuote",
+                                        via=Via(NodeLabel.Consequence, evidence.walk)),  # type: ignore[arg-type]
+                        figures=("start",))
+    out.append(read_tree.consequence_groups(part, part, Select(children=[quotes]),
+                                            filtering.TreeEmitter(catalogue)))
+    return out
 
 
 def list_statements() -> list[str]:

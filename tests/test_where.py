@@ -10,32 +10,11 @@ from typing import Any
 import pytest
 
 from bench.common import examples
-from kxgraph.api.graphql.context import Context
-from kxgraph.api.graphql.schema import build_schema
 from kxgraph.graph.store import Store
 from kxgraph.loaders.pipeline import load
-from kxgraph.settings import Settings
-from tests.helpers import BUNDLED, SECOND
+from tests.helpers import BUNDLED, SECOND, ask, both
 
 pytestmark = pytest.mark.anyio
-
-
-async def ask(store: Store, query: str, variables: dict[str, Any] | None = None,
-              compiled: bool = True) -> tuple[dict[str, Any] | None, list[Any], int]:
-    settings = Settings(load_bundled_study=False, compile_queries=compiled)
-    context = Context(store, settings, None)
-    result = await build_schema(settings).execute(query, variable_values=variables or {}, context_value=context)
-    return result.data, list(result.errors or []), context.store.round_trips
-
-
-async def both(store: Store, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The answer, the same through the compiler and through the resolvers."""
-    compiled, errors, _ = await ask(store, query, variables, compiled=True)
-    resolved, errors2, _ = await ask(store, query, variables, compiled=False)
-    assert not errors and not errors2, (errors, errors2)
-    assert compiled == resolved
-    assert compiled is not None
-    return compiled
 
 
 async def consequences(store: Store) -> dict[str, dict[str, Any]]:
@@ -225,9 +204,13 @@ async def test_the_policymakers_question_is_one_query(store: Store) -> None:
     assert page["totalCount"] == len(expected) > 0
     text = (BUNDLED / "documents" / "exeter-knowledge-exchange-blog.txt").read_text(encoding="utf-8")
     for e in page["edges"]:
-        assert e["node"]["evidence"]
-        for q in e["node"]["evidence"]:
-            assert text[q["start"]:q["end"]] == q["exact"]
+        quotes = e["node"]["evidenceConnection"]
+        stored = await store.read("MATCH (:Consequence {text: $t})-[:SUPPORTED_BY]->(q) RETURN q.start AS start "
+                                  "ORDER BY start", {"t": e["node"]["text"]})
+        assert quotes["totalCount"] == len(stored) > 0
+        assert [q["node"]["start"] for q in quotes["edges"]] == [r["start"] for r in stored][:5]
+        for q in quotes["edges"]:
+            assert text[q["node"]["start"]:q["node"]["end"]] == q["node"]["exact"]
     _, _, trips = await ask(store, query, variables, compiled=True)
     assert trips == 2  # the page with its tree, and the figures
 

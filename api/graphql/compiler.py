@@ -39,7 +39,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from kxgraph.api.graphql import listing
 from kxgraph.api.graphql.errors import RequestError
 from kxgraph.api.graphql.reads import READ
-from kxgraph.graph import queries, read_tree
+from kxgraph.graph import filtering, queries, read_tree
+from kxgraph.graph.filtering import Connection, Via
 from kxgraph.graph.read_tree import Child, Select
 from kxgraph.loaders.identifiers import label_of_id
 from kxgraph.ontology.vocabulary import NodeLabel as L
@@ -83,13 +84,15 @@ def matrix_parts(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 class Field:
     key: str  # the response key
     source: str  # where the value is in the store's map (the key) or in a plain answer (the field name)
-    kind: str  # leaf | typename | anchor | node | window | paragraph
+    kind: str  # leaf | typename | anchor | node | window | paragraph | connection
     nullable: bool
     serialize: Callable[[Any], Any] | None = None
     leaf_list: bool = False
     many: bool = False
     child: Plan | None = None
     chars: int = 200
+    request: listing.PageRequest | None = None  # a nested connection's
+    groups: tuple[str, ...] = ()  # its aggregate's groupBy response keys
 
 
 @dataclass
@@ -111,13 +114,18 @@ def _merge(a: Select, b: Select) -> None:
             values[k] = expr
     children = {c.key: c for c in a.children}
     for c in b.children:
-        if c.key not in children:
+        old = children.get(c.key)
+        if old is None:
             a.children.append(c)
             children[c.key] = c
-        elif (children[c.key].walk, children[c.key].many) != (c.walk, c.many):
+        elif type(old) is not type(c) or (old.walk, old.many) != (c.walk, c.many) or (
+                isinstance(old, Connection) and isinstance(c, Connection) and old.spec() != c.spec()):
             raise NotCompiled(f"{c.key} means two things")
         else:
-            _merge(children[c.key].select, c.select)
+            _merge(old.select, c.select)
+            if isinstance(old, Connection) and isinstance(c, Connection):
+                old.page = old.page or c.page
+                old.figures = old.figures if old.figures is not None else c.figures
 
 
 class _Compiler:
@@ -192,6 +200,8 @@ class _Compiler:
             _merge(select, Select(values=[("__id", "$v.id"), ("__s", "$v.start"), ("__e", "$v.end")]))
             child = self.plain(fdef.type, group, {})
             return Field(key, key, read.computed, nullable, child=child, chars=chars)
+        if read.connection is not None:
+            return self.connection(runtime, key, group, fdef, read, args, select)
         if read.walk is not None:
             if args:
                 raise NotCompiled("arguments on a walk")
@@ -199,6 +209,36 @@ class _Compiler:
             select.children.append(Child(key, read.walk, read.many, sub))
             return Field(key, key, "node", nullable, many=read.many, child=plan)
         raise NotCompiled(f"{runtime.name}.{name}")
+
+    def connection(self, runtime: GraphQLObjectType, key: str, group: list[FieldDetails], fdef: Any, read: Any,
+                   args: dict[str, Any], select: Select) -> Field:
+        """A nested connection: its page and figures become a child of the parent's tree."""
+        target = read.connection
+        label = L(target) if target in L.__members__ else None
+        parent = L(runtime.name) if runtime.name in L.__members__ else None
+        if parent is None:
+            raise NotCompiled(f"a connection on {runtime.name}")
+        request = listing.parse(label, args, self.exe.context_value.settings.max_page_size, type_name=target,
+                                via=Via(parent, read.walk))
+        saved, self.asked = self.asked, {}
+        nodes: dict[tuple[str, ...], Select] = {}
+        try:
+            plan = self.plain(fdef.type, group, nodes)
+            asked = self.asked
+        finally:
+            self.asked = saved
+        if set(asked) - {("aggregate",)}:
+            raise NotCompiled("arguments inside a nested connection")
+        groups = {k: str(getattr(a["field"], "value", a["field"])) for k, a in asked.get(("aggregate",), {}).items()}
+        sub = Select(values=[("__l", _LABEL)])
+        for path, part in nodes.items():
+            if path not in (("edges", "node"), ("nodes",)):
+                raise NotCompiled(str(path))
+            _merge(sub, part)
+        wanted = {f.source for f in next(iter(plan.types.values()))}
+        select.children.append(listing.nested(request, sub, key, page=bool(wanted & {"edges", "nodes", "pageInfo"}),
+                                              aggregate=bool(wanted & {"totalCount", "aggregate"}), groups=groups))
+        return Field(key, key, "connection", False, child=plan, request=request, groups=tuple(groups))
 
     def plain(self, typ: Any, details: Sequence[FieldDetails], nodes: dict[tuple[str, ...], Select],
               path: tuple[str, ...] = ()) -> Plan:
@@ -271,6 +311,9 @@ def _shape(value: dict[str, Any], plan: Plan, pending: Pending) -> dict[str, Any
                 v = [_shape(x, f.child, pending) for x in v or []]
             elif v is not None:
                 v = _shape(v, f.child, pending)
+        elif f.kind == "connection":
+            assert f.child is not None and f.request is not None
+            v = _shape(listing.nested_answer(f.request, v or {}, f.groups), f.child, pending)
         elif f.kind == "anchor":
             from kxgraph.api.graphql.types import AnchorStatus
 
@@ -453,7 +496,7 @@ def _compile_root(exe: CompiledExecution, root_type: GraphQLObjectType, key: str
 def _by_id(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: Any, allowed: L | None,
            nullable: bool) -> _Root:
     plan, select = c.node(fdef.type, group)
-    statements: dict[L, str] = {}
+    statements: dict[L, tuple[str, dict[str, Any]]] = {}
 
     async def run(store: Any, args: dict[str, Any], _: Any) -> Any:
         ident = str(args["id"])
@@ -461,8 +504,12 @@ def _by_id(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: A
         if label is None or (allowed is not None and label is not allowed):
             return None
         if label not in statements:
-            statements[label] = read_tree.by_id(label, select)
-        rows = await store.read(statements[label], {"id": ident})
+            try:
+                statements[label] = filtering.tree_by_id(listing.catalogue(), label, select)
+            except filtering.FilterError as exc:
+                raise NotCompiled(str(exc)) from None
+        statement, params = statements[label]
+        rows = await store.read(statement, {**params, "id": ident})
         return rows[0]["node"] if rows else None
     return _Root(key, name, plan, run, nullable=nullable)
 
@@ -509,12 +556,13 @@ def _groups(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: 
         parts[part] = Select(values=[("__l", _LABEL)])
         if (part,) in nodes:
             _merge(parts[part], nodes[(part,)])
+    e = filtering.TreeEmitter(listing.catalogue())
     statement = read_tree.consequence_groups(parts["stakeholder"], parts["concept"],
-                                             parts["consequences"] if ("consequences",) in nodes else None)
+                                             parts["consequences"] if ("consequences",) in nodes else None, e)
 
     async def run(store: Any, args: dict[str, Any], _: Any) -> Any:
         stakeholder = args.get("stakeholder")
-        params = {"stakeholder": str(stakeholder) if stakeholder else None, "study": args.get("study")}
+        params = {**e.params, "stakeholder": str(stakeholder) if stakeholder else None, "study": args.get("study")}
         return [{"stakeholder": r["stakeholder"], "concept": r["concept"], "valence": r["valence"],
                  "count": r["count"], "consequences": r["items"]}
                 for r in await store.read(statement, params)]

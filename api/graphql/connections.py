@@ -6,11 +6,14 @@ never written per type: for each store type ``T``
   with ``some``/``none``/``all``), and ``AND``/``OR``/``NOT``;
 - ``TSort``: one scalar field, or a single related node's (``{concept: {name: ASC}}``), per entry;
 
-and for each label the API lists, ``TConnection`` (Relay both ways, ``totalCount``, ``aggregate``),
-``TAggregate`` (``count``, min/max/avg of numeric fields, ``groupBy``) and ``TGroupField``.
+and ``TConnection`` (Relay both ways, ``totalCount``, ``aggregate``), ``TAggregate`` (``count``,
+min/max/avg of numeric fields, ``groupBy``) and ``TGroupField``. Every to-many walk of a node type
+gets a nested connection beside its plain list (:func:`with_connections`: ``evidence`` and
+``evidenceConnection``, as the Neo4j GraphQL Library names them).
 
-The classes are made once, when :func:`connection` is first asked for (the schema module does at
-import), and kept in this module's namespace, where the recursive references resolve.
+The classes are made once, when :func:`connection_types` is first called (the schema module does at
+import), and kept in this module's namespace, where the recursive references and the nested
+connection fields' annotations resolve.
 """
 
 import functools
@@ -19,17 +22,18 @@ from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
-from strawberry.utils.str_converters import to_snake_case
+from strawberry.utils.str_converters import to_camel_case, to_snake_case
 
 from kxgraph.api.graphql import listing
 from kxgraph.api.graphql.common import ctx
 from kxgraph.api.graphql.pagination import Edge, ListFilter, Order, PageInfo
-from kxgraph.graph.filtering import Prop
+from kxgraph.api.graphql.reads import READ, Read
+from kxgraph.graph.filtering import Prop, Via
 from kxgraph.graph.read_tree import Select
 from kxgraph.ontology.vocabulary import NodeLabel
 
 __all__ = ["FloatFilter", "GroupCount", "IDFilter", "IntFilter", "NumberAggregate", "StringFilter", "connection",
-           "list_field"]
+           "connection_types", "list_field", "with_connections"]
 
 _CASE = "case-insensitive"
 
@@ -146,14 +150,23 @@ def sort_type(type_name: str) -> Any:
     return globals()[f"{type_name}Sort"]
 
 
-@functools.cache
 def connection(label: NodeLabel) -> Any:
-    """``TConnection`` for one label, with its aggregate and group field types."""
+    """``TConnection`` for one label."""
     from kxgraph.api.graphql import types as t
 
+    return connection_type(t.TYPES[label].__strawberry_definition__.name)
+
+
+def connection_types() -> list[Any]:
+    """``TConnection`` for every store type (labels and interfaces), made once."""
+    return [connection_type(name) for name in listing.store_classes()]
+
+
+@functools.cache
+def connection_type(name: str) -> Any:
+    """``TConnection`` for one store type, with its aggregate and group field types."""
     _inputs()
-    node_cls: Any = t.TYPES[label]
-    name = node_cls.__strawberry_definition__.name
+    node_cls: Any = listing.store_classes()[name]
     numeric = listing.numeric_fields(name)
     grouped = listing.group_fields(name)
     members: Any = Enum(f"{name}GroupField", {to_snake_case(f).upper(): f for f in grouped})  # type: ignore[misc]
@@ -244,3 +257,66 @@ def list_field(label: NodeLabel) -> Any:
                                        start_cursor=info_["startCursor"], end_cursor=info_["endCursor"]))
 
     return strawberry.field(resolver=resolve)
+
+
+#: what the resolvers read of each node of a nested page: its label and properties
+_NODES = Select(values=[("label", "labels($v)[0]"), ("props", "properties($v)")])
+
+
+def _label(type_name: str) -> NodeLabel | None:
+    return NodeLabel(type_name) if type_name in NodeLabel.__members__ else None
+
+
+_FIRST = ('Annotated[int | None, strawberry.argument(description="page size, forwards (20 when neither first nor '
+          'last is given)")]')
+_LAST = 'Annotated[int | None, strawberry.argument(description="page size, backwards")]'
+_SORT = ('Annotated[list[{}Sort] | None, strawberry.argument(description="sort keys in order; ties by id; '
+         'without: the order of the plain list")]')
+
+
+def nested_field(read: Read, field_name: str) -> Any:
+    """The nested connection of a to-many walk: ``where``, ``sort``, ``first``/``after`` or
+    ``last``/``before`` over the nodes the walk reaches from the parent, in the walk's order when no
+    sort is given (the order of the plain list beside it)."""
+    from kxgraph.api.graphql import types as t
+
+    target, walk = read.target, read.walk
+    assert target is not None and walk is not None
+
+    async def resolve(self: Any, info: Info, first: Any = None, after: Any = None, last: Any = None,
+                      before: Any = None, where: Any = None, sort: Any = None) -> Any:
+        c = ctx(info)
+        args = {"first": first, "after": after, "last": last, "before": before, "where": where, "sort": sort}
+        request = listing.parse(_label(target), args, c.settings.max_page_size, type_name=target,
+                                via=Via(self._label, walk), parent=self.props["id"])
+        page = await listing.fetch_page(c.store, request, _NODES)
+        edges = [Edge(cursor=e["cursor"], node=t.build(e["node"]["label"], e["node"]["props"])) for e in page.edges]
+        i = page.info()
+        return globals()[f"{target}Connection"](
+            request=request, edges=edges,
+            page_info=PageInfo(has_next_page=i["hasNextPage"], has_previous_page=i["hasPreviousPage"],
+                               start_cursor=i["startCursor"], end_cursor=i["endCursor"]))
+
+    # read when the schema is built, in this module's namespace (where connection_types puts them)
+    resolve.__annotations__ = {
+        "info": Info, "first": _FIRST, "after": "str | None", "last": _LAST, "before": "str | None",
+        "where": f"{target}Where | None", "sort": _SORT.format(target), "return": f"{target}Connection"}
+    resolve.__name__ = f"{field_name}_connection"
+    return strawberry.field(
+        resolver=resolve,
+        description=(f"{to_camel_case(field_name)} as a Relay connection: where, sort, first/after or "
+                     "last/before (20 when neither is given), totalCount and aggregate; in the list's order "
+                     "when no sort is given"),
+        metadata={READ: Read(walk=walk, many=True, target=target, connection=target)})
+
+
+def with_connections(cls: type[Any]) -> type[Any]:
+    """Adds ``<field>_connection`` beside each to-many walk the class declares (a class decorator,
+    applied before ``strawberry.type``)."""
+    from strawberry.types.field import StrawberryField
+
+    for name, value in list(vars(cls).items()):
+        read = value.metadata.get(READ) if isinstance(value, StrawberryField) else None
+        if read is not None and read.walk is not None and read.many and read.connection is None:
+            setattr(cls, f"{name}_connection", nested_field(read, name))
+    return cls

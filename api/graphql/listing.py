@@ -23,12 +23,12 @@ from kxgraph.api.graphql.errors import RequestError
 from kxgraph.api.graphql.pagination import DEFAULT_PAGE_SIZE, decode_cursor, encode_cursor
 from kxgraph.api.graphql.reads import READ
 from kxgraph.graph import filtering
-from kxgraph.graph.filtering import Catalogue, FilterError, Listing, Prop, Rel
+from kxgraph.graph.filtering import Catalogue, CursorError, FilterError, Label, Listing, Prop, Rel, Via
 from kxgraph.graph.read_tree import Select
 from kxgraph.ontology.vocabulary import NodeLabel
 
-__all__ = ["Page", "PageRequest", "aggregate", "catalogue", "count", "fetch_page", "groups", "parse", "plain",
-           "store_classes"]
+__all__ = ["Page", "PageRequest", "aggregate", "catalogue", "count", "fetch_page", "figures", "groups", "nested",
+           "nested_answer", "page_of", "parse", "plain", "store_classes"]
 
 _KINDS = {"ID": "id", "str": "string", "int": "int", "float": "float"}
 
@@ -72,7 +72,7 @@ def catalogue() -> Catalogue:
                 kind = _KINDS.get(getattr(named, "__name__", "")) or ("id" if named is strawberry.ID else None)
                 if kind is not None:
                     fields[_name(f)] = Prop(read.prop, kind)  # type: ignore[arg-type]
-            elif read.walk is not None and named in by_class:
+            elif read.walk is not None and read.connection is None and named in by_class:
                 fields[_name(f)] = Rel(read.walk, read.many, by_class[named])
         out[name] = fields
     return out
@@ -127,9 +127,12 @@ def _sort_paths(sort: Any) -> tuple[tuple[tuple[str, ...], bool], ...]:
     return tuple(paths)
 
 
-def parse(label: NodeLabel, args: Mapping[str, Any], max_page: int) -> PageRequest:
+def parse(label: NodeLabel | None, args: Mapping[str, Any], max_page: int, *, type_name: str | None = None,
+          via: Via | None = None, parent: str | None = None) -> PageRequest:
     """The list request of a connection field's arguments, checked: one of ``first`` and ``last``
-    (``first: 20`` when neither), each between 1 and ``max_page``; cursors this API gave out."""
+    (``first: 20`` when neither), each between 1 and ``max_page``; cursors this API gave out. A
+    nested connection's request names the type it lists (``type_name``), the walk to it (``via``)
+    and, for a statement of its own, its parent's id."""
     first, last = args.get("first"), args.get("last")
     after, before = args.get("after"), args.get("before")
     if first is not None and last is not None:
@@ -148,9 +151,12 @@ def parse(label: NodeLabel, args: Mapping[str, Any], max_page: int) -> PageReque
         where = {"AND": [where, study]} if "study" in where else {**where, **study}
     if legacy.get("contains"):
         params["contains"] = legacy["contains"]
+    if parent is not None:
+        params["parent"] = parent
     order = args.get("order")
-    listing = Listing(label, label.value, where, _sort_paths(args.get("sort")),
-                      descending=getattr(order, "value", order) == "desc", contains="contains" in params)
+    name = type_name or (label.value if label is not None else "")
+    listing = Listing(label, name, where, _sort_paths(args.get("sort")),
+                      descending=getattr(order, "value", order) == "desc", contains="contains" in params, via=via)
     raw = after or before
     cursor = decode_cursor(raw) if raw else None
     return PageRequest(listing, params, size, backwards, cursor)
@@ -170,33 +176,40 @@ class Page:
 
 
 def _statement_error(exc: FilterError) -> RequestError:
-    return RequestError(str(exc), "BAD_FILTER")
+    return RequestError(str(exc), "BAD_CURSOR" if isinstance(exc, CursorError) else "BAD_FILTER")
 
 
-async def fetch_page(store: Any, request: PageRequest, select: Select) -> Page:
-    """One page of ``request`` with ``select``'s tree of each node."""
-    try:
-        statement, params, nkeys = filtering.page_statement(catalogue(), request.listing, select,
-                                                            backwards=request.backwards,
-                                                            cursor=request.cursor is not None)
-    except FilterError as exc:
-        raise _statement_error(exc) from None
-    values = {**params, **request.params, "limit": request.size + 1}
-    if request.cursor is not None:
-        if len(request.cursor) != nkeys:
-            raise RequestError("the cursor was made for another order; start again without it", "BAD_CURSOR")
-        values.update({f"c{i}": v for i, v in enumerate(request.cursor)})
-    rows = await store.read(statement, values)
+def page_of(request: PageRequest, rows: list[tuple[list[Any], dict[str, Any]]]) -> Page:
+    """The page of a request from the store's rows (each node's sort keys and map), read with a
+    limit of one more than the page's size, in the order read (backwards when ``last`` was asked)."""
     more = len(rows) > request.size
     rows = rows[:request.size]
     if request.backwards:
         rows.reverse()
-    edges = [{"cursor": encode_cursor([r[f"k{i}"] for i in range(nkeys)]), "node": r["node"]} for r in rows]
+    edges = [{"cursor": encode_cursor(list(keys)), "node": node} for keys, node in rows]
     given = request.cursor is not None
     # Relay: the side the page was read towards is known from the extra row; the other side has at
     # least the cursor's own node when a cursor was given
     return Page(edges, has_next=given if request.backwards else more,
                 has_previous=more if request.backwards else given)
+
+
+async def fetch_page(store: Any, request: PageRequest, select: Select) -> Page:
+    """One page of ``request`` with ``select``'s tree of each node."""
+    try:
+        statement, params, kinds = filtering.page_statement(catalogue(), request.listing, select,
+                                                            backwards=request.backwards,
+                                                            cursor=request.cursor is not None)
+        if request.cursor is not None:
+            filtering.check_cursor(request.cursor, kinds)
+    except FilterError as exc:
+        raise _statement_error(exc) from None
+    nkeys = len(kinds)
+    values = {**params, **request.params, "limit": request.size + 1}
+    if request.cursor is not None:
+        values.update({f"c{i}": v for i, v in enumerate(request.cursor)})
+    rows = await store.read(statement, values)
+    return page_of(request, [([r[f"k{i}"] for i in range(nkeys)], r["node"]) for r in rows])
 
 
 async def count(store: Any, request: PageRequest) -> int:
@@ -209,17 +222,32 @@ def numeric_fields(type_name: str) -> dict[str, str]:
             if isinstance(spec, Prop) and spec.kind in ("int", "float")}
 
 
-def group_fields(type_name: str) -> dict[str, Prop | Rel]:
-    """What a type's nodes can be counted by: its text and whole-number properties, and its single
-    related nodes (counted by node: consequences by concept)."""
-    return {name: spec for name, spec in catalogue()[type_name].items()
-            if (isinstance(spec, Prop) and spec.kind in ("string", "int") and name not in ("id", "iri"))
-            or (isinstance(spec, Rel) and not spec.many)}
+def group_fields(type_name: str) -> dict[str, Prop | Rel | Label]:
+    """What a type's nodes can be counted by: its text and whole-number properties, its single
+    related nodes (counted by node: consequences by concept) and, for an interface, the kind of
+    node (claims by kind: definitions, discussion points, consequences …)."""
+    out: dict[str, Prop | Rel | Label] = {
+        name: spec for name, spec in catalogue()[type_name].items()
+        if (isinstance(spec, Prop) and spec.kind in ("string", "int") and name not in ("id", "iri"))
+        or (isinstance(spec, Rel) and not spec.many)}
+    if type_name not in NodeLabel.__members__:
+        out["kind"] = Label()
+    return out
 
 
 def _avg(total: Any, n: int) -> float | None:
     # from the sum, so both stores give the same figure (their averages differ in the last digit)
     return float(f"{total / n:.12g}") if n and total is not None and math.isfinite(total / n) else None
+
+
+def figures(get: Any, names: list[str]) -> dict[str, Any]:
+    """The aggregate of the ``names`` numeric fields, keyed by field name, from the store's figures
+    (``get("n")``, ``get("min0")`` …: ``filtering.TreeEmitter.figures``)."""
+    out: dict[str, Any] = {"count": int(get("n"))}
+    for i, name in enumerate(names):
+        has = int(get(f"has{i}"))
+        out[name] = {"min": get(f"min{i}"), "max": get(f"max{i}"), "avg": _avg(get(f"sum{i}"), has), "count": has}
+    return out
 
 
 async def aggregate(store: Any, request: PageRequest, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
@@ -232,11 +260,38 @@ async def aggregate(store: Any, request: PageRequest, fields: tuple[str, ...] | 
     except FilterError as exc:
         raise _statement_error(exc) from None
     row = (await store.read(statement, {**params, **request.params}))[0]
-    out: dict[str, Any] = {"count": int(row["n"])}
-    for i, name in enumerate(names):
-        has = int(row[f"has_{i}"])
-        out[name] = {"min": row[f"min_{i}"], "max": row[f"max_{i}"], "avg": _avg(row[f"sum_{i}"], has),
-                     "count": has}
+    return figures(lambda part: row[f"a_{part}"], names)
+
+
+def nested(request: PageRequest, select: Select, key: str, *, page: bool, aggregate: bool,
+           groups: Mapping[str, str] | None = None) -> filtering.Connection:
+    """A nested connection of the compiled tree for ``request``: its page with ``select``'s tree
+    of each node when ``page``; how many match when ``aggregate`` (with every numeric field's
+    figures); and ``groups``: response key -> the field to count by."""
+    numeric = numeric_fields(request.listing.type_name) if aggregate else {}
+    via = request.listing.via
+    assert via is not None
+    by = group_fields(request.listing.type_name)
+    if any(f not in by for f in (groups or {}).values()):
+        raise RequestError(f"{request.listing.type_name} cannot be grouped by that field", "BAD_FILTER")
+    return filtering.Connection(key, via.walk, True, select, listing=request.listing, size=request.size,
+                                backwards=request.backwards, cursor=request.cursor, page=page,
+                                figures=tuple(numeric.values()) if aggregate else None,
+                                groups=tuple((k, by[f]) for k, f in (groups or {}).items()))
+
+
+def nested_answer(request: PageRequest, value: Mapping[str, Any], groups: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A nested connection's answer (``nested``'s map from the store) keyed by GraphQL field name:
+    edges, nodes, pageInfo, totalCount and aggregate (with the ``groups``' response keys), as far
+    as they were read."""
+    out: dict[str, Any] = {}
+    if value.get("page") is not None:
+        page = page_of(request, [(e["keys"], e["node"]) for e in value["page"]])
+        out.update(edges=page.edges, nodes=[e["node"] for e in page.edges], pageInfo=page.info())
+    if value.get("n") is not None:
+        figures_ = figures(value.get, list(numeric_fields(request.listing.type_name)))
+        figures_.update({key: _groups(value[f"g{i}"]) for i, key in enumerate(groups)})
+        out.update(totalCount=figures_["count"], aggregate=figures_)
     return out
 
 
@@ -250,7 +305,11 @@ async def groups(store: Any, request: PageRequest, field_name: str) -> list[dict
         statement, params = filtering.group_statement(catalogue(), request.listing, spec)
     except FilterError as exc:
         raise _statement_error(exc) from None
-    rows = await store.read(statement, {**params, **request.params})
+    return _groups(await store.read(statement, {**params, **request.params}))
+
+
+def _groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group counts from the store's rows or maps (``value``, ``name``, ``n``): most first, then by value."""
     found = [{"value": None if r["value"] is None else str(r["value"]), "name": r["name"], "count": int(r["n"])}
              for r in rows]
     return sorted(found, key=lambda g: (-g["count"], g["value"] is None, g["value"] or ""))

@@ -34,6 +34,10 @@ class Read:
     walk: Walk | None = None
     many: bool = False
     computed: Computed | None = None
+    #: the GraphQL type a walk reaches (a to-many walk's nodes get a nested connection too)
+    target: str | None = None
+    #: a nested connection over ``walk``: the type it lists
+    connection: str | None = None
 
 
 def hop(rels: RelType | tuple[RelType, ...], direction: Literal["out", "in", "both"],
@@ -89,7 +93,10 @@ def link(*hops: Hop, order: Order = "ordinal", description: str | None = None) -
     whether it is one node or a list; the resolver is made from the declaration."""
 
     def decorate(stub: Callable[..., Any]) -> Any:
-        many = str(stub.__annotations__.get("return", "")).startswith("list[")
+        returns = stub.__annotations__.get("return", "")
+        returns = returns if isinstance(returns, str) else getattr(returns, "__name__", str(returns))
+        many = returns.startswith("list[")
+        target = returns.removeprefix("list[").removesuffix("]").split(" | ")[0].strip()
         walk = Walk(tuple(hops), order)
 
         async def resolve(self: Any, info: Info) -> Any:
@@ -99,7 +106,7 @@ def link(*hops: Hop, order: Order = "ordinal", description: str | None = None) -
 
         functools.update_wrapper(resolve, stub)
         return strawberry.field(resolver=resolve, description=description or stub.__doc__,
-                                metadata={READ: Read(walk=walk, many=many)})
+                                metadata={READ: Read(walk=walk, many=many, target=target)})
 
     return decorate
 
@@ -112,6 +119,6 @@ def declared_walks() -> list[tuple[NodeLabel, str, Read]]:
     for label, cls in TYPES.items():
         for f in cls.__strawberry_definition__.fields:
             read = f.metadata.get(READ)
-            if read is not None and read.walk is not None:
+            if read is not None and read.walk is not None and read.connection is None:
                 found.append((label, f.python_name, read))
     return found

@@ -20,7 +20,7 @@ from kxgraph.api.graphql.budget import budget
 from kxgraph.api.graphql.common import ctx
 from kxgraph.api.graphql.common import node as _node
 from kxgraph.api.graphql.compiler import CompiledExecution, matrix_parts
-from kxgraph.api.graphql.connections import list_field
+from kxgraph.api.graphql.connections import connection_types, list_field
 from kxgraph.api.graphql.errors import RequestError, should_mask
 from kxgraph.api.graphql.extensions import KxSchema, NoSuggestions, RoundTrips
 from kxgraph.api.graphql.mutations import Mutation, principal_for
@@ -240,6 +240,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if settings.production:
         extensions += [DisableIntrospection, NoSuggestions]
+    connection_types()  # the nested connections' types, which their fields name (connections.py)
     schema = KxSchema(query=Query, mutation=Mutation, extensions=extensions, types=list(t.TYPES.values()),
                       execution_context_class=CompiledExecution if settings.compile_queries else None)
     schema.timeout_s = settings.request_timeout_s

@@ -12,6 +12,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from kxgraph.api.graphql.connections import with_connections
 from kxgraph.api.graphql.reads import build, build_many, computed, hop, link, prop
 from kxgraph.ontology.vocabulary import NodeLabel as L
 from kxgraph.ontology.vocabulary import RelType as R
@@ -50,6 +51,7 @@ def text_paragraph(content: str | None, props: dict[str, Any]) -> dict[str, Any]
 
 # --- interfaces --------------------------------------------------------------------------------------
 @strawberry.interface(description="Any entity of the graph.")
+@with_connections
 class Entity:
     props: strawberry.Private[dict[str, Any]]
     _label = L.Study
@@ -69,6 +71,7 @@ class Entity:
 
 
 @strawberry.interface(description="A claim of the study, backed by evidence quotes.")
+@with_connections
 class Claim(Entity):
     text: str = prop("text", str, "the claim in the study's words")
 
@@ -78,6 +81,7 @@ class Claim(Entity):
 
 
 @strawberry.interface(description="Where something was raised: an event or one of its activities.")
+@with_connections
 class Occasion(Entity):
     ordinal: int | None = prop("ordinal", int | None)
 
@@ -86,6 +90,7 @@ class Occasion(Entity):
 
 
 @strawberry.interface(description="A concept or a continuum (both SKOS concepts).")
+@with_connections
 class ConceptLike(Entity):
     pref_label: str | None = prop("prefLabel", str | None)
 
@@ -122,6 +127,7 @@ class ConceptLike(Entity):
 
 # --- types ---------------------------------------------------------------------------------------------
 @strawberry.type
+@with_connections
 class Study(Entity):
     _label = L.Study
     status: str | None = prop("status", str | None)
@@ -145,6 +151,7 @@ class Study(Entity):
 
 
 @strawberry.type
+@with_connections
 class ConceptScheme(Entity):
     _label = L.ConceptScheme
 
@@ -153,6 +160,7 @@ class ConceptScheme(Entity):
 
 
 @strawberry.type
+@with_connections
 class Concept(ConceptLike):
     _label = L.Concept
 
@@ -168,6 +176,7 @@ class Concept(ConceptLike):
 
 
 @strawberry.type
+@with_connections
 class Continuum(ConceptLike):
     _label = L.Continuum
 
@@ -183,6 +192,7 @@ class Continuum(ConceptLike):
 
 
 @strawberry.type
+@with_connections
 class Definition(Claim):
     _label = L.Definition
 
@@ -191,11 +201,13 @@ class Definition(Claim):
 
 
 @strawberry.type
+@with_connections
 class Method(Claim):
     _label = L.Method
 
 
 @strawberry.type
+@with_connections
 class DiscussionPoint(Claim):
     _label = L.DiscussionPoint
     ordinal: int | None = prop("ordinal", int | None)
@@ -217,6 +229,7 @@ class DiscussionPoint(Claim):
 
 
 @strawberry.type
+@with_connections
 class Consequence(Claim):
     _label = L.Consequence
     valence: str = prop("valence", str, "positive or negative")
@@ -232,6 +245,7 @@ class Consequence(Claim):
 
 
 @strawberry.type
+@with_connections
 class Placement(Claim):
     _label = L.Placement
     position: float = prop("position", float, "0 = the left pole, 1 = the right pole")
@@ -247,6 +261,7 @@ class Placement(Claim):
 
 
 @strawberry.type
+@with_connections
 class Reflection(Claim):
     _label = L.Reflection
 
@@ -255,6 +270,7 @@ class Reflection(Claim):
 
 
 @strawberry.type
+@with_connections
 class Stakeholder(Entity):
     _label = L.Stakeholder
 
@@ -272,6 +288,7 @@ class Stakeholder(Entity):
 
 
 @strawberry.type
+@with_connections
 class Actor(Entity):
     _label = L.Actor
 
@@ -283,6 +300,7 @@ class Actor(Entity):
 
 
 @strawberry.type
+@with_connections
 class Organisation(Entity):
     _label = L.Organisation
 
@@ -291,6 +309,7 @@ class Organisation(Entity):
 
 
 @strawberry.type
+@with_connections
 class Person(Entity):
     _label = L.Person
 
@@ -305,6 +324,7 @@ class Person(Entity):
 
 
 @strawberry.type
+@with_connections
 class Place(Entity):
     _label = L.Place
 
@@ -313,6 +333,7 @@ class Place(Entity):
 
 
 @strawberry.type
+@with_connections
 class Event(Occasion):
     _label = L.Event
     date: str | None = prop("date", str | None, "ISO-8601 date or month")
@@ -352,6 +373,7 @@ class Event(Occasion):
 
 
 @strawberry.type
+@with_connections
 class Activity(Occasion):
     _label = L.Activity
     activity_kind: str | None = prop("kind", str | None, "presentation, round-table, ...")
@@ -373,6 +395,7 @@ class Activity(Occasion):
 
 
 @strawberry.type
+@with_connections
 class DelegateGroup(Entity):
     _label = L.DelegateGroup
 
@@ -387,6 +410,7 @@ class DelegateGroup(Entity):
 
 
 @strawberry.type
+@with_connections
 class RoleElement(Entity):
     _label = L.RoleElement
 
@@ -398,6 +422,7 @@ class RoleElement(Entity):
 
 
 @strawberry.type
+@with_connections
 class SourceDocument(Entity):
     _label = L.SourceDocument
     title: str = prop("title", str)
@@ -427,6 +452,7 @@ class TextWindow:
 
 
 @strawberry.type(description="An exact span of a source document (W3C Web Annotation selectors).")
+@with_connections
 class EvidenceQuote(Entity):
     _label = L.EvidenceQuote
     exact: str = prop("exact", str, "the exact text")
@@ -475,6 +501,7 @@ class AnchorStatus(Enum):
 
 
 @strawberry.type(description="A coder applied a code (concept) to a span of text.")
+@with_connections
 class Coding(Entity):
     _label = L.Coding
     guid: str | None = prop("guid", str | None, "its GUID in the QDA project")
@@ -490,6 +517,7 @@ class Coding(Entity):
 
 
 @strawberry.type(description="A memo or annotation.")
+@with_connections
 class Note(Entity):
     _label = L.Note
     text: str | None = prop("text", str | None)
@@ -499,6 +527,7 @@ class Note(Entity):
 
 
 @strawberry.type(description="A named set of codes, documents or notes.")
+@with_connections
 class Collection(Entity):
     _label = L.Collection
 
@@ -507,6 +536,7 @@ class Collection(Entity):
 
 
 @strawberry.type(description="A unit of analysis (a participant, a site) with its attributes.")
+@with_connections
 class Case(Entity):
     _label = L.Case
     attributes: str | None = prop("attributes", str | None, "variables as a JSON object")
@@ -516,11 +546,13 @@ class Case(Entity):
 
 
 @strawberry.type
+@with_connections
 class Load(Entity):
     _label = L.Load
 
 
 @strawberry.type
+@with_connections
 class Edit(Entity):
     _label = L.Edit
     operation: str | None = prop("operation", str | None)
