@@ -1,14 +1,15 @@
 """The API beside the best hand-written statement for the same answer (``bench/baselines.py``).
 
-On one embedded store (the bundled study, plus a synthetic study of ``--quotes`` quotes so that the
-graph has the size of a real project), interleaved rounds time:
+On one embedded store, or with ``--neo4j`` the Neo4j of ``KXGRAPH_NEO4J_URI`` (the bundled study, plus
+a synthetic study of ``--quotes`` quotes so that the graph has the size of a real project),
+interleaved rounds time:
 - ``statement``: the hand-written statements through the store client (sent together);
 - ``compiled``: the GraphQL query over HTTP (in-process ASGI), compiled into one statement per root
   field (the default);
 - ``resolvers``: the same query with ``compile_queries`` off (one statement per field and level).
 Each answer is checked against the API's first.
 
-``python -m bench.compiled [--quotes 10000] [--runs 200] [--json F]``
+``python -m bench.compiled [--quotes 10000] [--runs 200] [--neo4j] [--json F]``
 """
 
 from __future__ import annotations
@@ -30,24 +31,25 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 
 from bench.baselines import BASELINES, same_answer  # noqa: E402
-from bench.common import examples, loaded_store, percentile  # noqa: E402
+from bench.common import examples, loaded_neo4j, loaded_store, percentile  # noqa: E402
 from bench.generate import generate_study  # noqa: E402
 from kxgraph.api.app import create_app  # noqa: E402
 from kxgraph.loaders.bundled import bundled_study_path  # noqa: E402
 from kxgraph.settings import Settings  # noqa: E402
 
 
-async def measure(quotes: int, runs: int) -> dict[str, Any]:
+async def measure(quotes: int, runs: int, neo4j: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kxc") as tmp:
         studies = [bundled_study_path()]
         if quotes:
             studies.append(generate_study(Path(tmp) / "syn", quotes, study_id="syn-compiled"))
-        async with loaded_store(studies) as store:
+        async with (loaded_neo4j if neo4j else loaded_store)(studies) as store:
             apps = {mode: create_app(Settings(load_bundled_study=False, compile_queries=(mode == "compiled")),
                                      store=store) for mode in ("compiled", "resolvers")}
             clients = {mode: httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
                        for mode, app in apps.items()}
-            out: dict[str, Any] = {"quotes": quotes, "runs": runs, "examples": []}
+            out: dict[str, Any] = {"quotes": quotes, "runs": runs, "store": "neo4j" if neo4j else "falkordb",
+                                   "examples": []}
             async with apps["compiled"].router.lifespan_context(apps["compiled"]), \
                     apps["resolvers"].router.lifespan_context(apps["resolvers"]):
                 for name, query, variables in examples():
@@ -93,9 +95,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quotes", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--neo4j", action="store_true", help="on the Neo4j of KXGRAPH_NEO4J_URI")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    result = asyncio.run(measure(args.quotes, args.runs))
+    result = asyncio.run(measure(args.quotes, args.runs, args.neo4j))
     result["date"] = time.strftime("%Y-%m-%d")
     for row in result["examples"]:
         print(f"{row['query']:28} statement {row['statement']['median_ms']:7.2f} ms  "

@@ -67,16 +67,22 @@ def fulltext_statement() -> str:
             "RETURN properties(node) AS node, score ORDER BY score DESC LIMIT $limit")
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
-    """FalkorDB client values -> plain Python (nodes/edges become property dicts)."""
+    """FalkorDB client values -> plain Python (nodes/edges become property dicts). Scalars first:
+    they are most of an answer's values (this runs over every value of every answer)."""
+    if type(value) in _SCALARS:
+        return value
+    if isinstance(value, dict):
+        return {k: v if type(v) in _SCALARS else _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [v if type(v) in _SCALARS else _plain(v) for v in value]
     from falkordb import Edge, Node
 
     if isinstance(value, Node | Edge):
         return dict(value.properties)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
     return value
 
 

@@ -25,15 +25,16 @@ async def ask(store: Store, query: str, variables: dict[str, Any] | None = None,
     from kxgraph.api.graphql.schema import build_schema
     from kxgraph.settings import Settings
 
-    settings = Settings(load_bundled_study=False, compile_queries=compiled)
     if compiled not in _SCHEMAS:  # built once per path: a schema keeps no request's state
-        _SCHEMAS[compiled] = build_schema(settings)
+        settings = Settings(load_bundled_study=False, compile_queries=compiled)
+        _SCHEMAS[compiled] = (settings, build_schema(settings))
+    settings, schema = _SCHEMAS[compiled]
     context = Context(store, settings, None)
-    result = await _SCHEMAS[compiled].execute(query, variable_values=variables or {}, context_value=context)
+    result = await schema.execute(query, variable_values=variables or {}, context_value=context)
     return result.data, list(result.errors or []), context.store.round_trips
 
 
-_SCHEMAS: dict[bool, Any] = {}
+_SCHEMAS: dict[bool, tuple[Any, Any]] = {}
 
 
 async def both(store: Store, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -178,3 +178,18 @@ async def test_nested_connections_count_in_the_cost_budget(store: Store) -> None
     data, errors, _ = await ask(store, "{ documents(first: 100) { nodes { quotesConnection { nodes { "
                                        "supportsConnection { nodes { notesConnection { nodes { id } } } } } } } } }")
     assert data is None and errors[0].extensions["code"] == "COST", errors
+
+
+async def test_the_budget_measures_each_request_with_its_own_variables(store: Store) -> None:
+    """The measure of a document is remembered per variable values: the same text is refused with
+    page sizes that make it too costly, and answered again with small ones."""
+    await load(store, [BUNDLED])
+    query = ("query($n: Int, $m: Int) { documents(first: $n) { nodes { quotesConnection(first: $m) { nodes { "
+             "supportsConnection(first: $m) { nodes { id } } } } } } }")
+    for sizes, refused in (({"n": 2, "m": 5}, False), ({"n": 100, "m": 100}, True), ({"n": 2, "m": 5}, False)):
+        data, errors, _ = await ask(store, query, sizes)
+        assert (data is None and errors[0].extensions["code"] == "COST") if refused else not errors, (sizes, errors)
+    literal = '{ concepts(where: {name: {eq: "a\\u0000b"}}) { totalCount } }'
+    for _ in range(2):  # a NUL in the text is refused each time, remembered or not
+        data, errors, _ = await ask(store, literal)
+        assert data is None and errors[0].extensions["code"] == "BAD_INPUT", errors

@@ -242,7 +242,7 @@ class RequestBudget(SchemaExtension):
 
     def _problem(self, document: Any, variables: Any, operation_name: str | None) -> GraphQLError | None:
         schema = self.execution_context.schema._schema
-        for _, m in measure_operation(schema, document, variables, operation_name):
+        for m in _measures(schema, document, variables, operation_name):
             if m.depth > self.max_depth:
                 return GraphQLError(f"the query exceeds maximum operation depth of {self.max_depth} (it is {m.depth})",
                                     extensions={"code": "DEPTH"})
@@ -254,6 +254,36 @@ class RequestBudget(SchemaExtension):
                     f"the query would cost {m.cost:,} (fields times list sizes); at most {self.max_cost:,} is allowed: "
                     "ask for smaller pages (first/limit) or fewer nested lists", extensions={"code": "COST"})
         return None
+
+
+#: measures by (document, operation, variables), and whether a document has a NUL in a literal, kept
+#: for the very document object (the parser cache hands the same one to each request of one text;
+#: AST nodes compare by structure, which costs a walk)
+_MEASURED: dict[tuple[int, str | None, str], tuple[Any, list[Measure]]] = {}
+_LITERAL_NUL: dict[int, tuple[Any, bool]] = {}
+_KEEP = 512
+
+
+def _measures(schema: GraphQLSchema, document: Any, variables: Any, operation_name: str | None) -> list[Measure]:
+    import json
+
+    key = (id(document), operation_name, json.dumps(variables or {}, sort_keys=True, default=repr))
+    hit = _MEASURED.get(key)
+    if hit is None or hit[0] is not document:
+        if len(_MEASURED) >= _KEEP:
+            _MEASURED.clear()
+        hit = _MEASURED[key] = (document, [m for _, m in measure_operation(schema, document, variables,
+                                                                           operation_name)])
+    return hit[1]
+
+
+def _nul_in_literals(document: Any) -> bool:
+    hit = _LITERAL_NUL.get(id(document))
+    if hit is None or hit[0] is not document:
+        if len(_LITERAL_NUL) >= _KEEP:
+            _LITERAL_NUL.clear()
+        hit = _LITERAL_NUL[id(document)] = (document, any("\x00" in n.value for n in _string_literals(document)))
+    return hit[1]
 
 
 def _nul_in(document: Any, variables: Any) -> GraphQLError | None:
@@ -270,8 +300,7 @@ def _nul_in(document: Any, variables: Any) -> GraphQLError | None:
         elif isinstance(value, list):
             stack.extend(value)
     else:
-        literal = next((n for n in _string_literals(document) if "\x00" in n.value), None)
-        if literal is None:
+        if not _nul_in_literals(document):
             return None
     return GraphQLError("an argument holds a NUL character, which kxgraph never stores nor searches for",
                         extensions={"code": "BAD_INPUT"})

@@ -92,6 +92,7 @@ class Field:
     child: Plan | None = None
     chars: int = 200
     request: listing.PageRequest | None = None  # a nested connection's
+    numeric: tuple[str, ...] = ()  # its aggregate's numeric fields
     groups: tuple[str, ...] = ()  # its aggregate's groupBy response keys
 
 
@@ -119,7 +120,10 @@ def _merge(a: Select, b: Select) -> None:
             a.children.append(c)
             children[c.key] = c
         elif type(old) is not type(c) or (old.walk, old.many) != (c.walk, c.many) or (
-                isinstance(old, Connection) and isinstance(c, Connection) and old.spec() != c.spec()):
+                isinstance(old, Connection) and isinstance(c, Connection) and (
+                    old.spec() != c.spec() or old.groups != c.groups
+                    or (None not in (old.figures, c.figures) and old.figures != c.figures))):
+            # the figures and groups are read by position: one set of them per connection
             raise NotCompiled(f"{c.key} means two things")
         else:
             _merge(old.select, c.select)
@@ -235,10 +239,18 @@ class _Compiler:
             if path not in (("edges", "node"), ("nodes",)):
                 raise NotCompiled(str(path))
             _merge(sub, part)
-        wanted = {f.source for f in next(iter(plan.types.values()))}
+        fields = next(iter(plan.types.values()))
+        wanted = {f.source for f in fields}
+        # the figures of the numeric fields the aggregate asks for, and only those
+        numeric = listing.numeric_fields(target)
+        asked_figures = {f.source for a in fields if a.source == "aggregate" and a.child is not None
+                         for f in next(iter(a.child.types.values()))}
+        figures = tuple(n for n in numeric if n in asked_figures)
         select.children.append(listing.nested(request, sub, key, page=bool(wanted & {"edges", "nodes", "pageInfo"}),
-                                              aggregate=bool(wanted & {"totalCount", "aggregate"}), groups=groups))
-        return Field(key, key, "connection", False, child=plan, request=request, groups=tuple(groups))
+                                              aggregate=bool(wanted & {"totalCount", "aggregate"}),
+                                              numeric=figures, groups=groups))
+        return Field(key, key, "connection", False, child=plan, request=request, numeric=figures,
+                     groups=tuple(groups))
 
     def plain(self, typ: Any, details: Sequence[FieldDetails], nodes: dict[tuple[str, ...], Select],
               path: tuple[str, ...] = ()) -> Plan:
@@ -313,7 +325,7 @@ def _shape(value: dict[str, Any], plan: Plan, pending: Pending) -> dict[str, Any
                 v = _shape(v, f.child, pending)
         elif f.kind == "connection":
             assert f.child is not None and f.request is not None
-            v = _shape(listing.nested_answer(f.request, v or {}, f.groups), f.child, pending)
+            v = _shape(listing.nested_answer(f.request, v or {}, f.numeric, f.groups), f.child, pending)
         elif f.kind == "anchor":
             from kxgraph.api.graphql.types import AnchorStatus
 

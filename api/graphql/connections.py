@@ -292,7 +292,7 @@ def nested_field(read: Read, field_name: str) -> Any:
         page = await listing.fetch_page(c.store, request, _NODES)
         edges = [Edge(cursor=e["cursor"], node=t.build(e["node"]["label"], e["node"]["props"])) for e in page.edges]
         i = page.info()
-        return globals()[f"{target}Connection"](
+        return connection_type(target)(
             request=request, edges=edges,
             page_info=PageInfo(has_next_page=i["hasNextPage"], has_previous_page=i["hasPreviousPage"],
                                start_cursor=i["startCursor"], end_cursor=i["endCursor"]))

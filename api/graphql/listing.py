@@ -264,11 +264,11 @@ async def aggregate(store: Any, request: PageRequest, fields: tuple[str, ...] | 
 
 
 def nested(request: PageRequest, select: Select, key: str, *, page: bool, aggregate: bool,
-           groups: Mapping[str, str] | None = None) -> filtering.Connection:
+           numeric: tuple[str, ...] = (), groups: Mapping[str, str] | None = None) -> filtering.Connection:
     """A nested connection of the compiled tree for ``request``: its page with ``select``'s tree
-    of each node when ``page``; how many match when ``aggregate`` (with every numeric field's
-    figures); and ``groups``: response key -> the field to count by."""
-    numeric = numeric_fields(request.listing.type_name) if aggregate else {}
+    of each node when ``page``; how many match when ``aggregate``, with the figures of the
+    ``numeric`` fields; and ``groups``: response key -> the field to count by."""
+    keys = numeric_fields(request.listing.type_name)
     via = request.listing.via
     assert via is not None
     by = group_fields(request.listing.type_name)
@@ -276,20 +276,21 @@ def nested(request: PageRequest, select: Select, key: str, *, page: bool, aggreg
         raise RequestError(f"{request.listing.type_name} cannot be grouped by that field", "BAD_FILTER")
     return filtering.Connection(key, via.walk, True, select, listing=request.listing, size=request.size,
                                 backwards=request.backwards, cursor=request.cursor, page=page,
-                                figures=tuple(numeric.values()) if aggregate else None,
+                                figures=tuple(keys[f] for f in numeric) if aggregate else None,
                                 groups=tuple((k, by[f]) for k, f in (groups or {}).items()))
 
 
-def nested_answer(request: PageRequest, value: Mapping[str, Any], groups: tuple[str, ...] = ()) -> dict[str, Any]:
+def nested_answer(request: PageRequest, value: Mapping[str, Any], numeric: tuple[str, ...] = (),
+                  groups: tuple[str, ...] = ()) -> dict[str, Any]:
     """A nested connection's answer (``nested``'s map from the store) keyed by GraphQL field name:
-    edges, nodes, pageInfo, totalCount and aggregate (with the ``groups``' response keys), as far
-    as they were read."""
+    edges, nodes, pageInfo, totalCount and aggregate (with the ``numeric`` fields' figures and the
+    ``groups``' response keys), as far as they were read."""
     out: dict[str, Any] = {}
     if value.get("page") is not None:
         page = page_of(request, [(e["keys"], e["node"]) for e in value["page"]])
         out.update(edges=page.edges, nodes=[e["node"] for e in page.edges], pageInfo=page.info())
     if value.get("n") is not None:
-        figures_ = figures(value.get, list(numeric_fields(request.listing.type_name)))
+        figures_ = figures(value.get, list(numeric))
         figures_.update({key: _groups(value[f"g{i}"]) for i, key in enumerate(groups)})
         out.update(totalCount=figures_["count"], aggregate=figures_)
     return out
