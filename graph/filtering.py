@@ -39,6 +39,7 @@ __all__ = [
     "Via",
     "aggregate_statement",
     "check_cursor",
+    "connection_batch",
     "group_statement",
     "page_statement",
     "tree_by_id",
@@ -472,6 +473,17 @@ def page_statement(catalogue: Catalogue, listing: Listing, select: Select, *, ba
                                                    cursor="$c" if cursor else None, limit="$limit")
     return (f"{body} RETURN {', '.join(names)}, {projection} AS node ORDER BY {order}".replace("  ", " "),
             e.params, kinds)
+
+
+def connection_batch(catalogue: Catalogue, parent: NodeLabel, connection: Connection) -> tuple[str, dict[str, Any]]:
+    """The resolvers' form of a nested connection: its answer for each of a batch of parents
+    (``$parents``, ids of ``parent``'s label), rows ``pid``, ``value`` (the map the compiled tree
+    gives for it); with the statement's parameters."""
+    e = TreeEmitter(catalogue)
+    v = e.var()
+    calls, fields, _ = e.calls(v, Select(children=[connection]))
+    return (f"UNWIND $parents AS pid MATCH ({v}:{check_label(parent).value} {{id: pid}}) {calls} "
+            f"RETURN pid, {fields[connection.key]} AS value", e.params)
 
 
 def tree_by_id(catalogue: Catalogue, label: NodeLabel, select: Select) -> tuple[str, dict[str, Any]]:

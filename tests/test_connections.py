@@ -193,3 +193,18 @@ async def test_the_budget_measures_each_request_with_its_own_variables(store: St
     for _ in range(2):  # a NUL in the text is refused each time, remembered or not
         data, errors, _ = await ask(store, literal)
         assert data is None and errors[0].extensions["code"] == "BAD_INPUT", errors
+
+
+async def test_the_resolvers_read_a_level_of_nested_connections_in_one_statement(store: Store) -> None:
+    """Through the resolvers (what answers a query the compiler does not take), the pages of every
+    parent of one level come in one statement, and their figures in one more: not one per parent."""
+    await load(store, [BUNDLED, SECOND])
+    query = ("{ concepts(first: 8) { nodes { id consequencesConnection(first: 2) { totalCount "
+             "aggregate { count } nodes { id } } } } }")
+    data, errors, trips = await ask(store, query, compiled=False)
+    assert not errors and data is not None
+    parents = data["concepts"]["nodes"]
+    assert len(parents) == 8 and any(p["consequencesConnection"]["nodes"] for p in parents)
+    assert trips == 3  # the concepts, their consequences' pages, their figures
+    compiled, _, _ = await ask(store, query, compiled=True)
+    assert compiled == data

@@ -65,8 +65,8 @@ def connection_statements() -> list[str]:
     """Nested connections (``filtering.Connection``) on walks of each shape — one hop, three hops
     reached more than once, a walk to several labels, a symmetric one — with a filter on own and
     related fields, a sort by a related node, a cursor, backwards, figures, counts grouped by each kind
-    of field, and one connection inside another; and the resolvers' form of each (from ``$parent``):
-    page, aggregate, groups."""
+    of field, and one connection inside another; and the resolvers' forms of each (for a batch of
+    ``$parents``; and from ``$parent``: page, aggregate, groups)."""
     from kxgraph.api.graphql import listing
     from kxgraph.api.graphql.reads import declared_walks
     from kxgraph.graph import filtering, read_tree
@@ -104,6 +104,7 @@ def connection_statements() -> list[str]:
                           groups=tuple((f"g{i}", spec) for i, spec in enumerate(by)))
         tree = Select(values=[("id", "$v.`id`")], children=[conn])
         out.append(filtering.tree_by_id(catalogue, NodeLabel(parent), tree)[0])
+        out.append(filtering.connection_batch(catalogue, NodeLabel(parent), conn)[0])
         out.append(filtering.page_statement(catalogue, nested, node, cursor=True)[0])
         out.append(filtering.aggregate_statement(catalogue, nested, ["start"])[0])
         for spec in by:

@@ -188,11 +188,19 @@ def connection_type(name: str) -> Any:
     aggregate_cls = strawberry.type(type(f"{name}Aggregate", (), agg_attrs), name=f"{name}Aggregate",
                                     description=f"Figures over every {name} the request matches, not only this page.")
 
+    async def figures(info: Info, request: Any) -> dict[str, Any]:
+        c = ctx(info)
+        if request.listing.via is not None:  # nested: with the other parents of this level
+            return await listing.nested_figures(c.loaders, request)
+        return await listing.aggregate(c.store, request)
+
     async def total_count(self: Any, info: Info) -> int:
-        return await listing.count(ctx(info).store, self.request)
+        if self.request.listing.via is None:
+            return await listing.count(ctx(info).store, self.request)
+        return int((await figures(info, self.request))["count"])
 
     async def aggregate(self: Any, info: Info) -> Any:
-        values = await listing.aggregate(ctx(info).store, self.request)
+        values = await figures(info, self.request)
         return aggregate_cls(request=self.request, values=values, count=values["count"])
 
     def nodes(self: Any) -> Any:
@@ -289,7 +297,10 @@ def nested_field(read: Read, field_name: str) -> Any:
         args = {"first": first, "after": after, "last": last, "before": before, "where": where, "sort": sort}
         request = listing.parse(_label(target), args, c.settings.max_page_size, type_name=target,
                                 via=Via(self._label, walk), parent=self.props["id"])
-        page = await listing.fetch_page(c.store, request, _NODES)
+        # the pages of every parent of this level in one statement; the figures, when asked, per parent
+        statement, params = listing.nested_batch(self._label, request, _NODES)
+        value = await c.loaders.batch(statement, params).load(self.props["id"])
+        page = listing.page_of(request, [(e["keys"], e["node"]) for e in (value or {}).get("page") or []])
         edges = [Edge(cursor=e["cursor"], node=t.build(e["node"]["label"], e["node"]["props"])) for e in page.edges]
         i = page.info()
         return connection_type(target)(

@@ -140,6 +140,20 @@ class Loaders:
             self._loaders[key] = WaveLoader(self.store, load)
         return self._loaders[key]
 
+    def batch(self, statement: str, params: Mapping[str, Any]) -> WaveLoader[str, Any]:
+        """One value per parent from ``statement``, run with ``$parents`` (and ``params``), which
+        gives rows ``pid, value`` (a nested connection's page: ``filtering.connection_batch``)."""
+        key = ("batch", statement, repr(sorted(params.items())))
+        if key not in self._loaders:
+
+            async def load(ids: Sequence[str]) -> list[Any]:
+                rows = await self.store.read(statement, {**params, "parents": list(ids)})
+                found = {r["pid"]: r["value"] for r in rows}
+                return [found.get(i) for i in ids]
+
+            self._loaders[key] = WaveLoader(self.store, load)
+        return self._loaders[key]
+
     def walk(self, src: NodeLabel, walk: Walk) -> WaveLoader[str, list[Item]]:
         """The nodes a field's walk reaches from each node of ``src`` (``reads.link``)."""
         return self.related(walk_batch(src, walk))

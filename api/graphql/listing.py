@@ -28,7 +28,7 @@ from kxgraph.graph.read_tree import Select
 from kxgraph.ontology.vocabulary import NodeLabel
 
 __all__ = ["Page", "PageRequest", "aggregate", "catalogue", "count", "fetch_page", "figures", "groups", "nested",
-           "nested_answer", "page_of", "parse", "plain", "store_classes"]
+           "nested_answer", "nested_batch", "nested_figures", "page_of", "parse", "plain", "store_classes"]
 
 _KINDS = {"ID": "id", "str": "string", "int": "int", "float": "float"}
 
@@ -278,6 +278,29 @@ def nested(request: PageRequest, select: Select, key: str, *, page: bool, aggreg
                                 backwards=request.backwards, cursor=request.cursor, page=page,
                                 figures=tuple(keys[f] for f in numeric) if aggregate else None,
                                 groups=tuple((k, by[f]) for k, f in (groups or {}).items()))
+
+
+def nested_batch(parent: NodeLabel, request: PageRequest, select: Select | None) -> tuple[str, dict[str, Any]]:
+    """The statement that reads the page of a nested connection (with ``select``; without: its
+    figures, every numeric field's) for a batch of parents (the resolvers' form: one statement per
+    field and level), and its parameters."""
+    numeric = tuple(numeric_fields(request.listing.type_name)) if select is None else ()
+    connection = nested(request, select or Select(), "page", page=select is not None, aggregate=select is None,
+                        numeric=numeric)
+    try:
+        return filtering.connection_batch(catalogue(), parent, connection)
+    except FilterError as exc:
+        raise _statement_error(exc) from None
+
+
+async def nested_figures(loaders: Any, request: PageRequest) -> dict[str, Any]:
+    """A nested connection's aggregate (every numeric field's figures) for the parent its request
+    names, read with the other parents of the same level in one statement."""
+    via = request.listing.via
+    assert via is not None
+    statement, params = nested_batch(via.parent, request, None)
+    value = await loaders.batch(statement, params).load(request.params["parent"])
+    return nested_answer(request, value or {"n": 0}, tuple(numeric_fields(request.listing.type_name)))["aggregate"]
 
 
 def nested_answer(request: PageRequest, value: Mapping[str, Any], numeric: tuple[str, ...] = (),
