@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from kxgraph.api.graphql.execute import GraphQLRunner
 from kxgraph.api.viz.builders import KINDS, build_picture
 from kxgraph.api.viz.picture import vis_asset
+from kxgraph.loaders import embedding
 from kxgraph.loaders.identifiers import label_of_id
 from kxgraph.ontology.vocabulary import NodeLabel
 
@@ -159,23 +160,37 @@ def url_of(ident: str, kind: str | None = None) -> str:
     return f"/viz/neighbourhood?focus={ident}"
 
 
+SEARCH_MODES = {"words": "WORDS", "meaning": "MEANING", "both": "BOTH"}
+
+
+def quote_url(ident: str) -> str:
+    """A quote in its document (``<study>/quote/<document>/<start>-<end>``: the document page, scrolled
+    to the quote)."""
+    study, rest = ident.split("/quote/", 1)
+    document, span = rest.split("/", 1)
+    return f"/document/{study}/document/{document}#q-{span}"
+
+
 @router.get("/search", response_class=HTMLResponse, include_in_schema=False)
-async def search(request: Request, q: str = Query("", max_length=500)) -> HTMLResponse:
+async def search(request: Request, q: str = Query("", max_length=500),
+                 by: str = Query("words", pattern="^(words|meaning|both)$")) -> HTMLResponse:
     hits = []
+    off = embedding.unavailable()
+    if off:  # the switch says how to turn meaning on
+        by = "words"
     if q.strip():
-        data = await runner(request)("""query($t: String!) { search(text: $t, limit: 50) { kind snippet
-            node { id study name ... on EvidenceQuote { supports { id kind name text } } } } }""", {"t": q})
+        data = await runner(request)("""query($t: String!, $m: SearchMode!) { search(text: $t, limit: 50, mode: $m) {
+            kind snippet node { id study name ... on EvidenceQuote { supports { id kind name text } } } } }""",
+                                     {"t": q, "m": SEARCH_MODES[by]})
         for h in data["search"]:
             node = h["node"]
             if h["kind"] == "EvidenceQuote":
-                doc = node["id"].split("/quote/")[0] + "/document/" + node["id"].split("/quote/")[1].split("/")[0]
-                span = node["id"].split("/")[3]
                 hits.append({"kind": "Quote", "title": h["snippet"], "snippet": "", "study": node["study"],
-                             "url": f"/document/{doc}#q-{span}"})
+                             "url": quote_url(node["id"])})
             else:
                 hits.append({"kind": h["kind"], "title": node.get("name") or h["snippet"], "snippet": h["snippet"],
                              "study": node["study"], "url": url_of(node["id"], h["kind"])})
-    return page("search.html", title=f"Search {q}", q=q, hits=hits)
+    return page("search.html", title=f"Search {q}", q=q, hits=hits, by=by, meaning_off=off)
 
 
 SUGGEST = """query($t: String!) { search(text: $t, limit: 12, prefix: true) { kind node { id name study } } }"""
@@ -365,7 +380,14 @@ async def claim(request: Request, ident: str) -> HTMLResponse:
     k = data["node"]
     if k is None or "text" not in k:
         return not_found(f"claim {ident!r}")
-    return page("claim.html", title=k["text"][:80], k=k)
+    similar = []
+    if embedding.unavailable() is None:  # evidence elsewhere that says the same in other words
+        found = await runner(request)("""query($id: ID!) { similar(id: $id, limit: 5) { kind snippet score
+            node { id } } }""", {"id": ident})
+        similar = [{"kind": h["kind"], "snippet": h["snippet"], "score": h["score"],
+                    "url": quote_url(h["node"]["id"]) if h["kind"] == "EvidenceQuote" and "/quote/" in h["node"]["id"]
+                    else url_of(h["node"]["id"], h["kind"])} for h in found["similar"]]
+    return page("claim.html", title=k["text"][:80], k=k, similar=similar)
 
 
 BRIEF = """query($s: ID!) { stakeholder(id: $s) { id name study description

@@ -24,6 +24,8 @@ __all__ = [
     "CURRENT_LOADS",
     "DELETE_ALL",
     "DOCUMENT_QUOTES",
+    "EMBEDDINGS_OF",
+    "EMBEDDING_OF_NODE",
     "EXPORT_NODES",
     "EXPORT_PROVENANCE",
     "EXPORT_RELATIONSHIPS",
@@ -66,13 +68,18 @@ LOAD_HISTORY = (
     "MATCH (l:Load) RETURN l.id AS id, l.startedAt AS startedAt, l.endedAt AS endedAt, "
     "l.files AS files, l.nodeCount AS nodeCount, l.quoteCount AS quoteCount ORDER BY l.startedAt"
 )
+# (text embeddings are derived data of the store's, never exported: made again at each load)
 EXPORT_NODES = (
-    "MATCH (n) WHERE NOT n:Load AND NOT n:Edit RETURN labels(n) AS labels, properties(n) AS props"
+    "MATCH (n) WHERE NOT n:Load AND NOT n:Edit AND NOT n:Embedding RETURN labels(n) AS labels, properties(n) AS props"
 )
 EXPORT_RELATIONSHIPS = (
-    "MATCH (a)-[r]->(b) WHERE NOT a:Load AND NOT b:Load AND NOT a:Edit AND NOT b:Edit "
+    "MATCH (a)-[r]->(b) WHERE NOT a:Load AND NOT b:Load AND NOT a:Edit AND NOT b:Edit AND NOT a:Embedding "
     "RETURN a.id AS src, type(r) AS type, b.id AS dst"
 )
+#: the text embeddings of some studies, by the key they were made from (a reload reuses them)
+EMBEDDINGS_OF = "UNWIND $studies AS sid MATCH (e:Embedding {study: sid}) RETURN e.key AS key, e.vector AS vector"
+#: a node's own embedding (what "similar" starts from)
+EMBEDDING_OF_NODE = "MATCH (e:Embedding)-[:EMBEDS]->(o {id: $id}) RETURN e.vector AS vector LIMIT 1"
 
 #: the loads and edits that made (some) studies, and what they used and generated: PROV-O in RDF
 EXPORT_PROVENANCE = (
@@ -174,7 +181,7 @@ def all_statements() -> Iterator[str]:
     yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
                 FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, CURRENT_LOADS,
                 STUDY_IDS, STUDY_LOADED_AT, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, EXPORT_PROVENANCE,
-                DOCUMENT_QUOTES,
+                DOCUMENT_QUOTES, EMBEDDINGS_OF, EMBEDDING_OF_NODE,
                 REPLACE_DOCUMENT, API_QUOTES, API_ADDITIONS, ANY_API_ADDITIONS)
     for label in NodeLabel:
         yield merge_nodes(label)

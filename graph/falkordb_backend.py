@@ -70,6 +70,18 @@ def fulltext_statement() -> str:
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
+#: the embeddings nearest a vector, and the nodes they embed
+NEAREST = ("CALL db.idx.vector.queryNodes('Embedding', 'vector', $limit, vecf32($vector)) YIELD node, score "
+           "MATCH (node)-[:EMBEDS]->(o) RETURN labels(o)[0] AS label, properties(o) AS node, score "
+           "ORDER BY score ASC")
+
+
+#: embeddings copied into a staging graph: their vectors read back as lists, written again as
+#: vectors (a list is not what the vector index reads)
+COPY_EMBEDDINGS = ("UNWIND $rows AS row MERGE (n:Embedding {id: row.id}) SET n += row.props, "
+                   "n.vector = vecf32(row.props.vector)")
+
+
 def _plain(value: Any) -> Any:
     """FalkorDB client values -> plain Python (nodes/edges become property dicts). Scalars first:
     they are most of an answer's values (this runs over every value of every answer)."""
@@ -325,6 +337,17 @@ class FalkorStore(Store):
         return await self.read(fulltext_statement(),
                                {"label": lab.value, "query": query, "limit": int(limit)})
 
+    def embedding_statement(self, label: str) -> str:
+        lab = check_label(label).value
+        return (f"UNWIND $rows AS row MATCH (o:{lab} {{id: row.owner}}) "
+                "MERGE (e:Embedding {id: row.id}) SET e.study = row.study, e.key = row.key, "
+                "e.vector = vecf32(row.vector) MERGE (e)-[:EMBEDS]->(o)")
+
+    async def nearest(self, vector: Sequence[float], limit: int = 20) -> list[Row]:
+        # FalkorDB gives the cosine distance (1 - similarity)
+        rows = await self.read(NEAREST, {"vector": [float(x) for x in vector], "limit": int(limit)})
+        return [{**r, "score": 1.0 - float(r["score"])} for r in rows]
+
     # --- schema -----------------------------------------------------------------------------------
     async def ensure_schema(self, schema: GraphSchema) -> None:
         await self._ensure_schema_on(self._graph(), schema)
@@ -349,6 +372,11 @@ class FalkorStore(Store):
             if missing:
                 args = ", ".join(f"'{_key(k)}'" for k in missing)
                 await self._run(graph, f"CALL db.idx.fulltext.createNodeIndex('{lab.value}', {args})",
+                                None, read_only=False, timeout=None)
+        for lab, key, dims in schema.vectors:
+            if "VECTOR" not in existing.get((lab.value, key), set()):
+                await self._run(graph, f"CREATE VECTOR INDEX FOR (n:{check_label(lab).value}) ON (n.{_key(key)}) "
+                                f"OPTIONS {{dimension: {int(dims)}, similarityFunction: 'cosine'}}",
                                 None, read_only=False, timeout=None)
         constraints = {(c["label"], tuple(c["properties"])) for c in await graph.list_constraints()
                        if c.get("type") == "UNIQUE"}
@@ -537,7 +565,7 @@ class FalkorStore(Store):
             for lo, hi in windows[label]:
                 rows = await self._run(live, _window_nodes(label), {"lo": lo, "hi": hi, "skip": replacing},
                                        read_only=True, timeout=None)
-                await self._run(target, cypher.merge_nodes(label),
+                await self._run(target, COPY_EMBEDDINGS if label is NodeLabel.Embedding else cypher.merge_nodes(label),
                                 {"rows": [{"id": r["id"], "props": r["props"]} for r in rows]},
                                 read_only=False, timeout=None)
         for label, bounds in windows.items():  # every node is in place: now the relationships

@@ -50,6 +50,15 @@ def schema_statements(schema: GraphSchema) -> Iterator[str]:
         yield f"DROP INDEX {index_name('fulltext', lab)} IF EXISTS"  # before 0.2: unstemmed, on the raw fields
         yield (f"CREATE FULLTEXT INDEX {index_name('search', lab)} IF NOT EXISTS "
                f"FOR (n:{lab.value}) ON EACH [{fields}] OPTIONS {{indexConfig: {{`fulltext.analyzer`: 'english'}}}}")
+    for lab, key, dims in schema.vectors:
+        yield (f"CREATE VECTOR INDEX {index_name('vector', lab)} IF NOT EXISTS FOR (n:{lab.value}) ON n.{key} "
+               f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dims)}, `vector.similarity_function`: 'cosine'}}}}")
+
+
+#: the embeddings nearest a vector, and the nodes they embed (Neo4j scores cosine as (1 + cos) / 2)
+NEAREST = ("CALL db.index.vector.queryNodes('kx_vector_Embedding', $limit, $vector) YIELD node, score "
+           "MATCH (node)-[:EMBEDS]->(o) RETURN labels(o)[0] AS label, properties(o) AS node, score "
+           "ORDER BY score DESC")
 
 
 def fulltext_statement() -> str:
@@ -78,6 +87,16 @@ def dialect_statements(schema: GraphSchema) -> Iterator[str]:
     yield from schema_statements(schema)
     yield fulltext_statement()
     yield AWAIT_INDEXES
+    yield NEAREST
+    yield from (embedding_write(label) for label in (NodeLabel.EvidenceQuote, NodeLabel.Concept))
+
+
+def embedding_write(label: NodeLabel | str) -> str:
+    """Text embeddings of ``label``'s nodes, the vector stored as the index reads it (``Store.embedding_statement``)."""
+    lab = check_label(label).value
+    return (f"UNWIND $rows AS row MATCH (o:{lab} {{id: row.owner}}) "
+            "MERGE (e:Embedding {id: row.id}) SET e.study = row.study, e.key = row.key "
+            "MERGE (e)-[:EMBEDS]->(o) WITH e, row CALL db.create.setNodeVectorProperty(e, 'vector', row.vector)")
 
 
 def _plain(value: Any) -> Any:
@@ -251,6 +270,13 @@ class Neo4jStore(Store):
             return []
         return await self.read(fulltext_statement(), {"index": index_name("search", lab),
                                                       "query": query, "limit": int(limit)})
+
+    def embedding_statement(self, label: str) -> str:
+        return embedding_write(label)
+
+    async def nearest(self, vector: Sequence[float], limit: int = 20) -> list[Row]:
+        rows = await self.read(NEAREST, {"vector": [float(x) for x in vector], "limit": int(limit)})
+        return [{**r, "score": 2.0 * float(r["score"]) - 1.0} for r in rows]
 
     async def ensure_schema(self, schema: GraphSchema) -> None:
         for statement in schema_statements(schema):

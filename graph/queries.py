@@ -17,6 +17,7 @@ __all__ = [
     "CONSEQUENCE_MATRIX",
     "QUOTE_DOCUMENT_TEXT",
     "all_statements",
+    "concepts_of",
     "neighbours",
     "nodes_by_id",
 ]
@@ -67,11 +68,24 @@ CONSEQUENCE_MATRIX = (
 )
 
 
+def concepts_of(label: NodeLabel | str) -> str:
+    """The concepts each of a batch of quotes or claims (of ``label``) bears on: a claim's own
+    concept, the concepts of the claims a quote supports, and the codes applied to a quote; rows
+    ``id``, ``label``, ``props``."""
+    lab = check_label(label).value
+    about = "CONCERNS|OF_CONCEPT|DEFINES"
+    return (f"UNWIND $ids AS id MATCH (n:{lab} {{id: id}}) "
+            f"WITH id, [(n)<-[:SUPPORTED_BY]-()-[:{about}]->(k) | k] + [(n)-[:{about}]->(k) | k] "
+            "+ [(n)<-[:CODES_TEXT]-(:Coding)-[:APPLIES_CODE]->(k) | k] AS ks "
+            "UNWIND ks AS k RETURN DISTINCT id, labels(k)[0] AS label, properties(k) AS props")
+
+
 def all_statements() -> Iterator[str]:
     yield from (QUOTE_DOCUMENT_TEXT, CONSEQUENCE_GROUPS, CONSEQUENCE_MATRIX, STUDY_DOCUMENTS)
     for label in NodeLabel:
         yield nodes_by_id(label)
         yield neighbours(label)
+    yield concepts_of(NodeLabel.EvidenceQuote)
     yield add_quote(NodeLabel.DiscussionPoint)
     yield add_discussion_point(NodeLabel.Activity)
 

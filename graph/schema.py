@@ -8,7 +8,8 @@ from typing import Any
 
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
-__all__ = ["FULLTEXT_FIELDS", "SEARCH_KEY", "GraphSchema", "default_schema", "search_text"]
+__all__ = ["FULLTEXT_FIELDS", "SEARCH_KEY", "VECTOR_DIMENSIONS", "VECTOR_KEY", "VECTOR_LABEL", "GraphSchema",
+           "default_schema", "search_text"]
 
 #: The properties full-text search looks in, per label.
 FULLTEXT_FIELDS: dict[NodeLabel, tuple[str, ...]] = {
@@ -31,14 +32,21 @@ def search_text(label: NodeLabel | str, props: Mapping[str, Any]) -> str | None:
     return " ".join(" ".join(str(props[f]).split()) for f in fields if props.get(f))
 
 
+#: the vector index of search by meaning: on the embeddings' vectors (``loaders/embedding.py``)
+VECTOR_LABEL, VECTOR_KEY, VECTOR_DIMENSIONS = NodeLabel.Embedding, "vector", 256
+
+
 @dataclass(frozen=True)
 class GraphSchema:
     unique_keys: tuple[tuple[NodeLabel, str], ...]
     range_indexes: tuple[tuple[NodeLabel, str], ...]
     fulltext: tuple[tuple[NodeLabel, tuple[str, ...]], ...]
+    #: vector indexes (label, property, dimensions), cosine similarity
+    vectors: tuple[tuple[NodeLabel, str, int], ...] = ()
 
     def __post_init__(self) -> None:
-        for label, _ in (*self.unique_keys, *self.range_indexes, *self.fulltext):
+        for label in (*(x[0] for x in (*self.unique_keys, *self.range_indexes, *self.fulltext)),
+                      *(v[0] for v in self.vectors)):
             check_label(label)
 
 
@@ -53,4 +61,5 @@ def default_schema() -> GraphSchema:
                        # nodes added through the API (origin 'api') are found without a scan
                        (NodeLabel.EvidenceQuote, "origin"), (NodeLabel.DiscussionPoint, "origin")),
         fulltext=tuple((label, (SEARCH_KEY,)) for label in FULLTEXT_FIELDS),
+        vectors=((VECTOR_LABEL, VECTOR_KEY, VECTOR_DIMENSIONS),),
     )

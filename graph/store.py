@@ -95,6 +95,17 @@ class Store(abc.ABC):
         of a word (search as you type)."""
 
     @abc.abstractmethod
+    def embedding_statement(self, label: str) -> str:
+        """How this store writes text embeddings of nodes of ``label``: rows ``{"id", "owner",
+        "study", "key", "vector"}`` become an ``Embedding`` node that ``EMBEDS`` its owner, its vector
+        in the form this store's vector index reads."""
+
+    @abc.abstractmethod
+    async def nearest(self, vector: Sequence[float], limit: int = 20) -> list[Row]:
+        """The embeddings nearest ``vector`` by cosine: rows ``{"label", "node": {...properties of
+        the owner}, "score": cosine similarity, -1 to 1}``, nearest first."""
+
+    @abc.abstractmethod
     async def drop_graph(self) -> None:
         """Delete the served graph entirely (tests and ``kxgraph reset``)."""
 

@@ -20,6 +20,7 @@ from kxgraph.errors import DataFormatError
 from kxgraph.graph import cypher
 from kxgraph.graph.schema import default_schema
 from kxgraph.graph.store import Row, Store, WriteOp
+from kxgraph.loaders import embedding
 from kxgraph.loaders.projection import Projected, project
 from kxgraph.loaders.shacl import validate
 from kxgraph.loaders.sources import StudySource, read_source
@@ -153,6 +154,36 @@ async def unchanged(store: Store, prep: Prepared) -> bool:
     return all(current.get(sid) == prep.files for sid in prep.study_ids)
 
 
+async def embedding_ops(store: Store, prep: Prepared, say: Progress) -> list[WriteOp]:
+    """The text embeddings of the prepared studies' quotes and claims (``loaders/embedding.py``),
+    as writes after their nodes; an embedding the store already holds for the same text is reused,
+    so an unchanged text costs nothing to load again. None when the optional model is absent."""
+    if embedding.unavailable() is not None:
+        return []
+    items: list[tuple[NodeLabel, str, str, str]] = []  # label, owner, study, key
+    texts: dict[str, str] = {}
+    for label in embedding.EMBEDDED:
+        for row in prep.projected.nodes.get(label, []):
+            text = embedding.text_of(label, row["props"])
+            if text:
+                key = embedding.text_key(text)
+                texts[key] = text
+                items.append((label, row["id"], row["props"].get("study", ""), key))
+    if not items:
+        return []
+    known = {r["key"]: r["vector"] for r in await store.read(cypher.EMBEDDINGS_OF, {"studies": prep.study_ids})
+             if r["key"] in texts and r["vector"] is not None}
+    missing = sorted(k for k in texts if k not in known)
+    if missing:
+        say(f"embedding {len(missing)} texts for search by meaning ({len(known)} kept from the last load)")
+        known.update(zip(missing, embedding.embed([texts[k] for k in missing]), strict=True))
+    rows: dict[NodeLabel, list[Row]] = {}
+    for label, owner, study, key in items:
+        rows.setdefault(label, []).append({"id": embedding.embedding_id(owner), "owner": owner, "study": study,
+                                           "key": key, "vector": list(known[key])})
+    return [WriteOp(store.embedding_statement(label.value), r) for label, r in rows.items()]
+
+
 async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None = None,
                force: bool = False, study_id: str | None = None) -> LoadReport:
     """Load studies into the store, replacing those studies whole (all or nothing)."""
@@ -179,8 +210,10 @@ async def write_prepared(store: Store, prep: Prepared, *, progress: Progress | N
     # nodes added through the API outlive the reload: linked again to the nodes it recreates
     added = await store.read(cypher.API_ADDITIONS, {"studies": prep.study_ids})
     relinks = cypher.relinks() if added and added[0]["n"] else []
+    meaning = await embedding_ops(store, prep, say)
     ops = [*(WriteOp(cypher.delete_studies(label), [{"study": s} for s in prep.study_ids]) for label in NodeLabel),
            *prep.projected.write_ops(),
+           *meaning,
            *(WriteOp(statement, [{}]) for statement in relinks),
            *follow,
            *_load_ops(prep, load_id, started)]

@@ -56,8 +56,10 @@ class KX(DefinedNamespace):
     Collection: URIRef
     Case: URIRef
     Load: URIRef
+    TextEmbedding: URIRef
 
     # object properties
+    embeds: URIRef
     modifiedBy: URIRef
     linkOrigin: URIRef
     linkTarget: URIRef

@@ -58,6 +58,7 @@ class NodeLabel(str, Enum):
     CodeLink = "CodeLink"
     Collection = "Collection"
     Case = "Case"
+    Embedding = "Embedding"
 
 
 class RelType(str, Enum):
@@ -72,6 +73,7 @@ class RelType(str, Enum):
     ABOUT = "ABOUT"
     USED = "USED"
     GENERATED = "GENERATED"
+    EMBEDS = "EMBEDS"
     PRESENTED_BY = "PRESENTED_BY"
     ATTENDED_BY = "ATTENDED_BY"
     REPRESENTS = "REPRESENTS"

@@ -138,6 +138,31 @@ def test_search_finds_holding_and_leads_to_its_evidence(server: str, browser: ob
     w.page.close()
 
 
+def test_search_by_meaning_finds_evidence_in_other_words(server: str, browser: object) -> None:
+    """The researcher's search in other words: switch to "By meaning", follow the quote to its place
+    in the document; a claim's page lists the evidence nearest to it in meaning."""
+    from kxgraph.loaders import embedding
+
+    if embedding.unavailable():
+        pytest.skip(embedding.unavailable())
+    w = Watched(browser)
+    w.page.goto(server + "/search?q=feeling+safe+and+looked+after")
+    w.page.click("a:text-is('By meaning')")
+    w.page.wait_for_url("**/search?q=feeling*by=meaning")
+    assert w.page.locator("nav.kx-modes strong").inner_text() == "By meaning"
+    first = w.page.locator(".kx-hits li").first.inner_text()
+    top = w.page.locator(".kx-hits li").all_inner_texts()[:3]
+    assert any("contained, reassured and emotionally supported" in t for t in top), (first, top)
+    w.page.click(".kx-hits li a:has-text('allows patients to feel contained')")
+    w.page.wait_for_url("**/document/**#q-3327-3419")
+    w.page.goto(server + "/claim/link-worker/consequence/holding-contains-patients")
+    similar = w.page.locator("h2:text-is('Similar evidence') + p + ol li").all_inner_texts()
+    assert similar and any("contained, reassured" in t for t in similar), similar
+    w.shot("search-by-meaning")
+    w.clean()
+    w.page.close()
+
+
 def test_clicking_a_node_opens_its_details(server: str, browser: object) -> None:
     w = Watched(browser)
     w.page.goto(server + "/viz/concept-map?study=link-worker")

@@ -51,6 +51,9 @@ class CountingStore:
     async def fulltext(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> list[Row]:
         return await self._call(self.inner.fulltext(label, text, limit, prefix=prefix))
 
+    async def nearest(self, vector: Sequence[float], limit: int = 20) -> list[Row]:
+        return await self._call(self.inner.nearest(vector, limit))
+
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -15,6 +15,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import Info
 
+from kxgraph.api.graphql import search as finding
 from kxgraph.api.graphql import types as t
 from kxgraph.api.graphql.budget import budget
 from kxgraph.api.graphql.common import ctx
@@ -24,14 +25,13 @@ from kxgraph.api.graphql.connections import connection_types, list_field
 from kxgraph.api.graphql.errors import RequestError, should_mask
 from kxgraph.api.graphql.extensions import KxSchema, NoSuggestions, RoundTrips
 from kxgraph.api.graphql.mutations import Mutation, principal_for
+from kxgraph.api.graphql.search import ConceptSuggestion, SearchHit, SearchMode, snippet
 from kxgraph.graph import queries
 from kxgraph.ontology.vocabulary import NodeLabel as L
 from kxgraph.settings import Settings
 
 __all__ = ["build_schema", "principal_for"]
 
-SEARCHED = (L.EvidenceQuote, L.DiscussionPoint, L.Concept, L.Consequence)
-MAX_SEARCH_TEXT = 500
 
 
 # --- question types --------------------------------------------------------------------------------
@@ -67,14 +67,6 @@ class ConsequenceMatrix:
 
 
 @strawberry.type
-class SearchHit:
-    score: float
-    kind: str
-    snippet: str
-    node: t.Entity
-
-
-@strawberry.type
 class GraphNode:
     id: strawberry.ID
     kind: str
@@ -94,14 +86,6 @@ class Neighbourhood:
     nodes: list[GraphNode]
     edges: list[GraphEdge]
     truncated: bool
-
-
-def _snippet(label: L, props: dict[str, Any]) -> str:
-    if label in (L.Concept, L.Continuum):
-        text = " - ".join(x for x in (props.get("name"), props.get("definition")) if x)
-    else:
-        text = props.get("exact") or props.get("text") or props.get("name") or props.get("title") or ""
-    return text if len(text) <= 240 else text[:237] + "..."
 
 
 @strawberry.type
@@ -158,23 +142,28 @@ class Query:
             cells=[MatrixCell(**{**c, "concept": Ref(**c["concept"]), "stakeholder": Ref(**c["stakeholder"])})
                    for c in m["cells"]])
 
-    @strawberry.field(description="Full-text search over quotes, discussion points, concepts and "
-                                  "consequences; any text is accepted.")
+    @strawberry.field(description="Search quotes, discussion points, concepts and consequences (and, by "
+                                  "meaning, definitions): by the words (the default), by meaning, or both; any text "
+                                  "is accepted.")
     async def search(self, info: Info, text: str, limit: int = 20,
                      prefix: Annotated[bool, strawberry.argument(
                          description="the last word may be the start of a word: search as you type")] = False,
+                     mode: Annotated[SearchMode, strawberry.argument(
+                         description="MEANING and BOTH need the optional model (pip install 'kxgraph[semantic]')")]
+                     = SearchMode.WORDS,
                      ) -> list[SearchHit]:
-        if len(text) > MAX_SEARCH_TEXT:
-            raise RequestError(f"search text is limited to {MAX_SEARCH_TEXT} characters", "TOO_LONG")
-        if not 1 <= limit <= ctx(info).settings.max_page_size:
-            raise RequestError(f"'limit' must be between 1 and {ctx(info).settings.max_page_size}", "PAGE_SIZE")
-        hits: list[SearchHit] = []
-        for label in SEARCHED:
-            for r in await ctx(info).store.fulltext(label.value, text, limit, prefix=prefix):
-                hits.append(SearchHit(score=float(r["score"]), kind=label.value,
-                                      snippet=_snippet(label, r["node"]), node=t.build(label.value, r["node"])))
-        hits.sort(key=lambda h: -h.score)
-        return hits[:limit]
+        return await finding.search(info, text, limit, prefix, mode)
+
+    @strawberry.field(description="The quotes and claims nearest in meaning to a quote's or claim's own text, in "
+                                  "its study (or in every study); needs the optional model.")
+    async def similar(self, info: Info, id: strawberry.ID, limit: int = 10,
+                      all_studies: bool = False) -> list[SearchHit]:
+        return await finding.similar(info, str(id), limit, all_studies)
+
+    @strawberry.field(description="Concepts a quote may be evidence of, from the concepts of the evidence nearest "
+                                  "to it in meaning: suggestions for coding, not codings; needs the optional model.")
+    async def suggested_concepts(self, info: Info, quote: strawberry.ID, limit: int = 5) -> list[ConceptSuggestion]:
+        return await finding.suggested_concepts(info, str(quote), limit)
 
     @strawberry.field(description="The nodes around one node, out to `depth` steps (1-3), at most `limit`.")
     async def neighbourhood(self, info: Info, id: strawberry.ID, depth: int = 1,
@@ -189,7 +178,7 @@ class Query:
         if start is None:
             return None
         nodes = {start.props["id"]: GraphNode(id=start.props["id"], kind=start._label.value,
-                                              name=start.props.get("name") or _snippet(start._label, start.props)
+                                              name=start.props.get("name") or snippet(start._label, start.props)
                                               or start.props["id"],
                                               depth=0)}
         edges: dict[tuple[str, str, str], GraphEdge] = {}
