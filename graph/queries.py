@@ -33,7 +33,7 @@ def nodes_by_id(label: NodeLabel | str) -> str:
 def neighbours(label: NodeLabel | str) -> str:
     """Every neighbour of a batch of nodes of one label, for the neighbourhood view."""
     lab = check_label(label).value
-    return (f"UNWIND $ids AS id MATCH (a:{lab} {{id: id}})-[r]-(b) WHERE NOT b:Load "
+    return (f"UNWIND $ids AS id MATCH (a:{lab} {{id: id}})-[r]-(b) WHERE NOT b:Load AND NOT b:Embedding "
             "RETURN id, type(r) AS type, startNode(r) = a AS outgoing, labels(b)[0] AS label, "
             "b.id AS bid, coalesce(b.name, b.text, b.exact, b.title, b.id) AS name "
             # ordered before the cap, so that a truncated neighbourhood is the same on every store

@@ -165,3 +165,14 @@ def test_the_model_loads_without_the_network(monkeypatch: pytest.MonkeyPatch) ->
         embedding._model.cache_clear()
     assert len(vectors) == 2 and all(len(v) == embedding.DIMENSIONS for v in vectors)
     assert abs(sum(x * x for x in vectors[0]) - 1) < 1e-3  # unit vectors: cosine is the dot product
+
+
+async def test_embeddings_stay_out_of_the_graph_people_see(store: Store) -> None:
+    """The neighbourhood of a quote (and so its pictures) shows its claims and document, not its
+    embedding."""
+    await load(store, [BUNDLED])
+    data, errors, _ = await ask(store, 'query($id: ID!) { neighbourhood(id: $id, depth: 2) { nodes { id kind } } }',
+                                {"id": Q + "3327-3419"}, compiled=False)
+    assert not errors and data is not None, errors
+    kinds = {n["kind"] for n in data["neighbourhood"]["nodes"]}
+    assert "Embedding" not in kinds and {"Consequence", "SourceDocument"} <= kinds, kinds
