@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if settings.load_bundled_study:
                 from kxgraph.loaders.bundled import load_bundled_if_empty
 
-                await load_bundled_if_empty(s)
+                await load_bundled_if_empty(s, meaning=settings.meaning)
         app.state.store = s
         app.state.settings = settings
         app.state.graphql_runner = GraphQLRunner(schema, s, settings)

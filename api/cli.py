@@ -228,7 +228,7 @@ def load(
 
     async def work(store: Store) -> LoadReport:
         with bar:  # type: ignore[attr-defined]
-            return await load_studies(store, paths, progress=say, force=force)
+            return await load_studies(store, paths, progress=say, force=force, meaning=settings.meaning)
 
     report = with_store(settings, work)
     verb = "loaded" if report.changed else "unchanged (already loaded from these files)"
@@ -276,7 +276,8 @@ def import_qdpx(
 
         async def work(store: Store) -> LoadReport:
             with bar:  # type: ignore[attr-defined]
-                return await load_studies(store, [file], progress=say, force=force, study_id=study_id)
+                return await load_studies(store, [file], progress=say, force=force, study_id=study_id,
+                                          meaning=settings.meaning)
 
         report = with_store(settings, work)
         counts, warnings, studies = report.counts, report.warnings, report.studies

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     request_timeout_s: float = Field(15.0, gt=0, description="a GraphQL request running longer is stopped (TIMEOUT)")
     compile_queries: bool = Field(True, description="answer each GraphQL query in one statement per root field "
                                   "(off: the field resolvers answer, one statement per field and level)")
+    meaning: bool = Field(True, description="embed quotes and claims at load for search by meaning, when the "
+                          "optional model is installed (off: loads are faster, search by words only)")
 
     def tokens(self) -> dict[str, str]:
         """``{token: name}`` of the configured API tokens (none: writes are off)."""

@@ -19,9 +19,9 @@ def bundled_study_path() -> Path:
     return Path(str(resources.files("kxgraph.data") / "studies" / "link-worker"))
 
 
-async def load_bundled_if_empty(store: Store) -> LoadReport | None:
+async def load_bundled_if_empty(store: Store, *, meaning: bool = True) -> LoadReport | None:
     if (await store.read(cypher.STUDY_IDS)):
         return None
-    report = await load(store, [bundled_study_path()])
+    report = await load(store, [bundled_study_path()], meaning=meaning)
     log.info("loaded the bundled study: %d nodes, %d quotes", report.nodes, report.quotes)
     return report

@@ -185,15 +185,16 @@ async def embedding_ops(store: Store, prep: Prepared, say: Progress) -> list[Wri
 
 
 async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None = None,
-               force: bool = False, study_id: str | None = None) -> LoadReport:
-    """Load studies into the store, replacing those studies whole (all or nothing)."""
+               force: bool = False, study_id: str | None = None, meaning: bool = True) -> LoadReport:
+    """Load studies into the store, replacing those studies whole (all or nothing); ``meaning``:
+    with text embeddings for search by meaning (when the optional model is installed)."""
     started = datetime.now(timezone.utc).isoformat()
     prep = prepare(paths, progress, study_id=study_id)
-    return await write_prepared(store, prep, progress=progress, force=force, started=started)
+    return await write_prepared(store, prep, progress=progress, force=force, started=started, meaning=meaning)
 
 
 async def write_prepared(store: Store, prep: Prepared, *, progress: Progress | None = None,
-                         force: bool = False, started: str | None = None) -> LoadReport:
+                         force: bool = False, started: str | None = None, meaning: bool = True) -> LoadReport:
     """The second half of :func:`load`: write studies :func:`prepare` made ready."""
     say = progress or (lambda _msg: None)
     started = started or datetime.now(timezone.utc).isoformat()
@@ -210,10 +211,10 @@ async def write_prepared(store: Store, prep: Prepared, *, progress: Progress | N
     # nodes added through the API outlive the reload: linked again to the nodes it recreates
     added = await store.read(cypher.API_ADDITIONS, {"studies": prep.study_ids})
     relinks = cypher.relinks() if added and added[0]["n"] else []
-    meaning = await embedding_ops(store, prep, say)
+    embeddings = await embedding_ops(store, prep, say) if meaning else []
     ops = [*(WriteOp(cypher.delete_studies(label), [{"study": s} for s in prep.study_ids]) for label in NodeLabel),
            *prep.projected.write_ops(),
-           *meaning,
+           *embeddings,
            *(WriteOp(statement, [{}]) for statement in relinks),
            *follow,
            *_load_ops(prep, load_id, started)]

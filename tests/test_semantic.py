@@ -176,3 +176,12 @@ async def test_embeddings_stay_out_of_the_graph_people_see(store: Store) -> None
     assert not errors and data is not None, errors
     kinds = {n["kind"] for n in data["neighbourhood"]["nodes"]}
     assert "Embedding" not in kinds and {"Consequence", "SourceDocument"} <= kinds, kinds
+
+
+async def test_meaning_can_be_left_out_of_a_load(store: Store) -> None:
+    """``KXGRAPH_MEANING=false``: the load writes no embeddings (and search by meaning finds nothing)."""
+    await load(store, [BUNDLED], meaning=False)
+    assert (await store.read("MATCH (e:Embedding) RETURN count(e) AS n"))[0]["n"] == 0
+    assert await _search(store, "feeling safe and looked after") == []
+    await load(store, [BUNDLED], force=True)
+    assert (await store.read("MATCH (e:Embedding) RETURN count(e) AS n"))[0]["n"] > 0
