@@ -32,6 +32,7 @@ __all__ = [
     "FINGERPRINT_NODES",
     "FINGERPRINT_RELATIONSHIPS",
     "LOAD_HISTORY",
+    "MARK_API_EMBEDDINGS",
     "PING",
     "REPLACE_DOCUMENT",
     "STUDY_IDS",
@@ -78,6 +79,8 @@ EXPORT_RELATIONSHIPS = (
 )
 #: the text embeddings of some studies, by the key they were made from (a reload reuses them)
 EMBEDDINGS_OF = "UNWIND $studies AS sid MATCH (e:Embedding {study: sid}) RETURN e.key AS key, e.vector AS vector"
+#: embeddings of nodes added through the API are kept across reloads, as those nodes are
+MARK_API_EMBEDDINGS = "UNWIND $ids AS id MATCH (e:Embedding {id: id}) SET e.origin = 'api'"
 #: a node's own embedding (what "similar" starts from)
 EMBEDDING_OF_NODE = "MATCH (e:Embedding)-[:EMBEDS]->(o {id: $id}) RETURN e.vector AS vector LIMIT 1"
 
@@ -181,7 +184,7 @@ def all_statements() -> Iterator[str]:
     yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
                 FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, CURRENT_LOADS,
                 STUDY_IDS, STUDY_LOADED_AT, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, EXPORT_PROVENANCE,
-                DOCUMENT_QUOTES, EMBEDDINGS_OF, EMBEDDING_OF_NODE,
+                DOCUMENT_QUOTES, EMBEDDINGS_OF, EMBEDDING_OF_NODE, MARK_API_EMBEDDINGS,
                 REPLACE_DOCUMENT, API_QUOTES, API_ADDITIONS, ANY_API_ADDITIONS)
     for label in NodeLabel:
         yield merge_nodes(label)

@@ -154,33 +154,38 @@ async def unchanged(store: Store, prep: Prepared) -> bool:
     return all(current.get(sid) == prep.files for sid in prep.study_ids)
 
 
+def embedding_rows(items: Sequence[tuple[NodeLabel, Row]], known: dict[str, list[float]]) -> dict[NodeLabel, list[Row]]:
+    """The rows of :meth:`Store.embedding_statement` for nodes (label, properties), embedding the
+    texts ``known`` has no vector for (and adding them to it)."""
+    keyed = [(label, props, embedding.text_key(text)) for label, props in items
+             if (text := embedding.text_of(label, props))]
+    texts = {key: embedding.text_of(label, props) or "" for label, props, key in keyed}
+    missing = sorted(k for k in texts if k not in known)
+    if missing:
+        known.update(zip(missing, embedding.embed([texts[k] for k in missing]), strict=True))
+    rows: dict[NodeLabel, list[Row]] = {}
+    for label, props, key in keyed:
+        rows.setdefault(label, []).append({"id": embedding.embedding_id(props["id"]), "owner": props["id"],
+                                           "study": props.get("study", ""), "key": key, "vector": list(known[key])})
+    return rows
+
+
 async def embedding_ops(store: Store, prep: Prepared, say: Progress) -> list[WriteOp]:
     """The text embeddings of the prepared studies' quotes and claims (``loaders/embedding.py``),
     as writes after their nodes; an embedding the store already holds for the same text is reused,
     so an unchanged text costs nothing to load again. None when the optional model is absent."""
     if embedding.unavailable() is not None:
         return []
-    items: list[tuple[NodeLabel, str, str, str]] = []  # label, owner, study, key
-    texts: dict[str, str] = {}
-    for label in embedding.EMBEDDED:
-        for row in prep.projected.nodes.get(label, []):
-            text = embedding.text_of(label, row["props"])
-            if text:
-                key = embedding.text_key(text)
-                texts[key] = text
-                items.append((label, row["id"], row["props"].get("study", ""), key))
+    items = [(label, {**row["props"], "id": row["id"]}) for label in embedding.EMBEDDED
+             for row in prep.projected.nodes.get(label, [])]
     if not items:
         return []
     known = {r["key"]: r["vector"] for r in await store.read(cypher.EMBEDDINGS_OF, {"studies": prep.study_ids})
-             if r["key"] in texts and r["vector"] is not None}
-    missing = sorted(k for k in texts if k not in known)
-    if missing:
-        say(f"embedding {len(missing)} texts for search by meaning ({len(known)} kept from the last load)")
-        known.update(zip(missing, embedding.embed([texts[k] for k in missing]), strict=True))
-    rows: dict[NodeLabel, list[Row]] = {}
-    for label, owner, study, key in items:
-        rows.setdefault(label, []).append({"id": embedding.embedding_id(owner), "owner": owner, "study": study,
-                                           "key": key, "vector": list(known[key])})
+             if r["vector"] is not None}
+    before = len(known)
+    rows = embedding_rows(items, known)
+    if len(known) > before:
+        say(f"embedded {len(known) - before} texts for search by meaning (the others were kept from the last load)")
     return [WriteOp(store.embedding_statement(label.value), r) for label, r in rows.items()]
 
 

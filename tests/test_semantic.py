@@ -185,3 +185,19 @@ async def test_meaning_can_be_left_out_of_a_load(store: Store) -> None:
     assert await _search(store, "feeling safe and looked after") == []
     await load(store, [BUNDLED], force=True)
     assert (await store.read("MATCH (e:Embedding) RETURN count(e) AS n"))[0]["n"] > 0
+
+
+async def test_a_quote_added_through_the_api_is_found_by_meaning_and_stays_found(store: Store) -> None:
+    from tests.test_graphql import client
+
+    await load(store, [BUNDLED])
+    async with client(store, api_tokens="alice:s3cret", token="s3cret") as c:
+        added = await c.ok('mutation { addEvidenceQuote(claim: "link-worker/discussion-point/dip-in-and-out", '
+                           'quote: {text: "This yielded rich discussion"}) { id } }')
+    quote = added["addEvidenceQuote"]["id"]
+    rows = await store.read("MATCH (e:Embedding)-[:EMBEDS]->(:EvidenceQuote {id: $id}) RETURN e.origin AS origin",
+                            {"id": quote})
+    assert [r["origin"] for r in rows] == ["api"]
+    assert quote in [h["node"]["id"] for h in await _search(store, "a fruitful conversation", limit=5)]
+    await load(store, [BUNDLED], force=True)  # the study again: the added quote and its embedding stay
+    assert quote in [h["node"]["id"] for h in await _search(store, "a fruitful conversation", limit=5)]

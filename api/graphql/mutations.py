@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import uuid
 from collections.abc import Sequence
@@ -15,13 +16,17 @@ from strawberry.types import Info
 from kxgraph.api.graphql import types as t
 from kxgraph.api.graphql.common import CLAIMS, ctx
 from kxgraph.api.graphql.common import node as _node
-from kxgraph.errors import RequestError
+from kxgraph.errors import KxError, RequestError
 from kxgraph.graph import cypher, queries
 from kxgraph.graph.schema import SEARCH_KEY, search_text
+from kxgraph.loaders import embedding
 from kxgraph.loaders.anchoring import anchor_quote
 from kxgraph.loaders.identifiers import label_of_id
+from kxgraph.loaders.pipeline import embedding_rows
 from kxgraph.ontology.vocabulary import NodeLabel as L
 from kxgraph.settings import Settings
+
+log = logging.getLogger(__name__)
 
 __all__ = ["DiscussionPointInput", "Mutation", "QuoteInput", "principal_for"]
 
@@ -100,6 +105,21 @@ async def _anchor(info: Info, study: str, q: QuoteInput, place: str) -> tuple[di
     return props, doc_id
 
 
+async def _embed(info: Info, items: list[tuple[L, dict[str, Any]]]) -> None:
+    """The text embeddings of nodes added through the API, as a load makes them, so that search by
+    meaning finds them at once; kept across reloads with them. After the node is stored: should this
+    write fail, the node stands, without its embedding until the next load of its study."""
+    c = ctx(info)
+    if not c.settings.meaning or embedding.unavailable() is not None:
+        return
+    try:
+        for label, rows in embedding_rows(items, {}).items():
+            await c.store.inner.write(c.store.inner.embedding_statement(label.value), rows)
+            await c.store.execute(cypher.MARK_API_EMBEDDINGS, {"ids": [r["id"] for r in rows]})
+    except KxError as exc:
+        log.warning("an embedding of a node added through the API was not written: %s", exc)
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Add an evidence quote to a claim; checked against its document.")
@@ -117,6 +137,7 @@ class Mutation:
             "claim": str(claim), "document": doc_id, "quote": props, "edit": _edit("addEvidenceQuote", agent)})
         if not rows:
             raise RequestError("the claim or the document disappeared meanwhile", "CONFLICT")
+        await _embed(info, [(L.EvidenceQuote, rows[0]["props"])])
         return t.build("EvidenceQuote", rows[0]["props"])
 
     @strawberry.mutation(description="Add a discussion point with its evidence quotes.")
@@ -157,4 +178,5 @@ class Mutation:
             raise RequestError("the activity or event disappeared meanwhile", "CONFLICT")
         for statement in cypher.relinks():
             await c.store.execute(statement)
+        await _embed(info, [(L.DiscussionPoint, props), *((L.EvidenceQuote, q) for q in quotes)])
         return t.build("DiscussionPoint", props)
