@@ -95,6 +95,13 @@ def _prop(var: str, key: str) -> str:
     return f"{var}.`{key}`"
 
 
+def _never(var: str) -> str:
+    """A condition no node meets (``NOT {}``), written so that no store folds it to a constant:
+    FalkorDB drops the rows of an aggregate that follows a constant-false filter (``count`` then
+    gives no row instead of 0, and a subquery that gives no row drops its parent)."""
+    return f"({var}.id IS NULL)"
+
+
 @dataclass
 class _Builder:
     catalogue: Catalogue
@@ -134,7 +141,7 @@ class _Builder:
                 c, v, p = self.where(var, type_name, value, not negated)
                 calls += c
                 carried += v
-                terms.append(f"(NOT {p})")
+                terms.append(f"(NOT {p})" if p != "true" else _never(var))
             else:
                 spec = fields.get(name)
                 if spec is None:
@@ -169,7 +176,7 @@ class _Builder:
             x, out = self.fresh("r"), self.fresh("q")
             inner_calls, inner_vars, predicate = self.where(x, spec.target, inner, quantifier == "all")
             if quantifier == "all":
-                predicate = f"NOT ({predicate})"
+                predicate = f"NOT ({predicate})" if predicate != "true" else _never(x)
             distinct = f" WITH DISTINCT {x}" if spec.walk.distinct else ""
             keep = ", ".join([x, *inner_vars])
             calls.append(f"CALL {{ WITH {var} MATCH {spec.walk.match(f'({var})', x)}{distinct} "

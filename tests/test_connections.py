@@ -208,3 +208,22 @@ async def test_the_resolvers_read_a_level_of_nested_connections_in_one_statement
     assert trips == 3  # the concepts, their consequences' pages, their figures
     compiled, _, _ = await ask(store, query, compiled=True)
     assert compiled == data
+
+
+async def test_an_empty_condition_under_not_matches_nothing_and_drops_no_parent(store: Store) -> None:
+    """``NOT: {}`` holds for no node and ``all: {}`` for every one — at the root, and in a nested
+    connection, where a subquery that gave no row would drop the parent (found by the GraphQL fuzz:
+    FalkorDB gives no row for an aggregate after a constant-false filter)."""
+    await load(store, [BUNDLED])
+    data = await both(store, "{ events(where: {NOT: {AND: null}}) { totalCount aggregate { count } nodes { id } } "
+                             "all: events(where: {discussionPoints: {all: {}}}) { totalCount } "
+                             "every: events { totalCount } }")
+    assert data["events"] == {"totalCount": 0, "aggregate": {"count": 0}, "nodes": []}
+    assert data["all"]["totalCount"] == data["every"]["totalCount"] > 0
+    data = await both(store, '{ concept(id: "link-worker/concept/holding") { name '
+                             "consequencesConnection(where: {NOT: {}}) { totalCount nodes { id } } } "
+                             "concepts(first: 3) { nodes { name consequencesConnection(where: {NOT: {}}) "
+                             "{ totalCount aggregate { count } } } } }")
+    assert data["concept"] == {"name": "Holding", "consequencesConnection": {"totalCount": 0, "nodes": []}}
+    assert len(data["concepts"]["nodes"]) == 3
+    assert all(n["consequencesConnection"]["totalCount"] == 0 for n in data["concepts"]["nodes"])

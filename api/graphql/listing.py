@@ -243,9 +243,9 @@ def _avg(total: Any, n: int) -> float | None:
 def figures(get: Any, names: list[str]) -> dict[str, Any]:
     """The aggregate of the ``names`` numeric fields, keyed by field name, from the store's figures
     (``get("n")``, ``get("min0")`` …: ``filtering.TreeEmitter.figures``)."""
-    out: dict[str, Any] = {"count": int(get("n"))}
+    out: dict[str, Any] = {"count": int(get("n") or 0)}
     for i, name in enumerate(names):
-        has = int(get(f"has{i}"))
+        has = int(get(f"has{i}") or 0)
         out[name] = {"min": get(f"min{i}"), "max": get(f"max{i}"), "avg": _avg(get(f"sum{i}"), has), "count": has}
     return out
 
@@ -259,8 +259,9 @@ async def aggregate(store: Any, request: PageRequest, fields: tuple[str, ...] | 
         statement, params = filtering.aggregate_statement(catalogue(), request.listing, [numeric[n] for n in names])
     except FilterError as exc:
         raise _statement_error(exc) from None
-    row = (await store.read(statement, {**params, **request.params}))[0]
-    return figures(lambda part: row[f"a_{part}"], names)
+    rows = await store.read(statement, {**params, **request.params})
+    row = rows[0] if rows else {}  # an aggregate gives one row; should a store give none, nothing matched
+    return figures(lambda part: row.get(f"a_{part}"), names)
 
 
 def nested(request: PageRequest, select: Select, key: str, *, page: bool, aggregate: bool,
