@@ -76,12 +76,6 @@ NEAREST = ("CALL db.idx.vector.queryNodes('Embedding', 'vector', $limit, vecf32(
            "ORDER BY score ASC")
 
 
-#: embeddings copied into a staging graph: their vectors read back as lists, written again as
-#: vectors (a list is not what the vector index reads)
-COPY_EMBEDDINGS = ("UNWIND $rows AS row MERGE (n:Embedding {id: row.id}) SET n += row.props, "
-                   "n.vector = vecf32(row.props.vector)")
-
-
 def _plain(value: Any) -> Any:
     """FalkorDB client values -> plain Python (nodes/edges become property dicts). Scalars first:
     they are most of an answer's values (this runs over every value of every answer)."""
@@ -466,7 +460,7 @@ class FalkorStore(Store):
         try:
             await self._ensure_schema_on(staging, schema)
             if copy:
-                await self._copy_into(staging, replacing)
+                await self._copy_into(staging, replacing, schema)
             for op in ops:
                 await self._write_to(staging, op.statement, op.rows, None)
             await self._await_operational(staging)
@@ -547,7 +541,7 @@ class FalkorStore(Store):
                 return
             await asyncio.sleep(0.05)
 
-    async def _copy_into(self, target: Any, replacing: list[str], page: int = 5_000) -> None:
+    async def _copy_into(self, target: Any, replacing: list[str], schema: GraphSchema, page: int = 5_000) -> None:
         """Copy the served graph into ``target`` with queries, a window of node ids at a time —
         but the nodes of the studies being ``replacing``'d (those added through the API are kept):
         copying them only for the load to delete them again made every reload cost a copy and a
@@ -565,7 +559,7 @@ class FalkorStore(Store):
             for lo, hi in windows[label]:
                 rows = await self._run(live, _window_nodes(label), {"lo": lo, "hi": hi, "skip": replacing},
                                        read_only=True, timeout=None)
-                await self._run(target, COPY_EMBEDDINGS if label is NodeLabel.Embedding else cypher.merge_nodes(label),
+                await self._run(target, _copy_nodes(label, schema),
                                 {"rows": [{"id": r["id"], "props": r["props"]} for r in rows]},
                                 read_only=False, timeout=None)
         for label, bounds in windows.items():  # every node is in place: now the relationships
@@ -649,6 +643,13 @@ def _label_ids(label: NodeLabel) -> str:
 
 #: a node the copy keeps: not of a study being replaced, unless it was added through the API
 _KEPT = "(NOT {v}.study IN $skip OR {v}.origin = 'api')"
+
+
+def _copy_nodes(label: NodeLabel, schema: GraphSchema) -> str:
+    """Nodes copied into a staging graph: vector properties (the schema's vector indexes) come back
+    as lists and are written again as vectors, which is what the index reads."""
+    vectors = [f"n.{_key(key)} = vecf32(row.props.{_key(key)})" for lab, key, _ in schema.vectors if lab is label]
+    return ", ".join([cypher.merge_nodes(label), *vectors])
 
 
 def _window_nodes(label: NodeLabel) -> str:

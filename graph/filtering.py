@@ -455,7 +455,7 @@ class TreeEmitter(Emitter):
 
     def group(self, v: str, listing: Listing, by: Prop | Rel | Label, out: str, parent: str | None = None) -> str:
         """``MATCH`` … ``RETURN`` of how many matching nodes have each value of ``by``, collected into
-        ``out`` as maps ``value``, ``name``, ``n`` (:func:`group_statement`'s rows)."""
+        ``out`` as maps ``value``, ``name``, ``n``."""
         head = _filtered(self.b, v, listing, parent)
         if isinstance(by, Rel):
             x = self.var()
@@ -508,13 +508,7 @@ def aggregate_statement(catalogue: Catalogue, listing: Listing, numeric: Sequenc
 
 def group_statement(catalogue: Catalogue, listing: Listing, by: Prop | Rel | Label) -> tuple[str, dict[str, Any]]:
     """How many matching nodes have each value of a property, each kind of node, or each single
-    related node (its id and display text; null for the nodes without one); rows ``value``,
-    ``name``, ``n``."""
-    b = _Builder(catalogue)
-    head = _filtered(b, "n0", listing)
-    if isinstance(by, Prop):
-        return f"{head} RETURN {_prop('n0', by.key)} AS value, null AS name, count(n0) AS n", b.params
-    if isinstance(by, Label):
-        return f"{head} RETURN labels(n0)[0] AS value, null AS name, count(n0) AS n", b.params
-    return (f"{head} OPTIONAL MATCH {by.walk.match('(n0)', 'g')} WITH DISTINCT n0, g "
-            f"RETURN g.id AS value, {LIST_KEY.format(v='g')} AS name, count(n0) AS n", b.params)
+    related node (its id and display text; null for the nodes without one): one row, ``g``, a list
+    of maps ``value``, ``name``, ``n`` (the same statement a nested connection's groups are)."""
+    e = TreeEmitter(catalogue)
+    return e.group(e.var(), listing, by, "g"), e.params

@@ -330,11 +330,12 @@ async def groups(store: Any, request: PageRequest, field_name: str) -> list[dict
         statement, params = filtering.group_statement(catalogue(), request.listing, spec)
     except FilterError as exc:
         raise _statement_error(exc) from None
-    return _groups(await store.read(statement, {**params, **request.params}))
+    rows = await store.read(statement, {**params, **request.params})
+    return _groups(rows[0]["g"] if rows else [])
 
 
 def _groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Group counts from the store's rows or maps (``value``, ``name``, ``n``): most first, then by value."""
+    """Group counts from the store's maps (``value``, ``name``, ``n``): most first, then by value."""
     found = [{"value": None if r["value"] is None else str(r["value"]), "name": r["name"], "count": int(r["n"])}
              for r in rows]
     return sorted(found, key=lambda g: (-g["count"], g["value"] is None, g["value"] or ""))

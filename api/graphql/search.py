@@ -88,8 +88,7 @@ async def _nearest(info: Info, vector: list[float], limit: int, skip: str | None
     # asked for more than the page: the node itself, and other studies' nodes, are left out after
     rows = await ctx(info).store.nearest(vector, limit * 3 + 1)
     hits = [_hit(r["label"], r["node"], round(float(r["score"]), 6)) for r in rows
-            if r["label"] in L.__members__ and r["node"].get("id") != skip
-            and (study is None or r["node"].get("study") == study)]
+            if r["node"].get("id") != skip and (study is None or r["node"].get("study") == study)]
     return hits[:limit]
 
 
