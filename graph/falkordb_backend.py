@@ -70,10 +70,10 @@ def fulltext_statement() -> str:
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-#: the embeddings nearest a vector, and the nodes they embed
+#: the embeddings nearest a vector, the nodes they embed, and those nodes' evidence quotes (claims have some)
 NEAREST = ("CALL db.idx.vector.queryNodes('Embedding', 'vector', $limit, vecf32($vector)) YIELD node, score "
-           "MATCH (node)-[:EMBEDS]->(o) RETURN labels(o)[0] AS label, properties(o) AS node, score "
-           "ORDER BY score ASC")
+           "MATCH (node)-[:EMBEDS]->(o) RETURN labels(o)[0] AS label, properties(o) AS node, score, "
+           "[(o)-[:SUPPORTED_BY]->(q:EvidenceQuote) | properties(q)] AS evidence ORDER BY score ASC")
 
 
 def _plain(value: Any) -> Any:
@@ -256,10 +256,8 @@ class FalkorStore(Store):
 
     async def _run(self, graph: Any, statement: str, params: Mapping[str, Any] | None, *,
                    read_only: bool, timeout: int | None, counted: bool = False) -> list[Row]:
-        if params and _holds_nul(params):
-            # FalkorDB reads parameters as C strings: a NUL would end the statement early
-            raise InputError("the text holds a NUL character, which the embedded store cannot keep or match",
-                             fix="remove NUL characters from the text")
+        if params:
+            params = _params(params)
         try:
             if read_only:
                 result = await graph.ro_query(statement, dict(params or {}), timeout=timeout)
@@ -368,6 +366,15 @@ class FalkorStore(Store):
                 await self._run(graph, f"CALL db.idx.fulltext.createNodeIndex('{lab.value}', {args})",
                                 None, read_only=False, timeout=None)
         for lab, key, dims in schema.vectors:
+            made = await self._vector_dimensions(graph, lab.value, key)
+            if made is not None and made != dims:  # another model's vectors: no longer comparable
+                log.warning("the vector index on %s.%s holds %d dimensions, the model gives %d: it is made "
+                            "again, and the vectors are made again at the next load", lab.value, key, made, dims)
+                await self._run(graph, f"DROP VECTOR INDEX FOR (n:{check_label(lab).value}) ON (n.{_key(key)})",
+                                None, read_only=False, timeout=None)
+                await self._run(graph, f"MATCH (n:{check_label(lab).value}) REMOVE n.{_key(key)}", None,
+                                read_only=False, timeout=None)
+                existing.get((lab.value, key), set()).discard("VECTOR")
             if "VECTOR" not in existing.get((lab.value, key), set()):
                 await self._run(graph, f"CREATE VECTOR INDEX FOR (n:{check_label(lab).value}) ON (n.{_key(key)}) "
                                 f"OPTIONS {{dimension: {int(dims)}, similarityFunction: 'cosine'}}",
@@ -381,6 +388,15 @@ class FalkorStore(Store):
                 except (redis.exceptions.RedisError, OSError) as exc:
                     raise self._store_error(exc, f"a unique key on {lab.value}.{key}") from exc
         await self._await_operational(graph)
+
+    async def _vector_dimensions(self, graph: Any, label: str, key: str) -> int | None:
+        rows = await self._run(graph, "CALL db.indexes() YIELD label, options WHERE label = $label RETURN options",
+                               {"label": label}, read_only=True, timeout=None)
+        for row in rows:
+            dims = ((row["options"] or {}).get(key) or {}).get("dimension")
+            if dims is not None:
+                return int(dims)
+        return None
 
     async def _indexes(self, graph: Any) -> dict[tuple[str, str], set[str]]:
         rows = await self._run(graph, "CALL db.indexes() YIELD label, types RETURN label, types", None,
@@ -607,14 +623,38 @@ class FalkorStore(Store):
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _holds_nul(value: Any) -> bool:
+class _Numbers:
+    """A list of numbers (a vector) as the text of a FalkorDB parameter, made at C speed: the client
+    formats each item of a list in Python, which made writing 384-number vectors take longer than
+    making them (BENCHMARKS.md)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, values: list[float] | tuple[float, ...]) -> None:
+        self.text = "[" + ",".join(map(repr, values)) + "]"
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_NUMBER_TYPES = ({float}, {int}, {float, int})
+
+
+def _params(value: Any) -> Any:
+    """``value`` as it is sent: lists of numbers made :class:`_Numbers`; a NUL anywhere refused
+    (FalkorDB reads parameters as C strings: a NUL would end the statement early)."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            raise InputError("the text holds a NUL character, which the embedded store cannot keep or match",
+                             fix="remove NUL characters from the text")
+        return value
     if isinstance(value, Mapping):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+        return {_params(k): _params(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
-    return False
+        if len(value) > 8 and set(map(type, value)) in _NUMBER_TYPES:
+            return _Numbers(value)
+        return [_params(v) for v in value]
+    return value
 
 
 def _rows_bytes(rows: Sequence[Row], sample: int = 200) -> int:

@@ -22,6 +22,8 @@ from kxgraph.ontology.vocabulary import NodeLabel, check_label
 if TYPE_CHECKING:
     from kxgraph.settings import Settings
 
+log = logging.getLogger(__name__)
+
 __all__ = ["Neo4jStore", "escape_lucene", "fulltext_statement", "schema_statements"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -55,10 +57,11 @@ def schema_statements(schema: GraphSchema) -> Iterator[str]:
                f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dims)}, `vector.similarity_function`: 'cosine'}}}}")
 
 
-#: the embeddings nearest a vector, and the nodes they embed (Neo4j scores cosine as (1 + cos) / 2)
+#: the embeddings nearest a vector, the nodes they embed, and those nodes' evidence quotes (claims have some);
+#: Neo4j scores cosine as (1 + cos) / 2
 NEAREST = ("CALL db.index.vector.queryNodes('kx_vector_Embedding', $limit, $vector) YIELD node, score "
-           "MATCH (node)-[:EMBEDS]->(o) RETURN labels(o)[0] AS label, properties(o) AS node, score "
-           "ORDER BY score DESC")
+           "MATCH (node)-[:EMBEDS]->(o) RETURN labels(o)[0] AS label, properties(o) AS node, score, "
+           "[(o)-[:SUPPORTED_BY]->(q:EvidenceQuote) | properties(q)] AS evidence ORDER BY score DESC")
 
 
 def fulltext_statement() -> str:
@@ -279,6 +282,16 @@ class Neo4jStore(Store):
         return [{**r, "score": 2.0 * float(r["score"]) - 1.0} for r in rows]
 
     async def ensure_schema(self, schema: GraphSchema) -> None:
+        for lab, key, dims in schema.vectors:
+            name = index_name("vector", lab)
+            rows = await self.read("SHOW VECTOR INDEXES YIELD name, options WHERE name = $name "
+                                   "RETURN options.indexConfig['vector.dimensions'] AS dims", {"name": name})
+            if rows and rows[0]["dims"] is not None and int(rows[0]["dims"]) != dims:
+                # another model's vectors: no longer comparable; made again at the next load
+                log.warning("the vector index %s holds %s dimensions, the model gives %d: it is made again, and "
+                            "the vectors are made again at the next load", name, rows[0]["dims"], dims)
+                await self.execute(f"DROP INDEX {name} IF EXISTS")
+                await self.execute(f"MATCH (n:{check_label(lab).value}) REMOVE n.{key}")
         for statement in schema_statements(schema):
             await self.execute(statement)
         await self.execute(AWAIT_INDEXES)

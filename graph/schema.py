@@ -33,7 +33,7 @@ def search_text(label: NodeLabel | str, props: Mapping[str, Any]) -> str | None:
 
 
 #: the vector index of search by meaning: on the embeddings' vectors (``loaders/embedding.py``)
-VECTOR_LABEL, VECTOR_KEY, VECTOR_DIMENSIONS = NodeLabel.Embedding, "vector", 256
+VECTOR_LABEL, VECTOR_KEY, VECTOR_DIMENSIONS = NodeLabel.Embedding, "vector", 384
 
 
 @dataclass(frozen=True)

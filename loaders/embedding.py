@@ -1,30 +1,40 @@
 """What quotes and claims mean, as vectors: search by meaning on the researcher's own machine.
 
-The model is WordLlama's bundled 256-dimension model (``pip install 'kxgraph[semantic]'``): MIT
-licensed, its 16-MB weights and its tokenizer inside the wheel, numpy and Hugging Face's
-``tokenizers`` only (no PyTorch). It is loaded from the installed package with downloads switched
-off, so nothing is fetched and no text leaves the machine. Why this one: the packages that carry
-all-MiniLM-L6-v2 or similar transformer models as ONNX files on PyPI were not found (fastembed and
-model2vec download their models from a model hub at run time; sentence-transformers needs PyTorch
-and the hub); WordLlama ships its weights. It is a static model (token vectors pooled, no attention),
-weaker on word order and negation than a transformer (BENCHMARKS.md gives its figures).
+The model is BAAI's bge-small-en-v1.5 (a 12-layer transformer, 384 dimensions), 8-bit quantised, run
+by ONNX Runtime on the CPU with Hugging Face's ``tokenizers``: no PyTorch
+(``pip install 'kxgraph[semantic]'`` installs the two). Its files come once from Maven Central
+(``kxgraph model install``, ``loaders/meaning_model.py`` says why there and how they are checked);
+at run time nothing is fetched and no text leaves the machine.
 
-Without the extra, :func:`unavailable` says why and the loader and the API leave meaning out.
+Why this one (BENCHMARKS.md gives the figures): of the transformer models served as ONNX files by a
+registry here (all-MiniLM-L6-v2 whole and quantised, e5-small-v2, bge-small-en v1 and v1.5,
+quantised), bge-small-en-v1.5 is the one that finds both of the issue's example quotes in its first
+three; e5-small-v2 ranks better on the whole evaluation set but misses one of them. The static model
+used before (WordLlama, the only one a PyPI wheel carried) found half as much.
+
+Without the extra or the model, :func:`unavailable` says why and the loader and the API leave
+meaning out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from kxgraph.graph.schema import VECTOR_DIMENSIONS
+from kxgraph.loaders import meaning_model
 from kxgraph.ontology.vocabulary import NodeLabel
 
-__all__ = ["DIMENSIONS", "EMBEDDED", "MODEL", "embed", "embedding_id", "text_key", "text_of", "unavailable"]
+__all__ = ["DIMENSIONS", "EMBEDDED", "INSTALL", "active", "embed", "embedding_id", "model_name", "text_key",
+           "text_of", "unavailable", "using"]
 
-DIMENSIONS = 256
-MODEL = "wordllama-l2-supercat-256"
+DIMENSIONS = VECTOR_DIMENSIONS
+#: a model and folder set by ``using`` (the benchmark that compares models); otherwise the settings'
+_USING: tuple[meaning_model.ModelFiles, Path] | None = None
 #: what is embedded of each label's nodes
 EMBEDDED: dict[NodeLabel, tuple[str, ...]] = {
     NodeLabel.EvidenceQuote: ("exact",),
@@ -33,7 +43,9 @@ EMBEDDED: dict[NodeLabel, tuple[str, ...]] = {
     NodeLabel.Definition: ("text",),
     NodeLabel.Concept: ("name", "definition"),
 }
-INSTALL = "pip install 'kxgraph[semantic]'"
+INSTALL = f"pip install 'kxgraph[semantic]' && {meaning_model.INSTALL_HINT}"
+#: the model reads at most this many tokens of a text (BERT's limit); quotes are far shorter
+MAX_TOKENS = 512
 
 
 def text_of(label: NodeLabel, props: Mapping[str, Any]) -> str | None:
@@ -45,23 +57,94 @@ def text_of(label: NodeLabel, props: Mapping[str, Any]) -> str | None:
     return text or None
 
 
+@functools.cache
+def _configured() -> tuple[meaning_model.ModelFiles, Path]:
+    from kxgraph.settings import get_settings
+
+    settings = get_settings()
+    return meaning_model.by_name(settings.meaning_model), settings.model_dir
+
+
+def active() -> tuple[meaning_model.ModelFiles, Path]:
+    """The model in use (``KXGRAPH_MEANING_MODEL``) and the folder its files are in."""
+    return _USING or _configured()
+
+
+def model_name() -> str:
+    return active()[0].name
+
+
 def text_key(text: str) -> str:
     """What an embedding is cached by: the model and the text's checksum."""
-    return f"{MODEL}:{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}"
+    return f"{model_name()}:{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}"
 
 
 def embedding_id(owner: str) -> str:
     return f"{owner}#embedding"
 
 
+class _Model:
+    """The ONNX session and its tokenizer; a text's vector is the normalised first ([CLS]) token's
+    last hidden state, as bge is trained to give it (or the mean of every token's, for the models
+    trained so)."""
+
+    def __init__(self, files: dict[str, Any], pooling: str) -> None:
+        self.pooling = pooling
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(files["tokenizer.json"]))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding()
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # its warnings about the quantised graph are not the user's concern
+        self.session = onnxruntime.InferenceSession(str(files["model.onnx"]), options,
+                                                    providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+
+    def vectors(self, texts: list[str]) -> Any:
+        import numpy as np
+
+        encoded = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64)}
+        if "token_type_ids" in self.inputs:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        states = self.session.run(None, feed)[0]
+        if self.pooling == "mean":
+            mask = feed["attention_mask"][..., None]
+            pooled = (states * mask).sum(axis=1) / mask.sum(axis=1)
+        else:
+            pooled = states[:, 0]
+        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float64)
+
+
 @functools.cache
-def _model() -> Any:
-    from pathlib import Path
+def _model() -> _Model:
+    import onnxruntime  # noqa: F401 - the optional extra: ImportError when it is absent
+    import tokenizers  # noqa: F401
 
-    import wordllama  # the optional extra
+    model, model_dir = active()
+    reason = meaning_model.problem(model_dir, model)
+    if reason is not None:
+        raise FileNotFoundError(reason)
+    return _Model(meaning_model.files_in(model_dir, model), model.pooling)
 
-    # the package's own folder holds weights/ and tokenizers/, where the loader looks as in a cache
-    return wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+
+@contextlib.contextmanager
+def using(model: meaning_model.ModelFiles, model_dir: Path) -> Iterator[None]:
+    """Embed with another installed model for a while (the benchmark that compares models)."""
+    global _USING
+    before = _USING
+    _USING = (model, model_dir)
+    _model.cache_clear()
+    unavailable.cache_clear()
+    try:
+        yield
+    finally:
+        _USING = before
+        _model.cache_clear()
+        unavailable.cache_clear()
 
 
 @functools.cache
@@ -71,19 +154,31 @@ def unavailable() -> str | None:
         _model()
     except ImportError:
         return f"search by meaning needs the optional model: {INSTALL}"
-    except (OSError, ValueError) as exc:  # a damaged install
-        return f"the meaning model could not be loaded ({exc}); reinstall it: {INSTALL}"
+    except (FileNotFoundError, LookupError) as exc:  # not installed, or a model kxgraph does not know
+        return str(exc)
+    except (OSError, ValueError, RuntimeError) as exc:  # a damaged install
+        return f"the meaning model could not be loaded ({exc}); install it again: {INSTALL}"
     return None
 
 
-def embed(texts: Sequence[str], batch: int = 512, progress: Callable[[int], None] | None = None) -> list[list[float]]:
-    """Unit vectors of ``texts`` (cosine similarity is their dot product), ``batch`` at a time;
-    ``progress`` is told how many were done after each batch."""
+def embed(texts: Sequence[str], batch: int = 32, progress: Callable[[int], None] | None = None, *,
+          query: bool = False) -> list[list[float]]:
+    """Unit vectors of ``texts`` (cosine similarity is their dot product), in their order; ``batch``
+    at a time, texts of like length together (padding costs as much as text); ``progress`` is told
+    how many were done after each batch. ``query``: the texts are what someone searches for (some
+    models are trained to see those, and the texts searched, each with their own prefix)."""
     model = _model()
-    out: list[list[float]] = []
-    for i in range(0, len(texts), batch):
-        part = list(texts[i:i + batch])
-        out += [[round(float(x), 6) for x in row] for row in model.embed(part, norm=True)]
+    files = active()[0]
+    prefix = files.query_prefix if query else files.text_prefix
+    if prefix:
+        texts = [prefix + t for t in texts]
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: list[list[float]] = [[] for _ in texts]
+    for start in range(0, len(order), batch):
+        part = order[start:start + batch]
+        # six decimals are all a float32 vector keeps of a unit vector's parts; numpy rounds at C speed
+        for i, row in zip(part, model.vectors([texts[i] for i in part]).round(6).tolist(), strict=True):
+            out[i] = row
         if progress is not None:
             progress(len(part))
     return out

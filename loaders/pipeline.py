@@ -147,11 +147,18 @@ async def follow_api_quotes(store: Store, prep: Prepared) -> tuple[list[WriteOp]
     return ops, said
 
 
-async def unchanged(store: Store, prep: Prepared) -> bool:
-    """True when every study was last loaded from exactly these files."""
+async def unchanged(store: Store, prep: Prepared, meaning: bool = False) -> bool:
+    """True when every study was last loaded from exactly these files (and, with ``meaning``, its
+    embeddings are all there and made by the installed model: a new model loads them again)."""
     rows = await store.read(cypher.CURRENT_LOADS, {"studies": prep.study_ids})
     current = {r["study"]: sorted(r["files"] or []) for r in rows}
-    return all(current.get(sid) == prep.files for sid in prep.study_ids)
+    if not all(current.get(sid) == prep.files for sid in prep.study_ids):
+        return False
+    if meaning and embedding.unavailable() is None:
+        made = (await store.read(cypher.EMBEDDINGS_BY_MODEL, {"studies": prep.study_ids,
+                                                                 "model": embedding.model_name() + ":"}))[0]
+        return bool(made["n"]) and made["n"] == made["current"]
+    return True
 
 
 def embedding_rows(items: Sequence[tuple[NodeLabel, Row]], known: dict[str, list[float]]) -> dict[NodeLabel, list[Row]]:
@@ -178,6 +185,12 @@ async def embedding_ops(store: Store, prep: Prepared, say: Progress) -> list[Wri
         return []
     items = [(label, {**row["props"], "id": row["id"]}) for label in embedding.EMBEDDED
              for row in prep.projected.nodes.get(label, [])]
+    # nodes added through the API are kept, with their embeddings; those without one of this model
+    # (its write failed, or the model changed) get it now
+    added = [(label, r["props"]) for label in (NodeLabel.EvidenceQuote, NodeLabel.DiscussionPoint)
+             for r in await store.read(cypher.api_nodes_to_embed(label),
+                                       {"studies": prep.study_ids, "model": embedding.model_name() + ":"})]
+    items += added
     if not items:
         return []
     known = {r["key"]: r["vector"] for r in await store.read(cypher.EMBEDDINGS_OF, {"studies": prep.study_ids})
@@ -186,7 +199,10 @@ async def embedding_ops(store: Store, prep: Prepared, say: Progress) -> list[Wri
     rows = embedding_rows(items, known)
     if len(known) > before:
         say(f"embedded {len(known) - before} texts for search by meaning (the others were kept from the last load)")
-    return [WriteOp(store.embedding_statement(label.value), r) for label, r in rows.items()]
+    ops = [WriteOp(store.embedding_statement(label.value), r) for label, r in rows.items()]
+    if added:
+        ops.append(WriteOp(cypher.MARK_API_EMBEDDING_ROWS, [{"id": embedding.embedding_id(p["id"])} for _, p in added]))
+    return ops
 
 
 async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None = None,
@@ -207,7 +223,7 @@ async def write_prepared(store: Store, prep: Prepared, *, progress: Progress | N
                         relationships=prep.projected.relationship_count, quotes=prep.quote_count,
                         triples=len(prep.graph), files=prep.files, warnings=prep.warnings,
                         counts={k: v for src in prep.sources for k, v in src.counts.items()})
-    if not force and await unchanged(store, prep):
+    if not force and await unchanged(store, prep, meaning):
         say("unchanged: the store already holds these files")
         return report
     load_id = f"load/{started[:19].replace(':', '')}-{uuid.uuid4().hex[:8]}"

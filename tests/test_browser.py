@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, needs_meaning
 from tests.serve import Server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -141,10 +141,7 @@ def test_search_finds_holding_and_leads_to_its_evidence(server: str, browser: ob
 def test_search_by_meaning_finds_evidence_in_other_words(server: str, browser: object) -> None:
     """The researcher's search in other words: switch to "By meaning", follow the quote to its place
     in the document; a claim's page lists the evidence nearest to it in meaning."""
-    from kxgraph.loaders import embedding
-
-    if embedding.unavailable():
-        pytest.skip(embedding.unavailable())
+    needs_meaning()
     w = Watched(browser)
     w.page.goto(server + "/search?q=feeling+safe+and+looked+after")
     w.page.click("a:text-is('By meaning')")

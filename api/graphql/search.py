@@ -1,6 +1,12 @@
 """Search: by the words (the stores' full-text indexes), by meaning (text embeddings and the
 stores' vector indexes, ``loaders/embedding.py``), or both fused; and the evidence nearest a node.
 
+By meaning, a quote also ranks as high as the nearest claim it is evidence for (``via`` names that
+claim, and the quote comes straight after it): a claim says in the researcher's words what its quote
+means, and a small model often matches those words better than the participant's own
+(BENCHMARKS.md: the issue's example "patients relying too much on the link worker" finds its quote
+through the claim it backs).
+
 Both rankings are fused by reciprocal rank (each hit scores ``1 / (60 + rank)`` in each list it is
 in, as Elasticsearch's and OpenSearch's hybrid search do), so neither list's scale decides.
 """
@@ -32,10 +38,13 @@ RRF_K = 60
 @strawberry.type
 class SearchHit:
     score: float = strawberry.field(description=(
-        "WORDS: the full-text score; MEANING: cosine similarity (-1 to 1); BOTH: the fused rank score"))
+        "WORDS: the full-text score; MEANING: cosine similarity (-1 to 1), of the claim in `via` when there is "
+        "one; BOTH: the fused rank score"))
     kind: str
     snippet: str
     node: t.Entity
+    via: t.Claim | None = strawberry.field(default=None, description=(
+        "search by meaning: the claim this quote is evidence for, which is what matched (its score is the claim's)"))
 
 
 @strawberry.enum(description="How search matches: by the words, by meaning, or both rankings fused.")
@@ -84,12 +93,37 @@ async def _words(info: Info, text: str, limit: int, prefix: bool) -> list[Search
 
 
 async def _nearest(info: Info, vector: list[float], limit: int, skip: str | None = None,
-                   study: str | None = None) -> list[SearchHit]:
+                   study: str | None = None, evidence: dict[str, list[dict[str, Any]]] | None = None
+                   ) -> list[SearchHit]:
+    """The ``limit`` nodes nearest ``vector`` (leaving out ``skip`` and, with ``study``, other
+    studies'); ``evidence``, when given, gets each hit's evidence quotes by its id."""
     # asked for more than the page: the node itself, and other studies' nodes, are left out after
-    rows = await ctx(info).store.nearest(vector, limit * 3 + 1)
-    hits = [_hit(r["label"], r["node"], round(float(r["score"]), 6)) for r in rows
-            if r["node"].get("id") != skip and (study is None or r["node"].get("study") == study)]
-    return hits[:limit]
+    rows = [r for r in await ctx(info).store.nearest(vector, limit * 3 + 1)
+            if r["node"].get("id") != skip and (study is None or r["node"].get("study") == study)][:limit]
+    if evidence is not None:
+        evidence.update((r["node"]["id"], sorted(r["evidence"] or [], key=lambda q: q["id"])) for r in rows)
+    return [_hit(r["label"], r["node"], round(float(r["score"]), 6)) for r in rows]
+
+
+def _with_evidence(hits: list[SearchHit], evidence: dict[str, list[dict[str, Any]]], limit: int) -> list[SearchHit]:
+    """``hits`` (nearest first) with each claim's evidence quotes ranked as the claim: straight after
+    it, unless a quote is nearer on its own."""
+    placed: dict[str, tuple[float, int, SearchHit]] = {}  # id -> (score, place, hit)
+    for rank, h in enumerate(hits):
+        key = h.node.props["id"]
+        if key not in placed or placed[key][0] < h.score:
+            placed[key] = (h.score, 2 * rank, h)
+        if L(h.kind) not in t.CLAIM_LABELS:
+            continue
+        for props in evidence.get(key, []):
+            q = props["id"]
+            if q not in placed or placed[q][0] < h.score:
+                placed[q] = (h.score, 2 * rank + 1, SearchHit(score=h.score, kind=L.EvidenceQuote.value,
+                                                               snippet=snippet(L.EvidenceQuote, props),
+                                                               node=t.build(L.EvidenceQuote.value, props),
+                                                               via=h.node))  # type: ignore[arg-type]
+    order = sorted(placed.values(), key=lambda x: (-x[0], x[1]))
+    return [h for _, _, h in order][:limit]
 
 
 def _fuse(*rankings: list[SearchHit], limit: int) -> list[SearchHit]:
@@ -117,7 +151,11 @@ async def search(info: Info, text: str, limit: int, prefix: bool, mode: SearchMo
     if mode is SearchMode.WORDS:
         return await _words(info, text, limit, prefix)
     _meaning_or_refuse()
-    meaning = await _nearest(info, embedding.embed([text])[0], limit) if text.strip() else []
+    meaning: list[SearchHit] = []
+    if text.strip():
+        evidence: dict[str, list[dict[str, Any]]] = {}
+        hits = await _nearest(info, embedding.embed([text], query=True)[0], limit, evidence=evidence)
+        meaning = _with_evidence(hits, evidence, limit)
     if mode is SearchMode.MEANING:
         return meaning
     return _fuse(await _words(info, text, limit, prefix), meaning, limit=limit)
