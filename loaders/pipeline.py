@@ -161,15 +161,23 @@ async def unchanged(store: Store, prep: Prepared, meaning: bool = False) -> bool
     return True
 
 
-def embedding_rows(items: Sequence[tuple[NodeLabel, Row]], known: dict[str, list[float]]) -> dict[NodeLabel, list[Row]]:
+def embedding_rows(items: Sequence[tuple[NodeLabel, Row]], known: dict[str, list[float]],
+                   say: Progress | None = None) -> dict[NodeLabel, list[Row]]:
     """The rows of :meth:`Store.embedding_statement` for nodes (label, properties), embedding the
-    texts ``known`` has no vector for (and adding them to it)."""
+    texts ``known`` has no vector for (and adding them to it); ``say`` is told how far it is."""
     keyed = [(label, props, embedding.text_key(text)) for label, props in items
              if (text := embedding.text_of(label, props))]
     texts = {key: embedding.text_of(label, props) or "" for label, props, key in keyed}
     missing = sorted(k for k in texts if k not in known)
     if missing:
-        known.update(zip(missing, embedding.embed([texts[k] for k in missing]), strict=True))
+        done = [0]
+
+        def step(n: int) -> None:
+            done[0] += n
+            if say is not None:
+                say(f"embedding texts for search by meaning: {done[0]:,} of {len(missing):,}")
+
+        known.update(zip(missing, embedding.embed([texts[k] for k in missing], progress=step), strict=True))
     rows: dict[NodeLabel, list[Row]] = {}
     for label, props, key in keyed:
         rows.setdefault(label, []).append({"id": embedding.embedding_id(props["id"]), "owner": props["id"],
@@ -196,7 +204,7 @@ async def embedding_ops(store: Store, prep: Prepared, say: Progress) -> list[Wri
     known = {r["key"]: r["vector"] for r in await store.read(cypher.EMBEDDINGS_OF, {"studies": prep.study_ids})
              if r["vector"] is not None}
     before = len(known)
-    rows = embedding_rows(items, known)
+    rows = embedding_rows(items, known, say)
     if len(known) > before:
         say(f"embedded {len(known) - before} texts for search by meaning (the others were kept from the last load)")
     ops = [WriteOp(store.embedding_statement(label.value), r) for label, r in rows.items()]

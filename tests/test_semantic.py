@@ -247,3 +247,13 @@ async def test_a_quote_added_through_the_api_is_found_by_meaning_and_stays_found
     assert quote in [h["node"]["id"] for h in await _search(store, "a fruitful conversation", limit=5)]
     await load(store, [BUNDLED], force=True)  # the study again: the added quote and its embedding stay
     assert quote in [h["node"]["id"] for h in await _search(store, "a fruitful conversation", limit=5)]
+
+
+async def test_a_load_says_how_far_its_embedding_is(store: Store) -> None:
+    said: list[str] = []
+    await load(store, [BUNDLED], progress=said.append)
+    steps = [m for m in said if m.startswith("embedding texts for search by meaning:")]
+    assert steps, said
+    done = [int(m.split(": ")[1].split(" of ")[0].replace(",", "")) for m in steps]
+    total = int(steps[-1].split(" of ")[1].replace(",", ""))
+    assert done == sorted(done) and done[-1] == total > 0
