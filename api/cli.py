@@ -538,20 +538,16 @@ def model_status(
     model_dir: Annotated[Path | None, typer.Option("--model-dir", help="folder it is kept in")] = None,
 ) -> None:
     """Whether search by meaning is on, and why not."""
-    from kxgraph.loaders import meaning_model
+    from kxgraph.loaders import embedding, meaning_model
 
     settings = _settings(model_dir=model_dir)
     try:
         model = meaning_model.by_name(settings.meaning_model)
-        reason = meaning_model.problem(settings.model_dir, model)
     except LookupError as exc:
-        reason = str(exc)
-    if reason is None:
-        try:
-            import onnxruntime  # noqa: F401
-            import tokenizers  # noqa: F401
-        except ImportError:
-            reason = "search by meaning needs the optional packages: pip install 'kxgraph[semantic]'"
+        reason: str | None = str(exc)
+    else:
+        with embedding.using(model, settings.model_dir):  # the same check a load and the API make
+            reason = embedding.unavailable()
     if reason is not None:
         console.print(f"off: {reason}", markup=False, highlight=False)
         raise typer.Exit(1)

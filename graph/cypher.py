@@ -34,7 +34,6 @@ __all__ = [
     "FINGERPRINT_RELATIONSHIPS",
     "LOAD_HISTORY",
     "MARK_API_EMBEDDINGS",
-    "MARK_API_EMBEDDING_ROWS",
     "PING",
     "REPLACE_DOCUMENT",
     "STUDY_IDS",
@@ -82,10 +81,8 @@ EXPORT_RELATIONSHIPS = (
 )
 #: the text embeddings of some studies, by the key they were made from (a reload reuses them)
 EMBEDDINGS_OF = "UNWIND $studies AS sid MATCH (e:Embedding {study: sid}) RETURN e.key AS key, e.vector AS vector"
-#: embeddings of nodes added through the API are kept across reloads, as those nodes are
-MARK_API_EMBEDDINGS = "UNWIND $ids AS id MATCH (e:Embedding {id: id}) SET e.origin = 'api'"
-#: rows of embeddings (by id) of nodes added through the API, marked so that they are kept as those nodes are
-MARK_API_EMBEDDING_ROWS = "UNWIND $rows AS row MATCH (e:Embedding {id: row.id}) SET e.origin = 'api'"
+#: embeddings (rows ``{"id"}``) of nodes added through the API are kept across reloads, as those nodes are
+MARK_API_EMBEDDINGS = "UNWIND $rows AS row MATCH (e:Embedding {id: row.id}) SET e.origin = 'api'"
 #: how many of some studies' embeddings there are, and how many of them the model ``$model`` made
 EMBEDDINGS_BY_MODEL = (
     "UNWIND $studies AS sid OPTIONAL MATCH (e:Embedding {study: sid}) "
@@ -206,7 +203,7 @@ def all_statements() -> Iterator[str]:
                 FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, CURRENT_LOADS,
                 STUDY_IDS, STUDY_LOADED_AT, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, EXPORT_PROVENANCE,
                 DOCUMENT_QUOTES, EMBEDDINGS_OF, EMBEDDING_OF_NODE, MARK_API_EMBEDDINGS,
-                EMBEDDINGS_BY_MODEL, MARK_API_EMBEDDING_ROWS, api_nodes_to_embed(NodeLabel.EvidenceQuote),
+                EMBEDDINGS_BY_MODEL, api_nodes_to_embed(NodeLabel.EvidenceQuote),
                 REPLACE_DOCUMENT, API_QUOTES, API_ADDITIONS, ANY_API_ADDITIONS)
     for label in NodeLabel:
         yield merge_nodes(label)

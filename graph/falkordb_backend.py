@@ -345,7 +345,7 @@ class FalkorStore(Store):
         await self._ensure_schema_on(self._graph(), schema)
 
     async def _ensure_schema_on(self, graph: Any, schema: GraphSchema) -> None:
-        existing = await self._indexes(graph)
+        existing, dimensions = await self._indexes(graph)
         ranged = {(lab, key) for lab, key in schema.range_indexes}
         ranged |= {(lab, key) for lab, key in schema.unique_keys}
         for lab, key in sorted(ranged):
@@ -366,7 +366,7 @@ class FalkorStore(Store):
                 await self._run(graph, f"CALL db.idx.fulltext.createNodeIndex('{lab.value}', {args})",
                                 None, read_only=False, timeout=None)
         for lab, key, dims in schema.vectors:
-            made = await self._vector_dimensions(graph, lab.value, key)
+            made = dimensions.get((lab.value, key))
             if made is not None and made != dims:  # another model's vectors: no longer comparable
                 log.warning("the vector index on %s.%s holds %d dimensions, the model gives %d: it is made "
                             "again, and the vectors are made again at the next load", lab.value, key, made, dims)
@@ -389,23 +389,19 @@ class FalkorStore(Store):
                     raise self._store_error(exc, f"a unique key on {lab.value}.{key}") from exc
         await self._await_operational(graph)
 
-    async def _vector_dimensions(self, graph: Any, label: str, key: str) -> int | None:
-        rows = await self._run(graph, "CALL db.indexes() YIELD label, options WHERE label = $label RETURN options",
-                               {"label": label}, read_only=True, timeout=None)
-        for row in rows:
-            dims = ((row["options"] or {}).get(key) or {}).get("dimension")
-            if dims is not None:
-                return int(dims)
-        return None
-
-    async def _indexes(self, graph: Any) -> dict[tuple[str, str], set[str]]:
-        rows = await self._run(graph, "CALL db.indexes() YIELD label, types RETURN label, types", None,
-                               read_only=True, timeout=None)
-        out: dict[tuple[str, str], set[str]] = {}
+    async def _indexes(self, graph: Any) -> tuple[dict[tuple[str, str], set[str]], dict[tuple[str, str], int]]:
+        """The kinds of index on each (label, property), and the dimension of each vector index."""
+        rows = await self._run(graph, "CALL db.indexes() YIELD label, types, options RETURN label, types, options",
+                               None, read_only=True, timeout=None)
+        kinds_of: dict[tuple[str, str], set[str]] = {}
+        dimensions: dict[tuple[str, str], int] = {}
         for row in rows:
             for key, kinds in (row["types"] or {}).items():
-                out[(row["label"], key)] = set(kinds)
-        return out
+                kinds_of[(row["label"], key)] = set(kinds)
+            for key, options in (row["options"] or {}).items():
+                if (options or {}).get("dimension") is not None:
+                    dimensions[(row["label"], key)] = int(options["dimension"])
+        return kinds_of, dimensions
 
     async def _await_operational(self, graph: Any, timeout: float = 300.0) -> None:
         deadline = time.monotonic() + timeout

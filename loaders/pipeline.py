@@ -209,7 +209,7 @@ async def embedding_ops(store: Store, prep: Prepared, say: Progress) -> list[Wri
         say(f"embedded {len(known) - before} texts for search by meaning (the others were kept from the last load)")
     ops = [WriteOp(store.embedding_statement(label.value), r) for label, r in rows.items()]
     if added:
-        ops.append(WriteOp(cypher.MARK_API_EMBEDDING_ROWS, [{"id": embedding.embedding_id(p["id"])} for _, p in added]))
+        ops.append(WriteOp(cypher.MARK_API_EMBEDDINGS, [{"id": embedding.embedding_id(p["id"])} for _, p in added]))
     return ops
 
 

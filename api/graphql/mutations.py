@@ -115,7 +115,7 @@ async def _embed(info: Info, items: list[tuple[L, dict[str, Any]]]) -> None:
     try:
         for label, rows in embedding_rows(items, {}).items():
             await c.store.inner.write(c.store.inner.embedding_statement(label.value), rows)
-            await c.store.execute(cypher.MARK_API_EMBEDDINGS, {"ids": [r["id"] for r in rows]})
+            await c.store.execute(cypher.MARK_API_EMBEDDINGS, {"rows": [{"id": r["id"]} for r in rows]})
     except KxError as exc:
         log.warning("an embedding of a node added through the API was not written: %s", exc)
 
