@@ -79,6 +79,16 @@ async def store(request: pytest.FixtureRequest, falkordb_server: EmbeddedFalkorD
         await s.close()
 
 
+@pytest.fixture(params=["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+async def bundled(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[Store]:
+    """A real store of each backend holding the bundled study as a fresh load leaves it (loaded once
+    and kept while no test changes it: ``tests.helpers.shared_load``)."""
+    from tests.helpers import BUNDLED, shared_load
+
+    async with shared_load(request, [BUNDLED]) as s:
+        yield s
+
+
 @pytest.fixture
 def short_tmp() -> Iterator[Path]:
     """A temporary folder with a short path (Unix sockets allow ~104 bytes)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,50 @@ def redis_servers(data: Path) -> int:
 async def fingerprint(store: Store) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The whole graph: every node with its properties, every relationship."""
     return await store.read(cypher.FINGERPRINT_NODES), await store.read(cypher.FINGERPRINT_RELATIONSHIPS)
+
+
+#: the graph each shared store was left with by its last load, by backend and studies (``shared_load``)
+_SHARED_STATE: dict[tuple[str, tuple[Path, ...]], str] = {}
+
+
+@asynccontextmanager
+async def shared_load(request: pytest.FixtureRequest, sources: list[Path]) -> AsyncIterator[Store]:
+    """A store of the backend ``request.param`` names, holding ``sources`` as a fresh load leaves them.
+
+    Loading the same studies again for every test that reads them was a third of the suite's setup
+    time, so they are loaded once per backend and kept; before each test the whole graph is compared
+    with the state that load left, and loaded again when it differs (the test before wrote to it, or a
+    test of the empty ``store`` wiped the one Neo4j database). A test may write to it freely: the
+    next still gets a fresh load's graph."""
+    from kxgraph.graph.falkordb_backend import FalkorStore
+    from kxgraph.loaders.pipeline import load
+
+    key = (str(request.param), tuple(sources))
+    s: Store
+    if request.param == "neo4j":
+        s = request.getfixturevalue("neo4j_target").store()
+    else:
+        server = request.getfixturevalue("falkordb_server")
+        s = FalkorStore(graph_name="t_shared_" + "_".join(p.name for p in sources).replace("-", "_"),
+                        socket_path=str(server.socket_path))
+    await s.open()
+    try:
+        if _SHARED_STATE.get(key) != await graph_state(s):
+            await s.drop_graph()
+            report = await load(s, sources)
+            assert report.changed
+            _SHARED_STATE[key] = await graph_state(s)
+        yield s
+    finally:
+        await s.close()
+
+
+async def graph_state(store: Store) -> str:
+    """The whole graph as one canonical text (rows sorted), to tell whether anything changed."""
+    import json
+
+    nodes, relationships = await fingerprint(store)
+    return "\n".join(sorted(json.dumps(r, sort_keys=True, default=str) for r in [*nodes, *relationships]))
 
 
 async def names(store: Store, label: str, study: str = "link-worker") -> list[str]:

@@ -15,18 +15,16 @@ import pytest
 
 from kxgraph.api.app import create_app
 from kxgraph.graph.store import Store
-from kxgraph.loaders.pipeline import load
 from kxgraph.settings import Settings
-from tests.helpers import BUNDLED, fingerprint
+from tests.helpers import fingerprint
 
 pytestmark = pytest.mark.anyio
 TOKEN = "tok-" + "s3cr3t" * 4
 
 
 @pytest.fixture
-async def http(store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    await load(store, [BUNDLED])
-    app = create_app(Settings(load_bundled_study=False, api_tokens=f"alice:{TOKEN}"), store=store)  # type: ignore[arg-type]
+async def http(bundled: Store) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(load_bundled_study=False, api_tokens=f"alice:{TOKEN}"), store=bundled)  # type: ignore[arg-type]
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
         yield c
@@ -60,9 +58,9 @@ BAD_REQUESTS: dict[str, tuple[dict[str, Any] | str, str]] = {
 
 @pytest.mark.parametrize("name", list(BAD_REQUESTS))
 async def test_bad_graphql_requests_are_refused_quickly_and_change_nothing(
-        http: httpx.AsyncClient, store: Store, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+        http: httpx.AsyncClient, bundled: Store, name: str, capsys: pytest.CaptureFixture[str]) -> None:
     body, words = BAD_REQUESTS[name]
-    before = await fingerprint(store)
+    before = await fingerprint(bundled)
     started = time.perf_counter()
     if isinstance(body, str):
         r = await http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
@@ -74,7 +72,7 @@ async def test_bad_graphql_requests_are_refused_quickly_and_change_nothing(
     assert words in r.text, r.text
     assert "Traceback" not in r.text and "internal error" not in r.text
     assert (await http.get("/healthz")).status_code == 200
-    assert await fingerprint(store) == before
+    assert await fingerprint(bundled) == before
     with capsys.disabled():
         print(f"\n  refused {name!r} in {elapsed:.1f} ms", end="")
 
@@ -160,9 +158,9 @@ ATTACKS: dict[str, tuple[str, str | None]] = {
 
 @pytest.mark.parametrize("name", list(ATTACKS))
 async def test_a_costly_query_is_measured_in_linear_time_and_refused_or_answered(
-        http: httpx.AsyncClient, store: Store, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+        http: httpx.AsyncClient, bundled: Store, name: str, capsys: pytest.CaptureFixture[str]) -> None:
     query, code = ATTACKS[name]
-    before = await fingerprint(store)
+    before = await fingerprint(bundled)
     started = time.perf_counter()
     r = await http.post("/graphql", json={"query": query})
     elapsed = time.perf_counter() - started
@@ -173,14 +171,13 @@ async def test_a_costly_query_is_measured_in_linear_time_and_refused_or_answered
     else:
         assert [e["extensions"]["code"] for e in body["errors"]] == [code], body
     assert elapsed < 1.0, f"{name}: {elapsed:.2f} s"
-    assert await fingerprint(store) == before
+    assert await fingerprint(bundled) == before
     with capsys.disabled():
         print(f"\n  {name!r}: {'refused ' + code if code else 'answered'} in {elapsed * 1000:.1f} ms", end="")
 
 
-async def test_a_request_over_its_time_budget_is_stopped(store: Store) -> None:
-    await load(store, [BUNDLED])
-    app = create_app(Settings(load_bundled_study=False, request_timeout_s=0.0001), store=store)
+async def test_a_request_over_its_time_budget_is_stopped(bundled: Store) -> None:
+    app = create_app(Settings(load_bundled_study=False, request_timeout_s=0.0001), store=bundled)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
         r = await c.post("/graphql", json={"query": '{ concept(id: "link-worker/concept/holding") '
@@ -188,7 +185,7 @@ async def test_a_request_over_its_time_budget_is_stopped(store: Store) -> None:
     assert r.json()["errors"][0]["extensions"]["code"] == "TIMEOUT", r.text
     # the store still answers, the loaders of the stopped request end cleanly (they once set the
     # answers of futures the budget had cancelled), and no connection is left to the collector
-    await store.read("RETURN 1 AS one")
+    await bundled.read("RETURN 1 AS one")
     await asyncio.sleep(0.2)
     gc.collect()
 
@@ -249,17 +246,17 @@ MALFORMED: dict[str, tuple[str, str, bytes | None, str]] = {
 
 
 @pytest.mark.parametrize("name", list(MALFORMED))
-async def test_malformed_requests_get_a_400_in_the_error_shape(http: httpx.AsyncClient, store: Store,
+async def test_malformed_requests_get_a_400_in_the_error_shape(http: httpx.AsyncClient, bundled: Store,
                                                                name: str) -> None:
     method, path, body, words = MALFORMED[name]
-    before = await fingerprint(store)
+    before = await fingerprint(bundled)
     started = time.perf_counter()
     r = await http.request(method, path, content=body,
                            headers={"Content-Type": "application/json"} if body is not None else {})
     assert time.perf_counter() - started < 2.0
     assert r.status_code == 400, (r.status_code, r.text[:300])
     assert r.json()["error"]["code"] == "BAD_INPUT" and words in r.json()["error"]["message"], r.text
-    assert await fingerprint(store) == before
+    assert await fingerprint(bundled) == before
 
 
 @pytest.mark.parametrize("text", ["\u0001\u001f", "\u007f", "a\u0085b", "\u2028", "\t\r\n", "\u001b[31m"])

@@ -14,9 +14,7 @@ from kxgraph.api.graphql.reads import READ
 from kxgraph.api.graphql.schema import build_schema
 from kxgraph.api.graphql.types import TYPES
 from kxgraph.graph.store import Store
-from kxgraph.loaders.pipeline import load
 from kxgraph.settings import Settings
-from tests.helpers import BUNDLED
 
 pytestmark = pytest.mark.anyio
 
@@ -117,26 +115,24 @@ async def run(store: Store, query: str, variables: dict[str, Any], compiled: boo
     return result.data, context.store.round_trips
 
 
-async def test_compiled_answers_are_the_resolvers_answers(store: Store) -> None:
-    await load(store, [BUNDLED])
+async def test_compiled_answers_are_the_resolvers_answers(bundled: Store) -> None:
     for name, query, variables in cases():
-        compiled, trips = await run(store, query, variables, compiled=True)
-        resolved, resolver_trips = await run(store, query, variables, compiled=False)
+        compiled, trips = await run(bundled, query, variables, compiled=True)
+        resolved, resolver_trips = await run(bundled, query, variables, compiled=False)
         assert compiled == resolved, name
         assert trips <= resolver_trips, name
         if name in EXTRA:  # each answers something: a null root would compare nothing
             assert all(v for k, v in compiled.items() if k not in {"wrong", "missing"}), (name, compiled)
             assert trips <= len(compiled) + 2, (name, trips)
     # the questions that compile take one statement per root field (plus one when they ask for windows)
-    trips = {n: (await run(store, q, v, compiled=True))[1] for n, q, v in examples()}
+    trips = {n: (await run(bundled, q, v, compiled=True))[1] for n, q, v in examples()}
     assert trips["1-trace-concept"] == 2 and trips["3-event"] == 1 and trips["4-continuum"] == 1, trips
     assert trips["2-stakeholder-consequences"] == 2, trips
 
 
-async def test_the_examples_answer_from_the_compiled_path(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_examples_answer_from_the_compiled_path(bundled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """The resolvers are not asked at all for a compiled question (else the test above compares the
     resolvers with themselves)."""
-    await load(store, [BUNDLED])
     called: list[str] = []
     original = Context.__init__
 
@@ -153,19 +149,18 @@ async def test_the_examples_answer_from_the_compiled_path(store: Store, monkeypa
     monkeypatch.setattr(Context, "__init__", spy)
     for name, query, variables in examples():
         if name.split("-")[0] in {"1", "2", "3", "4", "7", "8", "9", "10", "11", "12", "13"}:
-            await run(store, query, variables, compiled=True)
+            await run(bundled, query, variables, compiled=True)
     assert called == []
 
 
-async def test_what_the_compiler_cannot_take_goes_to_the_resolvers(store: Store) -> None:
+async def test_what_the_compiler_cannot_take_goes_to_the_resolvers(bundled: Store) -> None:
     """A field with no read declaration, a page size the resolver refuses: the resolvers answer,
     errors included, as if the compiler were not there."""
-    await load(store, [BUNDLED])
     settings = Settings(load_bundled_study=False)
     query = '{ concepts(first: 1000) { totalCount } }'
-    result = await build_schema(settings).execute(query, context_value=Context(store, settings, None))
+    result = await build_schema(settings).execute(query, context_value=Context(bundled, settings, None))
     assert result.errors and result.errors[0].extensions["code"] == "PAGE_SIZE"
-    data, _ = await run(store, '{ __schema { queryType { name } } concept(id: "x/concept/y") { id } }', {}, True)
+    data, _ = await run(bundled, '{ __schema { queryType { name } } concept(id: "x/concept/y") { id } }', {}, True)
     assert data["__schema"]["queryType"]["name"] == "Query"
 
 

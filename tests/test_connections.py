@@ -71,15 +71,14 @@ async def test_pages_of_a_nested_connection_make_the_plain_list_both_ways(store:
         assert seen == want, direction
 
 
-async def test_a_nested_connection_without_a_size_gives_twenty_and_refuses_too_many(store: Store) -> None:
-    await load(store, [BUNDLED])
-    rows = await store.read("MATCH (:SourceDocument {id: $d})<-[:IN_DOCUMENT]-(q) RETURN count(q) AS n", {"d": DOCUMENT})
+async def test_a_nested_connection_without_a_size_gives_twenty_and_refuses_too_many(bundled: Store) -> None:
+    rows = await bundled.read("MATCH (:SourceDocument {id: $d})<-[:IN_DOCUMENT]-(q) RETURN count(q) AS n", {"d": DOCUMENT})
     assert rows[0]["n"] > 20
-    data = await both(store, "query($d: ID!) { document(id: $d) { quotesConnection { totalCount "
+    data = await both(bundled, "query($d: ID!) { document(id: $d) { quotesConnection { totalCount "
                              "pageInfo { hasNextPage } nodes { id } } } }", {"d": DOCUMENT})
     conn = data["document"]["quotesConnection"]
     assert len(conn["nodes"]) == 20 and conn["pageInfo"]["hasNextPage"] and conn["totalCount"] == rows[0]["n"]
-    root_cursor = (await both(store, "{ concepts(first: 1) { pageInfo { endCursor } } }"))["concepts"]["pageInfo"]
+    root_cursor = (await both(bundled, "{ concepts(first: 1) { pageInfo { endCursor } } }"))["concepts"]["pageInfo"]
     limit = Settings(load_bundled_study=False).max_page_size
     bad = {
         f"quotesConnection(first: {limit + 1})": "PAGE_SIZE",
@@ -90,7 +89,7 @@ async def test_a_nested_connection_without_a_size_gives_twenty_and_refuses_too_m
     }
     for field, code in bad.items():
         for compiled in (True, False):
-            _, errors, _ = await ask(store, f'{{ document(id: "{DOCUMENT}") {{ {field} {{ nodes {{ id }} }} }} }}',
+            _, errors, _ = await ask(bundled, f'{{ document(id: "{DOCUMENT}") {{ {field} {{ nodes {{ id }} }} }} }}',
                                        compiled=compiled)
             assert [e.extensions["code"] for e in errors] == [code], (field, compiled, errors)
 
@@ -132,9 +131,8 @@ async def test_where_sort_and_figures_of_nested_connections_are_those_of_the_dat
                                                          "count": len(starts)}
 
 
-async def test_a_connection_to_an_interface_gives_each_node_its_own_type(store: Store) -> None:
-    await load(store, [BUNDLED])
-    data = await both(store, "{ evidenceQuotes(first: 30) { nodes { supports { __typename id } "
+async def test_a_connection_to_an_interface_gives_each_node_its_own_type(bundled: Store) -> None:
+    data = await both(bundled, "{ evidenceQuotes(first: 30) { nodes { supports { __typename id } "
                              "supportsConnection { totalCount nodes { __typename id ... on Claim { text } } "
                              "aggregate { groupBy(field: KIND) { value count } } } } } }")
     kinds = set()
@@ -148,50 +146,47 @@ async def test_a_connection_to_an_interface_gives_each_node_its_own_type(store: 
     assert len(kinds) >= 2, kinds
 
 
-async def test_nested_connections_are_one_statement_with_their_parent(store: Store) -> None:
+async def test_nested_connections_are_one_statement_with_their_parent(bundled: Store) -> None:
     """The example's stakeholder, its consequences' page with each one's quotes and figures, and a
     second connection backwards: one statement, and the answer the resolvers give."""
-    await load(store, [BUNDLED])
     query, variables = next((q, v) for n, q, v in examples() if n == "13-nested")
-    data = await both(store, query, variables)
+    data = await both(bundled, query, variables)
     conn = data["stakeholder"]["consequencesConnection"]
     assert conn["edges"] and all(e["node"]["evidenceConnection"]["totalCount"] > 0 for e in conn["edges"])
-    _, _, trips = await ask(store, query, variables, compiled=True)
-    _, _, resolver_trips = await ask(store, query, variables, compiled=False)
+    _, _, trips = await ask(bundled, query, variables, compiled=True)
+    _, _, resolver_trips = await ask(bundled, query, variables, compiled=False)
     assert trips == 1 < resolver_trips
     if conn["pageInfo"]["hasNextPage"]:
-        after = await both(store, query, {**variables, "after": conn["pageInfo"]["endCursor"]})
+        after = await both(bundled, query, {**variables, "after": conn["pageInfo"]["endCursor"]})
         assert not {e["cursor"] for e in after["stakeholder"]["consequencesConnection"]["edges"]} & \
             {e["cursor"] for e in conn["edges"]}
 
 
-async def test_nested_connections_count_in_the_cost_budget(store: Store) -> None:
-    await load(store, [BUNDLED])
+async def test_nested_connections_count_in_the_cost_budget(bundled: Store) -> None:
     wide = ("{ documents(first: 100) { nodes { quotesConnection(first: 100) { nodes { "
             "supportsConnection(first: 100) { nodes { id } } } } } } }")
-    data, errors, _ = await ask(store, wide)
+    data, errors, _ = await ask(bundled, wide)
     assert data is None and errors[0].extensions["code"] == "COST", errors
     # without a size, a nested connection counts as its default page of 20
-    data, errors, _ = await ask(store, "{ documents(first: 5) { nodes { quotesConnection { nodes { "
+    data, errors, _ = await ask(bundled, "{ documents(first: 5) { nodes { quotesConnection { nodes { "
                                        "supportsConnection { nodes { id } } } } } } }")
     assert not errors and data is not None
-    data, errors, _ = await ask(store, "{ documents(first: 100) { nodes { quotesConnection { nodes { "
+    data, errors, _ = await ask(bundled, "{ documents(first: 100) { nodes { quotesConnection { nodes { "
                                        "supportsConnection { nodes { notesConnection { nodes { id } } } } } } } } }")
     assert data is None and errors[0].extensions["code"] == "COST", errors
 
 
-async def test_the_budget_measures_each_request_with_its_own_variables(store: Store) -> None:
+async def test_the_budget_measures_each_request_with_its_own_variables(bundled: Store) -> None:
     """The measure of a document is remembered per variable values: the same text is refused with
     page sizes that make it too costly, and answered again with small ones."""
-    await load(store, [BUNDLED])
     query = ("query($n: Int, $m: Int) { documents(first: $n) { nodes { quotesConnection(first: $m) { nodes { "
              "supportsConnection(first: $m) { nodes { id } } } } } } }")
     for sizes, refused in (({"n": 2, "m": 5}, False), ({"n": 100, "m": 100}, True), ({"n": 2, "m": 5}, False)):
-        data, errors, _ = await ask(store, query, sizes)
+        data, errors, _ = await ask(bundled, query, sizes)
         assert (data is None and errors[0].extensions["code"] == "COST") if refused else not errors, (sizes, errors)
     literal = '{ concepts(where: {name: {eq: "a\\u0000b"}}) { totalCount } }'
     for _ in range(2):  # a NUL in the text is refused each time, remembered or not
-        data, errors, _ = await ask(store, literal)
+        data, errors, _ = await ask(bundled, literal)
         assert data is None and errors[0].extensions["code"] == "BAD_INPUT", errors
 
 
@@ -210,17 +205,16 @@ async def test_the_resolvers_read_a_level_of_nested_connections_in_one_statement
     assert compiled == data
 
 
-async def test_an_empty_condition_under_not_matches_nothing_and_drops_no_parent(store: Store) -> None:
+async def test_an_empty_condition_under_not_matches_nothing_and_drops_no_parent(bundled: Store) -> None:
     """``NOT: {}`` holds for no node and ``all: {}`` for every one — at the root, and in a nested
     connection, where a subquery that gave no row would drop the parent (found by the GraphQL fuzz:
     FalkorDB gives no row for an aggregate after a constant-false filter)."""
-    await load(store, [BUNDLED])
-    data = await both(store, "{ events(where: {NOT: {AND: null}}) { totalCount aggregate { count } nodes { id } } "
+    data = await both(bundled, "{ events(where: {NOT: {AND: null}}) { totalCount aggregate { count } nodes { id } } "
                              "all: events(where: {discussionPoints: {all: {}}}) { totalCount } "
                              "every: events { totalCount } }")
     assert data["events"] == {"totalCount": 0, "aggregate": {"count": 0}, "nodes": []}
     assert data["all"]["totalCount"] == data["every"]["totalCount"] > 0
-    data = await both(store, '{ concept(id: "link-worker/concept/holding") { name '
+    data = await both(bundled, '{ concept(id: "link-worker/concept/holding") { name '
                              "consequencesConnection(where: {NOT: {}}) { totalCount nodes { id } } } "
                              "concepts(first: 3) { nodes { name consequencesConnection(where: {NOT: {}}) "
                              "{ totalCount aggregate { count } } } } }")

@@ -19,18 +19,15 @@ import pytest
 
 from kxgraph.api.app import create_app
 from kxgraph.graph.store import Store
-from kxgraph.loaders.pipeline import load
 from kxgraph.settings import Settings
-from tests.helpers import BUNDLED
 
 pytestmark = pytest.mark.anyio
 CODE = re.compile(r"^[A-Z][A-Z_]+$")
 
 
 @pytest.fixture
-async def http(store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    await load(store, [BUNDLED])
-    app = create_app(Settings(load_bundled_study=False, api_tokens="alice:s3cret-token-0123"), store=store)  # type: ignore[arg-type]
+async def http(bundled: Store) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(load_bundled_study=False, api_tokens="alice:s3cret-token-0123"), store=bundled)  # type: ignore[arg-type]
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
         yield c

@@ -34,9 +34,8 @@ async def client(store: Store, **settings: Any) -> AsyncIterator[GraphQLClient]:
 
 
 @pytest.fixture
-async def gql(store: Store) -> AsyncIterator[GraphQLClient]:
-    await load(store, [BUNDLED])
-    async with client(store) as c:
+async def gql(bundled: Store) -> AsyncIterator[GraphQLClient]:
+    async with client(bundled) as c:
         yield c
 
 
@@ -203,21 +202,19 @@ async def test_round_trips_do_not_grow_with_the_study(store: Store, tmp_path: Pa
     assert all(n < 25 for n in small.values()), small
 
 
-async def test_writes_are_off_without_tokens_and_need_a_valid_one(store: Store) -> None:
-    await load(store, [BUNDLED])
+async def test_writes_are_off_without_tokens_and_need_a_valid_one(bundled: Store) -> None:
     mutation = ('mutation { addEvidenceQuote(claim: "link-worker/discussion-point/dip-in-and-out", '
                 'quote: {text: "patients may ‘dip in and out’ of holding"}) { id } }')
-    async with client(store) as c:
+    async with client(bundled) as c:
         assert "WRITES_OFF" in str((await c(mutation))["errors"])
-    async with client(store, api_tokens="alice:s3cret") as c:
+    async with client(bundled, api_tokens="alice:s3cret") as c:
         assert "UNAUTHENTICATED" in str((await c(mutation))["errors"])
-    async with client(store, api_tokens="alice:s3cret", token="wrong") as c:
+    async with client(bundled, api_tokens="alice:s3cret", token="wrong") as c:
         assert "UNAUTHENTICATED" in str((await c(mutation))["errors"])
 
 
-async def test_added_quotes_and_points_are_checked_recorded_and_survive_a_reload(store: Store) -> None:
-    await load(store, [BUNDLED])
-    async with client(store, api_tokens="alice:s3cret", token="s3cret") as c:
+async def test_added_quotes_and_points_are_checked_recorded_and_survive_a_reload(bundled: Store) -> None:
+    async with client(bundled, api_tokens="alice:s3cret", token="s3cret") as c:
         bad = await c('mutation { addEvidenceQuote(claim: "link-worker/discussion-point/dip-in-and-out", '
                       'quote: {text: "words that are not there"}) { id } }')
         assert "QUOTE" in str(bad["errors"]) and "not in the document" in str(bad["errors"])
@@ -236,7 +233,7 @@ async def test_added_quotes_and_points_are_checked_recorded_and_survive_a_reload
         assert dp["concerns"] == [{"name": "Belonging"}] and dp["affects"] == [{"name": "Patients"}]
         assert dp["raisedIn"] == {"name": "Knowledge exchange event, Exeter"}
         assert_quote(dp["evidence"][0])
-        edits = await store.read("MATCH (e:Edit)-[:GENERATED]->(n) RETURN e.agentName AS who, "
+        edits = await bundled.read("MATCH (e:Edit)-[:GENERATED]->(n) RETURN e.agentName AS who, "
                                  "e.operation AS op, n.id AS id ORDER BY op, id")
         assert {(e["who"], e["op"]) for e in edits} == {("alice", "addEvidenceQuote"), ("alice", "addDiscussionPoint")}
 
@@ -247,7 +244,7 @@ async def test_added_quotes_and_points_are_checked_recorded_and_survive_a_reload
 
         before = await state()
         assert any(d["id"] == "link-worker/discussion-point/cake-helps" for d in before["concept"]["discussionPoints"])
-        await load(store, [BUNDLED], force=True)  # the study is replaced whole: API additions stay
+        await load(bundled, [BUNDLED], force=True)  # the study is replaced whole: API additions stay
         assert await state() == before
 
 

@@ -162,15 +162,14 @@ def test_a_document_that_is_not_utf8_is_named(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_bad_input_never_touches_the_served_graph(store: Store, tmp_path: Path) -> None:
-    await load(store, [BUNDLED])
-    before = await fingerprint(store)
+async def test_bad_input_never_touches_the_served_graph(bundled: Store, tmp_path: Path) -> None:
+    before = await fingerprint(bundled)
 
     def change(d: dict[str, Any]) -> None:
         entry(d, "consequences", "discretion-trust")["valence"] = "neutral"
     with pytest.raises(ValidationError):
-        await load(store, [broken_copy(tmp_path, change)], force=True)
-    assert await fingerprint(store) == before
+        await load(bundled, [broken_copy(tmp_path, change)], force=True)
+    assert await fingerprint(bundled) == before
 
 
 def test_quotes_across_line_breaks_as_the_format_documents_them(tmp_path: Path) -> None:

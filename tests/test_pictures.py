@@ -14,7 +14,7 @@ from kxgraph.api.viz.picture import LAYOUT_ON_SERVER_ABOVE, Picture
 from kxgraph.graph.store import Store
 from kxgraph.loaders.pipeline import load
 from kxgraph.settings import Settings
-from tests.helpers import BUNDLED, ROOT
+from tests.helpers import BUNDLED, ROOT, shared_load
 
 pytestmark = pytest.mark.anyio
 HOSTILE = ROOT / "tests" / "data" / "hostile-study"
@@ -28,10 +28,16 @@ PAGES = ["/", "/search?q=holding", "/concept/link-worker/concept/holding",
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 
 
+@pytest.fixture(params=["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+async def both_studies(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[Store]:
+    """The bundled and the hostile study in a store of each backend (``tests.helpers.shared_load``)."""
+    async with shared_load(request, [BUNDLED, HOSTILE]) as s:
+        yield s
+
+
 @pytest.fixture
-async def http(store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    await load(store, [BUNDLED, HOSTILE])
-    app = create_app(Settings(load_bundled_study=False), store=store)
+async def http(both_studies: Store) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(load_bundled_study=False), store=both_studies)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
         yield c

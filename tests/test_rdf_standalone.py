@@ -89,14 +89,13 @@ def test_json_ld_is_the_same_text_whatever_the_hash_seed() -> None:
 
 
 @pytest.mark.parametrize("fmt,suffix", [("turtle", ".ttl"), ("json-ld", ".jsonld")])
-async def test_read_back_it_is_the_same_graph(store: Store, tmp_path: Path, fmt: str, suffix: str) -> None:
-    await load(store, [BUNDLED])
-    before = await fingerprint(store)
+async def test_read_back_it_is_the_same_graph(bundled: Store, tmp_path: Path, fmt: str, suffix: str) -> None:
+    before = await fingerprint(bundled)
     out = tmp_path / f"study{suffix}"
-    out.write_text(serialize(await export_graph(store), fmt), encoding="utf-8")
-    await store.drop_graph()
-    await load(store, [out])
-    after = await fingerprint(store)
+    out.write_text(serialize(await export_graph(bundled), fmt), encoding="utf-8")
+    await bundled.drop_graph()
+    await load(bundled, [out])
+    after = await fingerprint(bundled)
     strip = lambda fp: ([n for n in fp[0] if "Load" not in n["labels"]],  # noqa: E731
                         [r for r in fp[1] if not r["src"].startswith("load/")])
     assert strip(after) == strip(before)

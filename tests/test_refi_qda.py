@@ -218,10 +218,9 @@ async def test_round_trip_through_qdpx_is_identical(store: Store, fixture_qdpx: 
     assert (nodes, rels) == first
 
 
-async def test_bundled_study_exports_as_a_valid_coded_project(store: Store, tmp_path: Path) -> None:
+async def test_bundled_study_exports_as_a_valid_coded_project(bundled: Store, tmp_path: Path) -> None:
 
-    await load(store, [BUNDLED])
-    exported = to_qdpx(await export_graph(store, ["link-worker"]), "link-worker")
+    exported = to_qdpx(await export_graph(bundled, ["link-worker"]), "link-worker")
     out = tmp_path / "lw.qdpx"
     out.write_bytes(exported.data)
     assert exported.counts["codes"] == 8 and exported.counts["selections"] == 44  # 6 concepts + 2 continua
@@ -230,41 +229,40 @@ async def test_bundled_study_exports_as_a_valid_coded_project(store: Store, tmp_
     [lost] = [w for w in exported.warnings if w.startswith("not in the project")]
     for label, word in (("Stakeholder", "stakeholders"), ("Consequence", "consequences"),
                         ("DiscussionPoint", "discussion points"), ("Event", "events")):
-        n = (await store.read(f"MATCH (x:{label} {{study: 'link-worker'}}) RETURN count(x) AS n"))[0]["n"]
+        n = (await bundled.read(f"MATCH (x:{label} {{study: 'link-worker'}}) RETURN count(x) AS n"))[0]["n"]
         assert n > 0 and f"{n} {word}" in lost
     prep = prepare([out], study_id="lw-again")
     assert prep.warnings == []
     assert prep.quote_count == 44
     holding = [r for r in prep.projected.nodes[next(k for k in prep.projected.nodes if k.value == "Concept")]
                if r["props"]["name"] == "Holding"]
-    loaded = await store.read("MATCH (c:Concept {id: 'link-worker/concept/holding'}) RETURN c.definition AS d")
+    loaded = await bundled.read("MATCH (c:Concept {id: 'link-worker/concept/holding'}) RETURN c.definition AS d")
     assert holding and holding[0]["props"]["definition"] == loaded[0]["d"]
 
 
-async def test_a_study_of_kxgraph_s_own_format_comes_back_whole_through_qdpx(store: Store, tmp_path: Path) -> None:
+async def test_a_study_of_kxgraph_s_own_format_comes_back_whole_through_qdpx(bundled: Store, tmp_path: Path) -> None:
     """Stakeholders, consequences and valence, discussion points, events, continua and placements
     have no REFI-QDA element: they travel beside the project and come back, the same graph. Once
     the project is edited in another program, that copy is no longer read, and the import says so."""
-    await load(store, [BUNDLED])
-    first = await content_graph(store)
-    exported = to_qdpx(await export_graph(store, ["link-worker"]), "link-worker")
+    first = await content_graph(bundled)
+    exported = to_qdpx(await export_graph(bundled, ["link-worker"]), "link-worker")
     out = tmp_path / "lw.qdpx"
     out.write_bytes(exported.data)
-    report = await load(store, [out])
+    report = await load(bundled, [out])
     assert report.studies == ["link-worker"] and report.warnings == []
-    assert await content_graph(store) == first
-    moved = await load(store, [out], study_id="lw-copy")  # under another id: the same study, moved
+    assert await content_graph(bundled) == first
+    moved = await load(bundled, [out], study_id="lw-copy")  # under another id: the same study, moved
     assert moved.studies == ["lw-copy"]
-    copy = await store.read("MATCH (k:Consequence {study: 'lw-copy'})-[:FOR_STAKEHOLDER]->(s:Stakeholder) "
+    copy = await bundled.read("MATCH (k:Consequence {study: 'lw-copy'})-[:FOR_STAKEHOLDER]->(s:Stakeholder) "
                             "RETURN count(k) AS n, count(DISTINCT s) AS s")
-    original = await store.read("MATCH (k:Consequence {study: 'link-worker'})-[:FOR_STAKEHOLDER]->(s:Stakeholder) "
+    original = await bundled.read("MATCH (k:Consequence {study: 'link-worker'})-[:FOR_STAKEHOLDER]->(s:Stakeholder) "
                                 "RETURN count(k) AS n, count(DISTINCT s) AS s")
     assert copy == original and copy[0]["n"] > 0
     edited = as_other_programs_write_it(out, tmp_path / "edited.qdpx",
                                         edit=lambda b: b.replace(b"Holding", b"Holding (edited)", 1))
-    report = await load(store, [edited], study_id="lw-edited")
+    report = await load(bundled, [edited], study_id="lw-edited")
     assert any("changed since kxgraph exported it" in w and "left out" in w for w in report.warnings)
-    assert (await store.read("MATCH (k:Consequence {study: 'lw-edited'}) RETURN count(k) AS n"))[0]["n"] == 0
+    assert (await bundled.read("MATCH (k:Consequence {study: 'lw-edited'}) RETURN count(k) AS n"))[0]["n"] == 0
 
 
 # --- the real exports (../shared) ----------------------------------------------------------------------

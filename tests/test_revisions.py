@@ -86,13 +86,12 @@ def test_generated_edits_on_real_transcripts_never_anchor_to_wrong_text() -> Non
 
 
 @pytest.mark.anyio
-async def test_replace_document_in_the_store(store: Store, tmp_path: Path) -> None:
-    await load(store, [BUNDLED])
-    rows = await store.read("MATCH (d:SourceDocument) RETURN d.id AS id")
+async def test_replace_document_in_the_store(bundled: Store, tmp_path: Path) -> None:
+    rows = await bundled.read("MATCH (d:SourceDocument) RETURN d.id AS id")
     doc = rows[0]["id"]
     new = tmp_path / "v2.txt"
     edited = ("Editor's note: corrected version.\n\n" + TEXT).replace("carried out by link", "carried out by the link")
-    quotes = await store.read("MATCH (q:EvidenceQuote)-[:IN_DOCUMENT]->(d {id: $d}) "
+    quotes = await bundled.read("MATCH (q:EvidenceQuote)-[:IN_DOCUMENT]->(d {id: $d}) "
                               "RETURN q.exact AS e, q.start AS s, q.end AS t ORDER BY q.start, q.end", {"d": doc})
 
     def alone(q: dict) -> bool:  # deleting its words orphans this quote and no other
@@ -102,10 +101,10 @@ async def test_replace_document_in_the_store(store: Store, tmp_path: Path) -> No
                   if len(q["e"]) > 20 and TEXT.count(q["e"]) == 1 and HOLDING not in q["e"] and alone(q))
     edited = edited.replace(victim, "")
     new.write_text(edited, encoding="utf-8")
-    rev = await replace_document(store, doc, new)
+    rev = await replace_document(bundled, doc, new)
     assert rev.changed and rev.counts.get("orphaned") == 1 and rev.counts.get("fuzzy", 0) >= 1
     assert rev.counts.get("moved", 0) > 30
-    after = await store.read(
+    after = await bundled.read(
         "MATCH (q:EvidenceQuote)-[:IN_DOCUMENT]->(d {id: $d}) RETURN q.exact AS exact, q.start AS start, q.end AS end, "
         "q.anchorStatus AS status, d.content AS text, d.sha256 AS sha, q.documentSha256 AS qsha", {"d": doc})
     assert len(after) == len(quotes)
@@ -116,13 +115,13 @@ async def test_replace_document_in_the_store(store: Store, tmp_path: Path) -> No
             assert q["text"][q["start"]:q["end"]] == q["exact"] and q["qsha"] == q["sha"]
     from tests.test_graphql import client
 
-    async with client(store) as gql:
+    async with client(bundled) as gql:
         data = await gql.ok("query($d: ID!) { document(id: $d) { quotes { anchorStatus anchorScore start exact } } }",
                             {"d": doc})
     statuses = {q["anchorStatus"] for q in data["document"]["quotes"]}
     assert {"MOVED", "FUZZY", "ORPHANED"} <= statuses
     with pytest.raises(InputError, match="no document"):
-        await replace_document(store, "link-worker/document/nope", new)
+        await replace_document(bundled, "link-worker/document/nope", new)
 
 
 @pytest.fixture

@@ -53,13 +53,12 @@ async def test_the_issues_examples_find_their_evidence_by_meaning(store: Store) 
     assert scores == sorted(scores, reverse=True) and all(-1 <= s <= 1 for s in scores)
 
 
-async def test_a_quote_ranks_with_the_nearest_claim_it_backs(store: Store) -> None:
+async def test_a_quote_ranks_with_the_nearest_claim_it_backs(bundled: Store) -> None:
     """Each quote found through a claim comes after that claim, with its score, and backs it; no
     quote is given twice; the other hits keep the order of their own similarity."""
-    await load(store, [BUNDLED])
     for text in ("patients relying too much on the link worker", "stopping workers from burning out",
                  "poorer areas with sicker residents"):
-        hits = await _search(store, text, limit=10)
+        hits = await _search(bundled, text, limit=10)
         ids = [h["node"]["id"] for h in hits]
         assert len(ids) == len(set(ids)), ids
         for i, h in enumerate(hits):
@@ -70,7 +69,7 @@ async def test_a_quote_ranks_with_the_nearest_claim_it_backs(store: Store) -> No
             assert claim < i and hits[claim]["score"] == h["score"]
             assert h["node"]["id"] in {q["id"] for q in hits[claim]["node"]["evidence"]}
         own = [h["node"]["id"] for h in hits if h["via"] is None]
-        plain = await _plain_nearest(store, text, 10)  # the hits by their own texts keep their order
+        plain = await _plain_nearest(bundled, text, 10)  # the hits by their own texts keep their order
         assert own == [i for i in plain if i in own] and set(own) <= set(plain), (own, plain)
 
 
@@ -80,23 +79,21 @@ async def _plain_nearest(store: Store, text: str, n: int) -> list[str]:
     return [r["node"]["id"] for r in rows][:n]
 
 
-async def test_a_study_loaded_beside_another_keeps_its_vectors_searchable(store: Store) -> None:
+async def test_a_study_loaded_beside_another_keeps_its_vectors_searchable(bundled: Store) -> None:
     """Loading a second study copies the first one's embeddings into the new graph (FalkorDB's
     staging copy): they must stay vectors that the index reads, not lists."""
-    await load(store, [BUNDLED])
-    await load(store, [SECOND])
-    ids = [h["node"]["id"] for h in await _search(store, "feeling safe and looked after")]
+    await load(bundled, [SECOND])
+    ids = [h["node"]["id"] for h in await _search(bundled, "feeling safe and looked after")]
     assert Q + "3327-3419" in ids, ids
-    garden = [h["node"]["id"] for h in await _search(store, "volunteers feel they belong", limit=5)]
+    garden = [h["node"]["id"] for h in await _search(bundled, "volunteers feel they belong", limit=5)]
     assert any(i.startswith("allotment/") for i in garden), garden
 
 
-async def test_both_fuses_the_two_rankings(store: Store) -> None:
-    await load(store, [BUNDLED])
+async def test_both_fuses_the_two_rankings(bundled: Store) -> None:
     text = "discretion for link workers"
-    words = [h["node"]["id"] for h in await _search(store, text, "WORDS", 10)]
-    meaning = [h["node"]["id"] for h in await _search(store, text, "MEANING", 10)]
-    both = await _search(store, text, "BOTH", 10)
+    words = [h["node"]["id"] for h in await _search(bundled, text, "WORDS", 10)]
+    meaning = [h["node"]["id"] for h in await _search(bundled, text, "MEANING", 10)]
+    both = await _search(bundled, text, "BOTH", 10)
     # reciprocal rank fusion, computed here from the two rankings the API gives on their own
     fused: dict[str, float] = {}
     for ranking in (words, meaning):
@@ -213,11 +210,10 @@ def test_a_batch_gives_each_text_its_own_vector() -> None:
         assert sum(x * y for x, y in zip(a, b, strict=True)) > 0.99
 
 
-async def test_embeddings_stay_out_of_the_graph_people_see(store: Store) -> None:
+async def test_embeddings_stay_out_of_the_graph_people_see(bundled: Store) -> None:
     """The neighbourhood of a quote (and so its pictures) shows its claims and document, not its
     embedding."""
-    await load(store, [BUNDLED])
-    data, errors, _ = await ask(store, 'query($id: ID!) { neighbourhood(id: $id, depth: 2) { nodes { id kind } } }',
+    data, errors, _ = await ask(bundled, 'query($id: ID!) { neighbourhood(id: $id, depth: 2) { nodes { id kind } } }',
                                 {"id": Q + "3327-3419"}, compiled=False)
     assert not errors and data is not None, errors
     kinds = {n["kind"] for n in data["neighbourhood"]["nodes"]}

@@ -22,10 +22,8 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def loaded(store: Store) -> AsyncIterator[Store]:
-    report = await load(store, [BUNDLED])
-    assert report.changed
-    yield store
+async def loaded(bundled: Store) -> AsyncIterator[Store]:
+    yield bundled
 
 
 async def test_inventory_is_complete(loaded: Store) -> None:

@@ -64,25 +64,24 @@ async def test_where_gives_what_a_reading_of_the_data_gives(store: Store, case: 
     assert 0 < len(want) < len(data) or case[0] in ("all",), "the case tells nothing apart"
 
 
-async def test_values_are_parameters_never_statement_text(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    await load(store, [BUNDLED])
-    before = await store.read("MATCH (n) RETURN count(n) AS n")
+async def test_values_are_parameters_never_statement_text(bundled: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = await bundled.read("MATCH (n) RETURN count(n) AS n")
     statements: list[str] = []
-    real = type(store).read
+    real = type(bundled).read
 
     async def spy(self: Store, statement: str, params: dict[str, Any] | None = None) -> Any:
         statements.append(statement)
         return await real(self, statement, params)
-    monkeypatch.setattr(type(store), "read", spy)
+    monkeypatch.setattr(type(bundled), "read", spy)
     hostile = "x'}) MATCH (n) DETACH DELETE n //"
     for compiled in (True, False):
-        data, errors, _ = await ask(store, "query($h: String!) { consequences(where: {OR: [{text: {eq: $h}}, "
+        data, errors, _ = await ask(bundled, "query($h: String!) { consequences(where: {OR: [{text: {eq: $h}}, "
                                            "{stakeholder: {name: {contains: $h}}}]}) { totalCount nodes { id } } }",
                                     {"h": hostile}, compiled)
         assert not errors and data == {"consequences": {"totalCount": 0, "nodes": []}}
     assert statements and not any("DETACH" in s or "x'" in s for s in statements)
     monkeypatch.undo()
-    assert await store.read("MATCH (n) RETURN count(n) AS n") == before
+    assert await bundled.read("MATCH (n) RETURN count(n) AS n") == before
 
 
 SORTED = """query($after: String, $before: String, $first: Int, $last: Int) {
@@ -161,10 +160,9 @@ async def test_aggregates_are_the_figures_of_the_matching_nodes(store: Store) ->
     ('{ concepts(after: "WyJhIiwgImIiLCAiYyJd") { nodes { id } } }', "BAD_CURSOR"),  # 3 keys for a 2-key order
     ('{ concepts(before: "bm90LWEtY3Vyc29y") { nodes { id } } }', "BAD_CURSOR"),
 ])
-async def test_bad_list_arguments_are_clear_errors(store: Store, query: str, code: str) -> None:
-    await load(store, [BUNDLED])
+async def test_bad_list_arguments_are_clear_errors(bundled: Store, query: str, code: str) -> None:
     for compiled in (True, False):
-        data, errors, _ = await ask(store, query, compiled=compiled)
+        data, errors, _ = await ask(bundled, query, compiled=compiled)
         assert data is None and [e.extensions["code"] for e in errors] == [code], errors
 
 
@@ -188,14 +186,13 @@ async def test_the_deprecated_filter_and_order_still_answer(store: Store) -> Non
     assert old["concepts"]["nodes"] and old == new
 
 
-async def test_the_policymakers_question_is_one_query(store: Store) -> None:
+async def test_the_policymakers_question_is_one_query(bundled: Store) -> None:
     """Negative consequences for a stakeholder, sorted by concept, with their quotes, 10 at a time,
     and how many: the example answers it, the same on both paths, in few statements."""
-    await load(store, [BUNDLED])
     query, variables = next((q, v) for n, q, v in examples() if n == "12-policymaker")
-    data = await both(store, query, variables)
+    data = await both(bundled, query, variables)
     page = data["consequences"]
-    expected = await store.read(
+    expected = await bundled.read(
         "MATCH (c:Consequence {valence: 'negative'})-[:FOR_STAKEHOLDER]->(:Stakeholder {id: $s}) "
         "MATCH (c)-[:OF_CONCEPT]->(k) RETURN c.text AS text, k.name AS concept ORDER BY concept, text",
         {"s": variables["stakeholder"]})
@@ -205,13 +202,13 @@ async def test_the_policymakers_question_is_one_query(store: Store) -> None:
     text = (BUNDLED / "documents" / "exeter-knowledge-exchange-blog.txt").read_text(encoding="utf-8")
     for e in page["edges"]:
         quotes = e["node"]["evidenceConnection"]
-        stored = await store.read("MATCH (:Consequence {text: $t})-[:SUPPORTED_BY]->(q) RETURN q.start AS start "
+        stored = await bundled.read("MATCH (:Consequence {text: $t})-[:SUPPORTED_BY]->(q) RETURN q.start AS start "
                                   "ORDER BY start", {"t": e["node"]["text"]})
         assert quotes["totalCount"] == len(stored) > 0
         assert [q["node"]["start"] for q in quotes["edges"]] == [r["start"] for r in stored][:5]
         for q in quotes["edges"]:
             assert text[q["node"]["start"]:q["node"]["end"]] == q["node"]["exact"]
-    _, _, trips = await ask(store, query, variables, compiled=True)
+    _, _, trips = await ask(bundled, query, variables, compiled=True)
     assert trips == 2  # the page with its tree, and the figures
 
 
@@ -227,13 +224,12 @@ async def test_two_conditions_over_shared_relationships_are_both_met(store: Stor
     assert found[0] & found[1] and together == found[0] & found[1]
 
 
-async def test_a_node_without_the_sort_field_comes_first(store: Store) -> None:
-    await load(store, [BUNDLED])
-    await store.execute("MATCH (q:EvidenceQuote) WITH q ORDER BY q.id LIMIT 3 "
+async def test_a_node_without_the_sort_field_comes_first(bundled: Store) -> None:
+    await bundled.execute("MATCH (q:EvidenceQuote) WITH q ORDER BY q.id LIMIT 3 "
                         "SET q.anchorScore = 1.0 - size(q.exact) / 1000.0")  # as a fuzzy re-anchoring would
-    rows = await store.read("MATCH (q:EvidenceQuote) RETURN q.id AS id, q.anchorScore AS score")
+    rows = await bundled.read("MATCH (q:EvidenceQuote) RETURN q.id AS id, q.anchorScore AS score")
     assert sum(r["score"] is None for r in rows) > 3 and sum(r["score"] is not None for r in rows) == 3
-    got = (await both(store, "{ evidenceQuotes(first: 100, sort: [{anchorScore: ASC}]) { nodes { id } } }")
+    got = (await both(bundled, "{ evidenceQuotes(first: 100, sort: [{anchorScore: ASC}]) { nodes { id } } }")
            )["evidenceQuotes"]["nodes"]
     want = sorted(rows, key=lambda r: (r["score"] is not None, r["score"] or 0, r["id"]))
     assert [n["id"] for n in got] == [r["id"] for r in want]
