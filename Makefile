@@ -52,8 +52,11 @@ typecheck: install
 neo4j-info: install
 	@$(BIN)/python -c 'import os; from tests.neo4j_local import missing_tools as m; r = m(); print("Neo4j tests: " + ("against " + os.environ["KXGRAPH_NEO4J_URI"] if os.environ.get("KXGRAPH_NEO4J_URI") else "skipped, " + r if r else "a local Neo4j 5.26 is started for the run (tests/neo4j_local)"))'
 
+# two workers (pytest-xdist); the Neo4j tests all run on one of them (tests/conftest.py)
+PYTEST_WORKERS ?= 2
+
 pytest: install cypher-lint neo4j-info
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n $(PYTEST_WORKERS)
 
 pytest-slow: install cypher-lint neo4j-info
 	$(BIN)/python -m pytest -m slow

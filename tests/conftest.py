@@ -6,9 +6,11 @@ possible the Neo4j tests skip with the reason, except in CI, where that is a fai
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,6 +46,37 @@ def neo4j_target() -> Iterator[Neo4jTarget]:
                           local=server)
     finally:
         server.stop()
+
+
+# `make test` runs the suite on two workers (pytest-xdist). The Neo4j tests share one database, which
+# they wipe, so they all run on one worker; the rest are spread over both. The scheduler sees a
+# test's id, not its marks, so every test marked neo4j must say "neo4j" in its id (checked at
+# collection); a test that says it without touching Neo4j only keeps the Neo4j tests company.
+NEO4J_ID = re.compile(r"(?<![A-Za-z0-9])neo4j(?![A-Za-z0-9])")
+
+
+def on_neo4j(nodeid: str) -> bool:
+    return bool(NEO4J_ID.search(nodeid))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unnamed = [i.nodeid for i in items if i.get_closest_marker("neo4j") and not on_neo4j(i.nodeid)]
+    if unnamed:
+        raise pytest.UsageError("a test marked neo4j must say neo4j in its id (tests/conftest.py, "
+                                "NEO4J_ID): " + ", ".join(unnamed))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Neo4jOnOneWorker(LoadScopeScheduling):  # type: ignore[misc]
+        """Each test is its own unit, except the Neo4j tests: one unit, on one worker."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return "neo4j" if on_neo4j(nodeid) else nodeid
+
+    return Neo4jOnOneWorker(config, log)
 
 
 @pytest.fixture(scope="session")
