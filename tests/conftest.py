@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from kxgraph.graph.falkordb_backend import FalkorStore
 from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
 from kxgraph.graph.store import Store
-from tests.helpers import Neo4jTarget, no_neo4j
+from tests.helpers import BUNDLED, Neo4jTarget, backend_store, no_neo4j, shared_load
 
 
 @pytest.fixture(scope="session")
@@ -94,15 +93,9 @@ def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedd
 
 
 @pytest.fixture(params=["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-async def store(request: pytest.FixtureRequest, falkordb_server: EmbeddedFalkorDB,
-                anyio_backend: str) -> AsyncIterator[Store]:
+async def store(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[Store]:
     """A real, empty store of each available backend (Neo4j: the whole database is wiped)."""
-    s: Store
-    if request.param == "neo4j":
-        s = request.getfixturevalue("neo4j_target").store()
-    else:
-        s = FalkorStore(graph_name=f"t_{uuid.uuid4().hex[:10]}",
-                        socket_path=str(falkordb_server.socket_path))
+    s = backend_store(request, f"t_{uuid.uuid4().hex[:10]}")
     await s.open()
     await s.drop_graph()
     try:
@@ -116,8 +109,6 @@ async def store(request: pytest.FixtureRequest, falkordb_server: EmbeddedFalkorD
 async def bundled(request: pytest.FixtureRequest, anyio_backend: str) -> AsyncIterator[Store]:
     """A real store of each backend holding the bundled study as a fresh load leaves it (loaded once
     and kept while no test changes it: ``tests.helpers.shared_load``)."""
-    from tests.helpers import BUNDLED, shared_load
-
     async with shared_load(request, [BUNDLED]) as s:
         yield s
 

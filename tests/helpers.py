@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -93,17 +94,10 @@ async def shared_load(request: pytest.FixtureRequest, sources: list[Path]) -> As
     with the state that load left, and loaded again when it differs (the test before wrote to it, or a
     test of the empty ``store`` wiped the one Neo4j database). A test may write to it freely: the
     next still gets a fresh load's graph."""
-    from kxgraph.graph.falkordb_backend import FalkorStore
     from kxgraph.loaders.pipeline import load
 
     key = (str(request.param), tuple(sources))
-    s: Store
-    if request.param == "neo4j":
-        s = request.getfixturevalue("neo4j_target").store()
-    else:
-        server = request.getfixturevalue("falkordb_server")
-        s = FalkorStore(graph_name="t_shared_" + "_".join(p.name for p in sources).replace("-", "_"),
-                        socket_path=str(server.socket_path))
+    s = backend_store(request, "t_shared_" + "_".join(p.name for p in sources).replace("-", "_"))
     await s.open()
     try:
         if _SHARED_STATE.get(key) != await graph_state(s):
@@ -116,10 +110,18 @@ async def shared_load(request: pytest.FixtureRequest, sources: list[Path]) -> As
         await s.close()
 
 
+def backend_store(request: pytest.FixtureRequest, graph_name: str) -> Store:
+    """An unopened store of the backend ``request.param`` names: the suite's Neo4j (one database;
+    ``graph_name`` does not apply) or graph ``graph_name`` on the session's embedded FalkorDB."""
+    from kxgraph.graph.falkordb_backend import FalkorStore
+
+    if request.param == "neo4j":
+        return request.getfixturevalue("neo4j_target").store()
+    return FalkorStore(graph_name=graph_name, socket_path=str(request.getfixturevalue("falkordb_server").socket_path))
+
+
 async def graph_state(store: Store) -> str:
     """The whole graph as one canonical text (rows sorted), to tell whether anything changed."""
-    import json
-
     nodes, relationships = await fingerprint(store)
     return "\n".join(sorted(json.dumps(r, sort_keys=True, default=str) for r in [*nodes, *relationships]))
 
