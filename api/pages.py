@@ -483,4 +483,8 @@ async def viz(request: Request, kind: str, focus: str | None = None, study: str 
             "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"})
     with_format = request.url.include_query_params(format="html")
     download = f"{with_format.path}?{with_format.query}"  # relative: pages name no host
-    return page("viz.html", title=picture.title, picture=data, download=download)
+    more = None
+    if picture.cut and limit < 500:
+        bigger = request.url.include_query_params(limit=500)
+        more = f"{bigger.path}?{bigger.query}"
+    return page("viz.html", title=picture.title, picture=data, download=download, more=more, depth=depth)

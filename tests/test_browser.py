@@ -105,9 +105,17 @@ PAGES = {
     "event": "/event/link-worker/event/exeter-event", "document": "/document/link-worker/document/exeter-blog",
     "matrix": "/matrix", "concept-map": "/viz/concept-map",
     "neighbourhood": "/viz/neighbourhood?focus=link-worker/concept/holding&depth=2",
+    "matrix-study": "/matrix?study=link-worker",
+    "cell": "/consequences?concept=link-worker/concept/discretion&stakeholder=link-worker/stakeholder/gps-and-hcps",
+    "claim": "/claim/link-worker/consequence/discretion-meets-local-need",
+    "brief": "/brief/link-worker/stakeholder/gps-and-hcps", "codebook": "/codebook?study=link-worker",
+    "evidence-trail": "/viz/evidence-trail?focus=link-worker/concept/holding",
+    "event-map": "/viz/event-map?focus=link-worker/event/exeter-event", "consequence-map": "/viz/consequence-map",
     "hostile-concept": "/concept/hostile/concept/tricky", "hostile-document": "/document/hostile/document/notes",
     "graphiql": "/graphql",
 }
+#: every kind of page and picture, at phone width too (GraphiQL is not ours; the hostile pages are checks)
+PHONE = [name for name in PAGES if name != "graphiql" and not name.startswith("hostile")]
 
 
 @pytest.mark.parametrize("name", list(PAGES))
@@ -257,6 +265,47 @@ def test_what_discretion_means_for_gps_and_who_said_so_where_in_three_clicks(ser
     w.page.close()
 
 
+def test_a_researcher_traces_holding_to_its_sentences_in_two_clicks(server: str, browser: object) -> None:
+    """The researcher's question, from the home page: the concept, its definition, discussion points
+    and consequences, each with its quotes in context and their positions (checked against the
+    source file), then the sentence in its document, marked apart and scrolled into view."""
+    w = Watched(browser)
+    clicks = 0
+    w.page.goto(server + "/")
+    card = w.page.locator("section.kx-card", has_text="social prescribing link workers")
+    card.locator("a:text-is('Holding')").click()
+    clicks += 1
+    w.page.wait_for_url("**/concept/link-worker/concept/holding")
+    assert w.page.inner_text("h1") == "Holding"
+    definition = w.page.locator("section.kx-card", has=w.page.locator("h2:text-is('Definition')"))
+    assert "active process" in definition.locator("p").first.inner_text()
+    headings = w.page.locator("h2").all_inner_texts()
+    assert any(h.startswith("Discussion points (") and not h.endswith("(0)") for h in headings), headings
+    assert any(h.startswith("Consequences (") and not h.endswith("(0)") for h in headings), headings
+    quotes = w.page.locator(".kx-quote")
+    assert quotes.count() >= 3
+    for i in range(quotes.count()):  # every quote is the source's text at the positions it shows
+        q = quotes.nth(i)
+        exact = q.locator("mark").inner_text()
+        where = q.locator(".kx-where").inner_text()
+        start, end = (int(x) for x in where.split("characters ", 1)[1].split(" ", 1)[0].split("–"))
+        assert SOURCE[start:end] == exact, (where, exact)
+    first = definition.locator(".kx-quote").first
+    exact = first.locator("mark").inner_text()
+    first.locator("a:text-is('in the document')").click()
+    clicks += 1
+    w.page.wait_for_url("**/document/link-worker/document/exeter-blog#q-*")
+    followed = w.page.locator("mark.kx-followed")
+    followed.first.wait_for()
+    assert "".join(followed.all_inner_texts()) == exact
+    box = w.page.locator("mark:target").bounding_box()
+    assert box is not None and 0 <= box["y"] < 900
+    assert clicks <= 4
+    w.shot("researcher-document")
+    w.clean()
+    w.page.close()
+
+
 def test_a_page_given_an_unknown_study_says_so(server: str, browser: object) -> None:
     w = Watched(browser)
     for path in ("/matrix?study=no-such-study", "/viz/concept-map?study=no-such-study"):
@@ -326,7 +375,98 @@ def test_a_picture_you_can_work_with(server: str, browser: object) -> None:
     w.page.close()
 
 
-@pytest.mark.parametrize("name", ["home", "concept", "matrix", "neighbourhood", "document"])
+def test_svg_export_depth_and_expand(server: str, browser: object) -> None:
+    """The view saves as SVG (a node for each node shown, with its label); the depth control
+    redraws with more steps; "Expand" adds a node's neighbours to the picture in place."""
+    from defusedxml import ElementTree
+
+    w = Watched(browser)
+    w.page.goto(server + "/viz/neighbourhood?focus=link-worker/concept/holding&depth=1")
+    wait_drawn(w.page, "viz-main")
+    count = "() => window.kxNetworks['viz-main'].body.data.nodes.length"
+    one_step = int(w.page.evaluate(count))
+    with w.page.expect_download() as info:
+        w.page.click("#svg-main")
+    assert info.value.suggested_filename.endswith(".svg")
+    svg = ElementTree.fromstring(Path(info.value.path()).read_bytes())
+    ns = "{http://www.w3.org/2000/svg}"
+    drawn = [g for g in svg.iter(ns + "g") if g.get("class") == "node"]
+    assert len(drawn) == one_step
+    labels = {"".join(t.itertext()) for g in drawn for t in g.iter(ns + "text")}
+    assert "Holding" in labels
+    assert len([g for g in svg.iter(ns + "g") if g.get("class") == "edge"]) == \
+        int(w.page.evaluate("() => window.kxNetworks['viz-main'].body.data.edges.length"))
+
+    w.page.select_option("#depth-main", "2")
+    w.page.click("form.kx-depth button")
+    w.page.wait_for_url("**/viz/neighbourhood?focus=link-worker%2Fconcept%2Fholding&depth=2")
+    wait_drawn(w.page, "viz-main")
+    assert int(w.page.evaluate(count)) > one_step
+    assert w.page.locator("#depth-main").input_value() == "2"
+
+    w.page.goto(server + "/viz/neighbourhood?focus=link-worker/concept/holding&depth=1")
+    wait_drawn(w.page, "viz-main")
+    consequence = w.page.evaluate("() => window.kxNetworks['viz-main'].body.data.nodes.get("
+                                  "{filter: n => n.kind === 'Consequence'})[0].name")
+    w.page.fill("#find-main", consequence)  # one step from holding: its stakeholder is two steps away
+    w.page.press("#find-main", "Enter")
+    w.page.click("#kx-details button.kx-expand")
+    w.page.wait_for_selector("#viz-main[data-expanded]", timeout=10_000)
+    added = int(w.page.get_attribute("#viz-main", "data-expanded") or "0")
+    assert added > 0 and int(w.page.evaluate(count)) == one_step + added
+    assert f"Added {added} node" in w.page.inner_text("#status-main")
+    w.shot("neighbourhood-expanded")
+    w.clean()
+    w.page.close()
+
+
+def test_a_big_picture_groups_alike_nodes_and_opens_them(browser: object, tmp_path: Path) -> None:
+    """Past a few hundred nodes, nodes of one kind with the same links are drawn as one group:
+    far fewer shapes, every link kept; a double-click opens a group, find opens the group of the
+    node it finds, and the box shows every node again. A standalone file, as a user would save it."""
+    from kxgraph.api.viz.picture import Picture
+
+    pic = Picture("evidence", "A big concept", focus="c")
+    pic.node("c", "Concept", "Big concept")
+    for d in range(2):
+        pic.node(f"d{d}", "SourceDocument", f"Document {d}")
+    for k in range(10):
+        pic.node(f"k{k}", "Consequence", f"Consequence {k}")
+        pic.edge("c", f"k{k}", "consequence")
+        for i in range(30):
+            pic.node(f"q{k}-{i}", "EvidenceQuote", f"quote {k}-{i}")
+            pic.edge(f"k{k}", f"q{k}-{i}", "supported by")
+            pic.edge(f"q{k}-{i}", f"d{i % 2}", "in")
+    total = len(pic.nodes)
+    page_file = tmp_path / "big.html"
+    page_file.write_text(pic.standalone_html(), encoding="utf-8")
+    w = Watched(browser)
+    w.page.goto(page_file.as_uri())
+    wait_drawn(w.page, "viz-main")
+    shown = "() => window.kxNetworks['viz-main'].body.nodeIndices.length"
+    assert total == 313 and int(w.page.evaluate(shown)) == 1 + 2 + 10 + 20  # 20 groups of 15 quotes
+    w.shot("big-picture-grouped")
+    group = "group:" + next(g["id"] for g in pic.network_data()["groups"] if "quote 3-0" in g["names"])
+    w.page.evaluate("([v, g]) => { const n = window.kxNetworks[v]; n.fit({animation: false}); }", ["viz-main", group])
+    point = w.page.evaluate("([v, g]) => { const n = window.kxNetworks[v]; "
+                            "return n.canvasToDOM(n.getPositions([g])[g]); }", ["viz-main", group])
+    box = w.page.locator("#viz-main").bounding_box()
+    assert box is not None
+    w.page.mouse.dblclick(box["x"] + point["x"], box["y"] + point["y"])
+    assert int(w.page.evaluate(shown)) == 33 - 1 + 15
+    w.page.fill("#find-main", "quote 7-29")
+    w.page.press("#find-main", "Enter")
+    assert w.page.evaluate("() => window.kxNetworks['viz-main'].getSelectedNodes()") == ["q7-29"]
+    assert int(w.page.evaluate(shown)) == 33 - 2 + 30
+    w.page.uncheck("#group-main")
+    assert int(w.page.evaluate(shown)) == total
+    w.page.check("#group-main")
+    assert int(w.page.evaluate(shown)) == 33
+    w.clean()
+    w.page.close()
+
+
+@pytest.mark.parametrize("name", PHONE)
 def test_pages_and_pictures_at_phone_width(server: str, browser: object, name: str) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
     page.goto(server + PAGES[name])
@@ -372,11 +512,7 @@ def test_a_brief_for_a_stakeholder_prints_with_every_sentence_cited(server: str,
 
 
 AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
-A11Y_PAGES = {**{k: v for k, v in PAGES.items() if k != "graphiql"},  # GraphiQL is not ours
-              "matrix-study": "/matrix?study=link-worker",
-              "cell": "/consequences?concept=link-worker/concept/discretion&stakeholder=link-worker/stakeholder/gps-and-hcps",
-              "claim": "/claim/link-worker/consequence/discretion-meets-local-need",
-              "brief": "/brief/link-worker/stakeholder/gps-and-hcps"}
+A11Y_PAGES = {k: v for k, v in PAGES.items() if k != "graphiql"}  # GraphiQL is not ours
 
 
 @pytest.mark.parametrize("name", list(A11Y_PAGES))

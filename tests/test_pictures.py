@@ -154,6 +154,9 @@ async def test_the_concept_map_draws_the_codebook_nesting_and_says_what_it_leave
         total = (await store.read("MATCH (c:Concept) RETURN count(c) AS n"))[0]["n"]
         assert len([n for n in few["nodes"] if n["kind"] == "Concept"]) == 3
         assert f"showing 3 of {total}" in few["title"]
+        page = (await http.get("/viz/concept-map?limit=3")).text
+        assert '<a href="/viz/concept-map?limit=500">show up to 500</a>' in page  # a way to see the rest
+        assert "show up to 500" not in (await http.get("/viz/concept-map?study=interviews")).text
         hood = await picture(http, "/viz/neighbourhood?focus=link-worker/concept/holding&depth=2")
         titles = [n["title"] for n in hood["nodes"]]
         for detail in ("the focus", " 1 step from the focus", " 2 steps from the focus"):
@@ -218,3 +221,44 @@ async def test_the_codebook_is_a_tree_and_the_evidence_trail_a_trail(store: Stor
         assert trail["options"]["physics"]["enabled"] is False
         gps = (await http.get("/stakeholder/link-worker/stakeholder/gps-and-hcps")).text
         assert gps.count('class="kx-quote"') >= 3 and "/brief/link-worker/stakeholder/gps-and-hcps" in gps
+
+
+def test_past_a_few_hundred_nodes_alike_nodes_are_grouped_and_no_link_is_lost() -> None:
+    """Nodes of one kind with exactly the same links (other end, label, direction) form a group;
+    the focus is never grouped; a small picture has none; a group's members sit side by side."""
+    from kxgraph.api.viz.picture import GROUP_ABOVE
+
+    def build(claims: int) -> Picture:
+        pic = Picture("t", "t", focus="c")
+        pic.node("c", "Concept", "concept")
+        pic.node("d", "SourceDocument", "doc")
+        for k in range(claims):
+            pic.node(f"k{k}", "Consequence", f"claim {k}")
+            pic.edge("c", f"k{k}", "consequence")
+            for i in range(12):
+                pic.node(f"q{k}-{i}", "EvidenceQuote", f"quote {k}-{i}")
+                pic.edge(f"k{k}", f"q{k}-{i}", "supported by")
+                pic.edge(f"q{k}-{i}", "d", "in" if i < 10 else "cited in")  # another link: not alike
+        return pic
+    small = build(2).network_data()
+    assert len(small["nodes"]) <= GROUP_ABOVE and small["groups"] == []
+    pic = build(40)
+    data = pic.network_data()
+    groups = {g["id"]: g for g in data["groups"]}
+    assert sorted(g["count"] for g in groups.values()) == [10] * 40  # two alike are too few for a group
+    assert all(g["label"] == "10 evidence quotes" and g["kind"] == "EvidenceQuote" for g in groups.values())
+    links: dict[str, set[tuple[str, str, str]]] = {}
+    for e in pic.edges:
+        links.setdefault(e["from"], set()).add(("to", e["to"], e["label"]))
+        links.setdefault(e["to"], set()).add(("from", e["from"], e["label"]))
+    members: dict[str, list[dict[str, Any]]] = {}
+    for n in data["nodes"]:
+        if "kxGroup" in n:
+            members.setdefault(n["kxGroup"], []).append(n)
+    assert members.keys() == groups.keys()
+    for ident, nodes in members.items():
+        assert len({frozenset(links[n["id"]]) for n in nodes}) == 1, ident  # the same links, every one
+        assert len({n["kind"] for n in nodes}) == 1
+    assert "kxGroup" not in next(n for n in data["nodes"] if n["id"] == "c")
+    assert {n["id"] for n in data["nodes"] if n["kind"] == "EvidenceQuote" and "kxGroup" not in n} == \
+        {f"q{k}-{i}" for k in range(40) for i in (10, 11)}

@@ -38,8 +38,8 @@ async def concept_map(run: Run, study: str | None, limit: int = 150, **_: Any) -
         after = page["pageInfo"]["endCursor"]
     title = f"Concepts{' of ' + study if study else ''}"
     if total > len(concepts):
-        title += f" - showing {len(concepts)} of {total} (add &limit=500 for more)"
-    pic = Picture("concept-map", title)
+        title += f" - showing {len(concepts)} of {total}"
+    pic = Picture("concept-map", title, cut=total > len(concepts))
     shown = {c["id"] for c in concepts}
     for c in concepts:
         pic.node(c["id"], "Concept", c["name"], c.get("definitionText") or "", url=f"/concept/{c['id']}")
@@ -138,9 +138,11 @@ async def neighbourhood(run: Run, focus: str | None, depth: int = 1, limit: int 
         nodes { id kind name depth } edges { source target type } } }""",
                      {"id": focus, "depth": depth, "limit": limit})
     hood = data["neighbourhood"]
-    pic = Picture("neighbourhood", f"Around {focus} (depth {depth})", focus=focus)
+    steps = f"{depth} step{'' if depth == 1 else 's'}"
+    pic = Picture("neighbourhood", f"Around {focus} ({steps})", focus=focus)
     if hood is None:
         return pic
+    pic.title = next((f"Around {n['name']} ({steps})" for n in hood["nodes"] if n["depth"] == 0), pic.title)
     for n in hood["nodes"]:
         steps = "the focus" if n["depth"] == 0 else f"{n['depth']} step{'' if n['depth'] == 1 else 's'} from the focus"
         pic.node(n["id"], n["kind"], n["name"], steps,
@@ -149,6 +151,7 @@ async def neighbourhood(run: Run, focus: str | None, depth: int = 1, limit: int 
         pic.edge(e["source"], e["target"], e["type"].lower().replace("_", " "))
     if hood["truncated"]:
         pic.title += f" - first {limit} nodes"
+        pic.cut = True
     return pic
 
 

@@ -14,10 +14,14 @@ from typing import Any
 
 from kxgraph.api.viz.style import style_of
 
-__all__ = ["LAYOUT_ON_SERVER_ABOVE", "Picture", "vis_asset"]
+__all__ = ["GROUP_ABOVE", "LAYOUT_ON_SERVER_ABOVE", "Picture", "vis_asset"]
 
 #: past this many nodes, positions are computed here and physics is off (see shared design notes)
 LAYOUT_ON_SERVER_ABOVE = 300
+#: past this many nodes, nodes of one kind with exactly the same links are drawn as one group
+GROUP_ABOVE = 200
+#: the fewest alike nodes worth a group
+MIN_GROUP = 3
 MAX_LABEL = 40
 #: vis-network shapes that draw their label inside themselves
 LABEL_INSIDE = ("box", "database", "ellipse", "circle", "text")
@@ -38,6 +42,18 @@ def contrast(a: str, b: str) -> float:
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
     high, low = sorted((luminance(a), luminance(b)), reverse=True)
     return (high + 0.05) / (low + 0.05)
+
+
+def _plural(kind: str, n: int) -> str:
+    """``EvidenceQuote`` -> "evidence quotes", as a count says it."""
+    words = "".join(f" {c.lower()}" if c.isupper() else c for c in kind).strip()
+    if n == 1:
+        return words
+    if words.endswith("person"):
+        return words[:-6] + "people"
+    if words.endswith("y") and words[-2:-1] not in "aeiou":
+        return words[:-1] + "ies"
+    return words + "s"
 
 
 def _text_colour(background: str) -> str:
@@ -64,6 +80,8 @@ class Picture:
     nodes: list[dict[str, Any]] = field(default_factory=list)
     edges: list[dict[str, Any]] = field(default_factory=list)
     edge_legend: list[tuple[str, str]] = field(default_factory=list)
+    #: the picture stops at a limit: there is more to show
+    cut: bool = False
     _ids: set[str] = field(default_factory=set)
 
     # --- building -------------------------------------------------------------------------------
@@ -109,6 +127,7 @@ class Picture:
         net.edges = self.edges
         big = len(self.nodes) > LAYOUT_ON_SERVER_ABOVE
         layered = bool(self.nodes) and all("level" in n for n in self.nodes)
+        groups = self._groups() if len(self.nodes) > GROUP_ABOVE else []
         if big and not layered:
             for n, (x, y) in zip(self.nodes, self._radial_layout(), strict=True):
                 n["x"], n["y"] = x, y
@@ -127,7 +146,36 @@ class Picture:
         import json
 
         return {"kind": self.kind, "title": self.title, "focus": self.focus, "nodes": nodes, "edges": edges,
-                "options": json.loads(options), "legend": self.legend(), "height": height, "width": width}
+                "options": json.loads(options), "legend": self.legend(), "height": height, "width": width,
+                "groups": groups}
+
+    def _groups(self) -> list[dict[str, Any]]:
+        """Nodes of one kind that have exactly the same links (same other end, label and direction)
+        are told apart by nothing but their names: drawn as one group (vis-network's clusters), the
+        picture keeps every link and loses only the names, which opening the group gives back.
+        Marks each member with its group (``kxGroup``); the focus is never grouped."""
+        links: dict[str, set[tuple[str, str, str]]] = {n["id"]: set() for n in self.nodes}
+        for e in self.edges:
+            links[e["from"]].add(("to", e["to"], e.get("label", "")))
+            links[e["to"]].add(("from", e["from"], e.get("label", "")))
+        alike: dict[tuple[str, frozenset[tuple[str, str, str]]], list[dict[str, Any]]] = {}
+        for n in self.nodes:
+            if n["id"] != self.focus and links[n["id"]]:
+                alike.setdefault((n["kind"], frozenset(links[n["id"]])), []).append(n)
+        groups: list[dict[str, Any]] = []
+        for (kind, _), members in alike.items():
+            if len(members) < MIN_GROUP:
+                continue
+            ident = f"g{len(groups)}"
+            for n in members:
+                n["kxGroup"] = ident
+            first = members[0]
+            label = f"{len(members)} {_plural(kind, len(members))}"
+            groups.append({"id": ident, "kind": kind, "count": len(members), "label": label,
+                           "color": first["color"], "shape": first["shape"], "font": first["font"],
+                           **({"level": first["level"]} if "level" in first else {}),
+                           "names": [m["name"] for m in members[:5]]})
+        return groups
 
     def _radial_layout(self) -> list[tuple[float, float]]:
         """Rings by distance from the focus (or the best-connected node): O(nodes + edges)."""
@@ -154,7 +202,8 @@ class Picture:
         pos = [(0.0, 0.0)] * len(self.nodes)
         for d, members in rings.items():
             radius = 0 if d == 0 else 120 * d + 6 * math.sqrt(len(members)) * d
-            for k, ident in enumerate(sorted(members)):
+            # a group's members side by side: drawn as one, the group sits where they were
+            for k, ident in enumerate(sorted(members, key=lambda i: (self.nodes[index[i]].get("kxGroup", ""), i))):
                 angle = 2 * math.pi * k / max(1, len(members))
                 pos[index[ident]] = (round(radius * math.cos(angle), 1), round(radius * math.sin(angle), 1))
         return pos
