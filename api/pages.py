@@ -31,11 +31,18 @@ STATIC = {"kxviz.js": "application/javascript", "kxdoc.js": "application/javascr
 router = APIRouter()
 
 
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``3, "quote"`` -> "3 quotes", ``1, "quote"`` -> "1 quote" (no "quote(s)")."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 @lru_cache(maxsize=1)
 def env() -> jinja2.Environment:
     folder = resources.files("kxgraph.api") / "templates"
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)),
-                              autoescape=jinja2.select_autoescape(default=True, default_for_string=True))
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)),
+                                     autoescape=jinja2.select_autoescape(default=True, default_for_string=True))
+    environment.filters["counted"] = counted
+    return environment
 
 
 def _static_path(name: str) -> Path:

@@ -375,6 +375,37 @@ def test_a_picture_you_can_work_with(server: str, browser: object) -> None:
     w.page.close()
 
 
+def test_legend_swatches_take_their_kinds_shape(server: str, browser: object) -> None:
+    """Each legend entry is drawn in its kind's shape (a star for an event, a triangle for an
+    activity, a square for a stakeholder...), not every one as a circle."""
+    from kxgraph.api.viz.style import style_of
+
+    w = Watched(browser)
+    w.page.goto(server + "/viz/event-map?focus=link-worker/event/exeter-event")
+    wait_drawn(w.page, "viz-main")
+    seen = w.page.evaluate("""() => [...document.querySelectorAll('#legend-main button')].map(b => {
+        const s = b.querySelector('.kx-swatch'), c = getComputedStyle(s);
+        return {kind: b.dataset.kind, cls: s.className, radius: c.borderRadius, transform: c.transform,
+                clip: c.clipPath, wide: s.getBoundingClientRect().width, high: s.getBoundingClientRect().height}; })""")
+    kinds = {item["kind"] for item in seen}
+    assert {"Event", "Activity", "Stakeholder", "DiscussionPoint", "Concept"} <= kinds, kinds
+    for item in seen:
+        shape = style_of(item["kind"])[1]
+        assert f"kx-shape-{shape}" in item["cls"].split(), item
+        if shape == "dot":
+            assert item["radius"] == "50%", item
+        elif shape in ("box", "square", "database"):
+            assert item["radius"] != "50%" and item["clip"] == "none", item
+        elif shape == "diamond":
+            assert item["transform"] != "none", item
+        elif shape in ("triangle", "triangleDown", "star"):
+            assert item["clip"].startswith("polygon"), item
+        elif shape == "ellipse":
+            assert item["wide"] > item["high"], item
+    w.clean()
+    w.page.close()
+
+
 def test_svg_export_depth_and_expand(server: str, browser: object) -> None:
     """The view saves as SVG (a node for each node shown, with its label); the depth control
     redraws with more steps; "Expand" adds a node's neighbours to the picture in place."""

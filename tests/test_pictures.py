@@ -211,7 +211,7 @@ async def test_the_codebook_is_a_tree_and_the_evidence_trail_a_trail(store: Stor
         # Relationships holds Holding and Time pressure; Discretion stands alone at the top
         branch = tree.split(">Relationships</a>", 1)[1].split("</details>", 1)[0]
         assert ">Holding</a>" in branch and ">Time pressure</a>" in branch and ">Discretion</a>" not in branch
-        assert ">Discretion</a>" in tree and "4 concept(s)" in tree
+        assert ">Discretion</a>" in tree and "4 concepts," in tree
         assert (await http.get("/codebook?study=nope")).status_code == 404
         trail = await picture(http, "/viz/evidence-trail?focus=link-worker/concept/holding")
         levels = {n["kind"]: n["level"] for n in trail["nodes"]}

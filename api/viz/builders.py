@@ -73,7 +73,7 @@ async def consequence_map(run: Run, study: str | None, **_: Any) -> Picture:
             if n:
                 pic.edge(c["id"], s["id"], f"{n} {valence}", colour=colour, width=1 + 2 * n,
                          dashed=valence == "negative",
-                         title=f"{n} {valence} consequence(s) of {c['name']} for {s['name']}")
+                         title=f"{n} {valence} consequence{'' if n == 1 else 's'} of {c['name']} for {s['name']}")
     return pic
 
 
