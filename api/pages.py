@@ -226,7 +226,7 @@ async def suggest(request: Request, q: str = Query("", max_length=100)) -> JSONR
 CONCEPT = """query($id: ID!) { concept(id: $id) { id name study definitionText
   definition { text evidence { ...Q } }
   broader { id name } narrower { id name } codedQuotes { ...Q }
-  continua { name left { name } right { name } }
+  continua { name stops { concept { id name } } }
   discussionPoints { text raisedIn { name ... on Activity { event { name } } } affects { id name } evidence { ...Q } }
   consequences { valence text stakeholder { id name } evidence { ...Q } }
   placements { position text element { name } continuum { name } evidence { ...Q } } } } """ + Q_FIELDS

@@ -14,7 +14,7 @@ def _kinds() -> dict[str, NodeLabel]:
     kinds = {s.kind: proj.labels[s.cls] for s in SECTIONS.values()}
     kinds.update(definition=NodeLabel.Definition, quote=NodeLabel.EvidenceQuote,
                  scheme=NodeLabel.ConceptScheme, coding=NodeLabel.Coding, note=NodeLabel.Note,
-                 collection=NodeLabel.Collection, case=NodeLabel.Case)
+                 collection=NodeLabel.Collection, case=NodeLabel.Case, stop=NodeLabel.ContinuumStop)
     return kinds
 
 

@@ -48,7 +48,7 @@ NOT_IN_REFI = ((KX.Stakeholder, "stakeholders"), (KX.Actor, "actors"), (KX.Conse
                (KX.Event, "events"), (KX.Activity, "activities"), (KX.DelegateGroup, "delegate groups"),
                (KX.RoleElement, "role elements"), (KX.Placement, "placements"),
                (KX.Reflection, "reflections"), (KX.Organisation, "organisations"), (KX.Place, "places"),
-               (KX.Method, "methods"))
+               (KX.Method, "methods"), (KX.ContinuumStop, "stops of continua"))
 
 
 @dataclass

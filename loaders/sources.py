@@ -14,6 +14,7 @@ from rdflib import RDF, Graph, Literal, URIRef
 
 from kxgraph.errors import DataFormatError, InputError, ProblemList, QuoteError
 from kxgraph.loaders.anchoring import anchor_quote, check_anchor, sha256_text
+from kxgraph.loaders.continua import complete_continua
 from kxgraph.loaders.files import json_depth_exceeds, read_limited
 from kxgraph.loaders.standalone import without_entailments
 from kxgraph.loaders.yaml_format import OA, StudyFile, literal, read_study_file
@@ -95,6 +96,7 @@ def _from_refi(path: Path, study_id: str | None) -> StudySource:
 
     imported, files = read_refi(path, study_id=study_id)
     if imported.own_copy:  # kxgraph's own export, unchanged since: its whole graph, checked as RDF input is
+        complete_continua(imported.graph)
         study_ids, count = check_rdf_study(imported.graph, path)
         return StudySource(path=path, graph=imported.graph, study_ids=study_ids, files=files, quote_count=count,
                            warnings=imported.warnings, counts=imported.counts)
@@ -206,6 +208,7 @@ def _from_rdf(path: Path, fmt: str) -> StudySource:
         raise DataFormatError(f"not valid {fmt}: {exc}", file=str(path), place="",
                               fix=f"check the file's {fmt} syntax at the place named") from None
     without_entailments(g)  # what kxgraph export adds for readers without the ontology
+    complete_continua(g)  # RDF written before continua had stops
     study_ids, count = check_rdf_study(g, path)
     return StudySource(path=path, graph=g, study_ids=study_ids, files={str(path): hashlib.sha256(raw).hexdigest()},
                        quote_count=count)

@@ -21,6 +21,7 @@ from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
 
 from kxgraph.errors import DataFormatError, InputError, ProblemList
+from kxgraph.loaders.continua import write_stops
 from kxgraph.loaders.files import inside, read_limited
 from kxgraph.ontology.terms import DATA, KX
 
@@ -33,7 +34,8 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class F:
-    """One field of a section: ``lit`` (a literal), ``ref`` (one id) or ``refs`` (a list of ids);
+    """One field of a section: ``lit`` (a literal), ``ref`` (one id), ``refs`` (a list of ids) or
+    ``stops`` (ids in order: a continuum's stops, written by ``loaders/continua.py``);
     ``inverse``: the named entities point at this one (``narrower`` is ``broader`` seen from above)."""
 
     predicate: URIRef
@@ -86,8 +88,8 @@ SECTIONS: dict[str, Section] = {
         **NAMED, "related": F(SKOS.related, "refs", CONCEPTUAL), "broader": F(SKOS.broader, "refs", CONCEPTUAL),
         "narrower": F(SKOS.broader, "refs", CONCEPTUAL, inverse=True)}),
     "continua": Section(KX.Continuum, "continuum", fields={
-        **NAMED, "left": F(KX.leftPole, "ref", ("concepts",), required=True),
-        "right": F(KX.rightPole, "ref", ("concepts",), required=True),
+        **NAMED, "left": F(KX.leftPole, "ref", ("concepts",)), "right": F(KX.rightPole, "ref", ("concepts",)),
+        "stops": F(KX.hasStop, "stops", ("concepts",)),
         "related": F(SKOS.related, "refs", CONCEPTUAL)}),
     "events": Section(KX.Event, "event", fields={
         **NAMED, "date": F(DCTERMS.date), "ordinal": F(KX.ordinal, type=StrictInt),
@@ -144,7 +146,7 @@ class DefinitionSpec(BaseModel):
 def _model(name: str, section: Section) -> type[BaseModel]:
     fields: dict[str, Any] = {"id": (str, Field(pattern=ID_PATTERN)), "evidence": (Evidence, [])}
     for key, spec in section.fields.items():
-        if spec.kind == "refs":
+        if spec.kind in ("refs", "stops"):
             typ: Any = list[str]
         elif spec.kind == "ref":
             typ = str
@@ -472,6 +474,8 @@ def read_study_file(path: Path) -> StudyFile:
                 value = getattr(entry, key)
                 if value is None:
                     continue
+                if spec.kind == "stops":
+                    continue  # below, with the poles
                 if spec.kind == "lit":
                     for v in value if isinstance(value, list) else [value]:
                         g.add((subject, spec.predicate, literal(v)))
@@ -483,6 +487,17 @@ def read_study_file(path: Path) -> StudyFile:
                             problems.add(exc)
                             continue
                         g.add((other, spec.predicate, subject) if spec.inverse else (subject, spec.predicate, other))
+            if name == "continua":
+                listed = entry.stops is not None  # type: ignore[attr-defined]
+                try:
+                    stops = [resolve(where, f"stops[{i}]", section.fields["stops"], ident)
+                             for i, ident in enumerate(_continuum_stops(path, where, entry))]
+                except DataFormatError as exc:
+                    if listed or "poles" in exc.message:  # a wrong 'left'/'right' is said above already
+                        problems.add(exc)
+                else:
+                    for i, stop in enumerate(write_stops(g, subject, stops)):
+                        places[stop] = f"{where}.stops[{i}]" if listed else where
             if name in CONCEPTUAL:
                 g.add((subject, SKOS.inScheme, scheme))
                 g.add((subject, SKOS.prefLabel, literal(entry.name)))  # type: ignore[attr-defined]
@@ -521,6 +536,27 @@ def read_study_file(path: Path) -> StudyFile:
                    for i, t in enumerate(tables)] if isinstance(tables, list) else []
     return StudyFile(path=path, study_id=study_id, graph=g, documents=docs, quotes=quotes,
                      places=places, default_document=default_doc, tables=table_paths)
+
+
+def _continuum_stops(path: Path, where: str, entry: Any) -> list[str]:
+    """A continuum's stops in order, from 'stops' or from 'left' and 'right' (the poles)."""
+    stops, left, right = entry.stops, entry.left, entry.right
+    if stops is None:
+        if left is None or right is None:
+            raise _fail(path, where, "a continuum needs its poles: 'left' and 'right', or 'stops' in order",
+                        "add 'left: <concept id>' and 'right: <concept id>', or 'stops: [first, ..., last]'")
+        return [left, right]
+    if len(stops) < 2:
+        raise _fail(path, f"{where}.stops", f"'stops' names {len(stops)} concept(s): a continuum needs two at least",
+                    "list the concepts in order, the left pole first and the right pole last")
+    twice = next((s for i, s in enumerate(stops) if s in stops[:i]), None)
+    if twice is not None:
+        raise _fail(path, f"{where}.stops", f"{twice!r} is in 'stops' twice", "name each stop once")
+    for key, value, pole in (("left", left, stops[0]), ("right", right, stops[-1])):
+        if value is not None and value != pole:
+            raise _fail(path, f"{where}.{key}", f"'{key}' is {value!r} but the {('first', 'last')[key == 'right']} "
+                        f"of 'stops' is {pole!r}", f"leave out '{key}': with 'stops', the first and last are the poles")
+    return list(stops)
 
 
 def literal(value: Any) -> Literal:

@@ -33,6 +33,7 @@ class KX(DefinedNamespace):
     Concept: URIRef
     Definition: URIRef
     Continuum: URIRef
+    ContinuumStop: URIRef
     Stakeholder: URIRef
     Actor: URIRef
     Organisation: URIRef
@@ -73,6 +74,8 @@ class KX(DefinedNamespace):
     usesMethod: URIRef
     leftPole: URIRef
     rightPole: URIRef
+    hasStop: URIRef
+    stopConcept: URIRef
     defines: URIRef
     presents: URIRef
     raisedIn: URIRef

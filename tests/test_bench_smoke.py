@@ -8,6 +8,8 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -48,8 +50,9 @@ def test_a_tiny_run_gives_every_figure(tmp_path) -> None:  # type: ignore[no-unt
     before = markdown.read_text(encoding="utf-8")
     out = tmp_path / "results.json"
     seconds = "2" if shutil.which("wrk") else "0"
+    work = Path(tempfile.mkdtemp(prefix="kxb-"))  # short: the store's Unix socket lives below it
     done = subprocess.run([sys.executable, "-m", "bench", "--scales", "300", "--runs", "2", "--seconds", seconds,
-                           "--json", str(out), "--markdown", str(markdown), "--work", str(tmp_path / "work"),
+                           "--json", str(out), "--markdown", str(markdown), "--work", str(work),
                            "--backend", "falkordb"],
                           cwd=ROOT, capture_output=True, text=True, timeout=540, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -74,7 +77,8 @@ def test_a_tiny_run_gives_every_figure(tmp_path) -> None:  # type: ignore[no-unt
     head, tail = before.split(MARK_START)[0], before.split(MARK_END)[1]
     assert text.startswith(head) and text.endswith(tail)  # only the table changed
     assert "| falkordb | 300 | 1-trace-concept |" in text
-    assert not (tmp_path / "work" / "studies-300").exists()  # the benchmark cleans up after itself
+    assert not (work / "studies-300").exists()  # the benchmark cleans up after itself
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def test_kxgraph_bench_runs_the_benchmarks_of_the_checkout() -> None:

@@ -102,6 +102,8 @@ async def test_event_activities_people_points_concepts_stakeholders(gql: GraphQL
 async def test_continuum_placements_between_poles(gql: GraphQLClient) -> None:
     c = (await run_example(gql, "4-continuum"))["continuum"]
     assert (c["left"]["name"], c["right"]["name"]) == ("Discretion", "Boundaries")
+    assert [(s["ordinal"], s["position"], s["concept"]["name"]) for s in c["stops"]] == \
+        [(0, 0.0, "Discretion"), (1, 1.0, "Boundaries")]
     positions = [p["position"] for p in c["placements"]]
     assert positions == sorted(positions) and len(positions) == 6
     safeguarding = next(p for p in c["placements"] if "safeguarding" in p["element"]["name"])

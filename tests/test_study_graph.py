@@ -159,7 +159,7 @@ async def test_a_second_study_loads_beside_the_first(loaded: Store) -> None:
     first = [n for n in (await fingerprint(loaded))[0] if n["props"].get("study") == "link-worker"]
     report = await load(loaded, [SECOND])
     assert report.studies == ["allotment"] and report.changed
-    assert await names(loaded, "Concept", "allotment") == ["Belonging", "Ownership of plots"]
+    assert await names(loaded, "Concept", "allotment") == ["Belonging", "Bolted on", "Fitting in", "Ownership of plots"]
     assert len(await names(loaded, "Concept", "link-worker")) == 6
     after = [n for n in (await fingerprint(loaded))[0] if n["props"].get("study") == "link-worker"]
     assert after == first

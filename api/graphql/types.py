@@ -22,7 +22,8 @@ __all__ = ["TYPES", "build", "build_many"]
 
 #: the labels of claims, which evidence quotes support
 CLAIM_LABELS = (L.Definition, L.DiscussionPoint, L.Consequence, L.Placement, L.Reflection, L.Method)
-_POLES = (R.HAS_LEFT_POLE, R.HAS_RIGHT_POLE)
+#: from a concept to the continua it is a stop of
+_ON_CONTINUA = (hop(R.AT_CONCEPT, "in", L.ContinuumStop), hop(R.HAS_STOP, "in", L.Continuum))
 #: an event, or any of its activities
 _AT_EVENT = hop(R.PART_OF, "in", or_self=True)
 
@@ -167,11 +168,11 @@ class Concept(ConceptLike):
     @link(hop(R.DEFINES, "in", L.Definition), description="the study's definition, with its evidence")
     async def definition(self, info: Info) -> Definition | None: ...
 
-    @link(hop(_POLES, "in", L.Continuum), description="continua that have this concept as a pole")
+    @link(*_ON_CONTINUA, description="continua this concept is a stop of (a pole, or a stop between)")
     async def continua(self, info: Info) -> list[Continuum]: ...
 
-    @link(hop(_POLES, "in", L.Continuum), hop(R.ON_CONTINUUM, "in", L.Placement),
-          description="role elements placed on continua this concept is a pole of")
+    @link(*_ON_CONTINUA, hop(R.ON_CONTINUUM, "in", L.Placement),
+          description="role elements placed on continua this concept is a stop of")
     async def placements(self, info: Info) -> list[Placement]: ...
 
 
@@ -189,6 +190,24 @@ class Continuum(ConceptLike):
     @link(hop(R.ON_CONTINUUM, "in", L.Placement), order="position",
           description="role elements placed on it, from the left pole to the right")
     async def placements(self, info: Info) -> list[Placement]: ...
+
+    @link(hop(R.HAS_STOP, "out", L.ContinuumStop), order="ordinal",
+          description="its stops in order, from the left pole to the right (two for a continuum of poles only)")
+    async def stops(self, info: Info) -> list[ContinuumStop]: ...
+
+
+@strawberry.type(description="One of a continuum's ordered stops: a concept at a position on it.")
+@with_connections
+class ContinuumStop(Entity):
+    _label = L.ContinuumStop
+    ordinal: int = prop("ordinal", int, "its place in the order, from 0 (the left pole)")
+    position: float = prop("position", float, "0 = the first stop (the left pole), 1 = the last (the right pole)")
+
+    @link(hop(R.AT_CONCEPT, "out"))
+    async def concept(self, info: Info) -> Concept | None: ...
+
+    @link(hop(R.HAS_STOP, "in"))
+    async def continuum(self, info: Info) -> Continuum | None: ...
 
 
 @strawberry.type
@@ -562,7 +581,8 @@ class Edit(Entity):
 
 TYPES: dict[L, type[Any]] = {
     L.Study: Study, L.ConceptScheme: ConceptScheme, L.Concept: Concept, L.Definition: Definition,
-    L.Continuum: Continuum, L.Stakeholder: Stakeholder, L.Actor: Actor, L.Organisation: Organisation,
+    L.Continuum: Continuum, L.ContinuumStop: ContinuumStop, L.Stakeholder: Stakeholder, L.Actor: Actor,
+    L.Organisation: Organisation,
     L.Person: Person, L.Place: Place, L.Event: Event, L.Activity: Activity, L.DelegateGroup: DelegateGroup,
     L.Method: Method, L.DiscussionPoint: DiscussionPoint, L.Consequence: Consequence,
     L.RoleElement: RoleElement, L.Placement: Placement, L.Reflection: Reflection,

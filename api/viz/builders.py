@@ -17,10 +17,12 @@ def _quote_label(q: dict[str, Any]) -> str:
     return f"“{q['exact']}”"
 
 
+#: concepts per request: each brings its continua and their stops, within the request's cost budget
+PAGE = 50
 CONCEPT_PAGE = """query($study: String, $after: String, $first: Int!) {
   concepts(first: $first, after: $after, filter: {study: $study}) { totalCount pageInfo { hasNextPage endCursor }
     nodes { id name definitionText study broader { id }
-      related { id } continua { id name description left { id } right { id } } } } }"""
+      related { id } continua { id name description stops { concept { id } } } } } }"""
 
 
 async def concept_map(run: Run, study: str | None, limit: int = 150, **_: Any) -> Picture:
@@ -30,7 +32,7 @@ async def concept_map(run: Run, study: str | None, limit: int = 150, **_: Any) -
     after, total = None, 0
     while len(concepts) < limit:
         page = (await run(CONCEPT_PAGE, {"study": study, "after": after,
-                                         "first": min(100, limit - len(concepts))}))["concepts"]
+                                         "first": min(PAGE, limit - len(concepts))}))["concepts"]
         concepts += page["nodes"]
         total = page["totalCount"]
         if not page["pageInfo"]["hasNextPage"]:
@@ -46,10 +48,10 @@ async def concept_map(run: Run, study: str | None, limit: int = 150, **_: Any) -
     for c in concepts:
         for k in c["continua"]:
             pic.node(k["id"], "Continuum", k["name"], k.get("description") or "", url=f"/node/{k['id']}")
-            if k["left"]:
-                pic.edge(k["id"], k["left"]["id"], "left pole")
-            if k["right"]:
-                pic.edge(k["id"], k["right"]["id"], "right pole")
+            stops, last = k["stops"], len(k["stops"]) - 1
+            for i, stop in enumerate(stops):
+                where = "left pole" if i == 0 else "right pole" if i == last else f"stop {i + 1} of {last + 1}"
+                pic.edge(k["id"], stop["concept"]["id"], where)
         for r in c["related"]:
             if r["id"] in shown:
                 pic.edge(c["id"], r["id"], "related")
