@@ -568,6 +568,21 @@ def graphql_schema(
         output.write_text(sdl, encoding="utf-8")
 
 
+@app.command("n10s-script")
+def n10s_script(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")] = None,
+) -> None:
+    """Print the Cypher to run around a Neo4j n10s (neosemantics) import of `kxgraph export`, so that
+    the import is the graph the API serves (graph/n10s.py)."""
+    from kxgraph.graph.n10s import script
+
+    if output is None:
+        sys.stdout.write(script())
+    else:
+        output.write_text(script(), encoding="utf-8")
+        console.print(f"wrote {output}", markup=False)
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
 def bench(ctx: typer.Context) -> None:
     """Run the scale benchmarks (``python -m bench``; options after the command go to it, e.g.

@@ -17,40 +17,18 @@ follows the run's hash seed).
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
-from rdflib import RDF, RDFS, Graph, URIRef
+from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SKOS
 
 from kxgraph.ontology.terms import KX
-from kxgraph.ontology.vocabulary import ontology_graph, projection
+from kxgraph.ontology.vocabulary import projection, superclasses
 
 __all__ = ["stable_json_ld", "with_entailments", "without_entailments"]
 
 #: what the export derives from another triple; a read drops them all (``skos:related`` aside)
 DERIVED_PREDICATES = (SKOS.narrower, SKOS.topConceptOf, SKOS.hasTopConcept)
-
-
-@lru_cache(maxsize=1)
-def _superclasses() -> dict[URIRef, frozenset[URIRef]]:
-    """Each class of the graph -> every class above it in ``kx.ttl`` (transitively)."""
-    onto = ontology_graph()
-    direct: dict[URIRef, set[URIRef]] = {}
-    for sub, sup in onto.subject_objects(RDFS.subClassOf):
-        if isinstance(sub, URIRef) and isinstance(sup, URIRef):
-            direct.setdefault(sub, set()).add(sup)
-    out: dict[URIRef, frozenset[URIRef]] = {}
-    for cls in projection().labels:
-        seen: set[URIRef] = set()
-        stack = list(direct.get(cls, ()))
-        while stack:
-            c = stack.pop()
-            if c not in seen:
-                seen.add(c)
-                stack.extend(direct.get(c, ()))
-        out[cls] = frozenset(seen)
-    return out
 
 
 def with_entailments(g: Graph) -> Graph:
@@ -59,7 +37,7 @@ def with_entailments(g: Graph) -> Graph:
     for prefix, ns in g.namespaces():
         out.bind(prefix, ns, override=True)
     out += g
-    supers = _superclasses()
+    supers = superclasses()
     for s, cls in g.subject_objects(RDF.type):
         for sup in supers.get(URIRef(str(cls)), ()):
             out.add((s, RDF.type, sup))
@@ -81,7 +59,7 @@ def without_entailments(g: Graph) -> Graph:
     class of the graph, the derived SKOS links, and ``skos:related`` kept one way per pair."""
     for activity in {s for cls in (KX.Load, KX.Edit) for s in g.subjects(RDF.type, cls)}:
         g.remove((activity, None, None))
-    supers = _superclasses()
+    supers = superclasses()
     labels = projection().labels
     for s in set(g.subjects(RDF.type)):
         types = {URIRef(str(t)) for t in g.objects(s, RDF.type)}

@@ -26,6 +26,7 @@ __all__ = [
     "ontology_graph",
     "projection",
     "shapes_graph",
+    "superclasses",
 ]
 
 
@@ -173,3 +174,24 @@ def projection() -> Projection:
         key_predicates={v: k for k, v in keys.items()},
         multiple=multiple,
     )
+
+
+@lru_cache(maxsize=1)
+def superclasses() -> dict[URIRef, frozenset[URIRef]]:
+    """Each class of the graph -> every class above it in ``kx.ttl`` (transitively)."""
+    onto = ontology_graph()
+    direct: dict[URIRef, set[URIRef]] = {}
+    for sub, sup in onto.subject_objects(RDFS.subClassOf):
+        if isinstance(sub, URIRef) and isinstance(sup, URIRef):
+            direct.setdefault(sub, set()).add(sup)
+    out: dict[URIRef, frozenset[URIRef]] = {}
+    for cls in projection().labels:
+        seen: set[URIRef] = set()
+        stack = list(direct.get(cls, ()))
+        while stack:
+            c = stack.pop()
+            if c not in seen:
+                seen.add(c)
+                stack.extend(direct.get(c, ()))
+        out[cls] = frozenset(seen)
+    return out

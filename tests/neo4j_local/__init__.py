@@ -124,6 +124,30 @@ def build(*, quiet: bool = True) -> tuple[str, Path]:
     return cp_file.read_text().strip(), classes
 
 
+#: neosemantics (n10s) on Maven Central: the newest of the 5.x line served there (built for Neo4j
+#: 5.1; its procedures run on 5.26, as tests/test_n10s.py checks)
+N10S_ARTIFACT = "org.neo4j:neosemantics:5.1.0.0"
+
+
+def n10s_plugins() -> Path:
+    """A plugins folder holding the n10s jar, fetched once by Maven from Maven Central."""
+    reason = missing_tools()
+    if reason:
+        raise Neo4jUnavailable(reason)
+    folder = STATE_DIR / "build" / "n10s-plugins"
+    jar = folder / (N10S_ARTIFACT.split(":")[1] + "-" + N10S_ARTIFACT.split(":")[2] + ".jar")
+    with _locked(STATE_DIR / "build.lock"):
+        if not jar.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            done = subprocess.run([shutil.which("mvn") or "mvn", "-B", "-q", "dependency:copy",
+                                   f"-Dartifact={N10S_ARTIFACT}", f"-DoutputDirectory={folder}"],
+                                  capture_output=True, text=True, check=False, timeout=900, cwd=folder)
+            if done.returncode != 0 or not jar.is_file():
+                tail = "\n".join((done.stdout or "").splitlines()[-15:])
+                raise Neo4jUnavailable(f"Maven could not fetch {N10S_ARTIFACT} from Maven Central:\n{tail}")
+    return folder
+
+
 def settings_from_docker_env(env: Mapping[str, str]) -> dict[str, str]:
     """The settings the Neo4j Docker image's entrypoint makes of ``NEO4J_*`` variables: ``_`` is a
     dot, ``__`` an underscore (its documented rule); the entrypoint's own variables are left out."""
