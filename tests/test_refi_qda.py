@@ -63,6 +63,18 @@ async def content_graph(store: Store) -> tuple[list[dict[str, Any]], list[dict[s
             [r for r in rels if not r["src"].startswith("load/")])
 
 
+def assert_follows_the_xsd(data: bytes) -> None:
+    """The project inside an exported .qdpx, checked against the standard's XSD by xmlschema itself
+    (not by the exporter's own check)."""
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(str(ROOT / "ontology" / "refi-qda" / "Project.xsd"))
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        (qde,) = [n for n in z.namelist() if n.endswith(".qde")]
+        errors = list(schema.iter_errors(z.read(qde).decode("utf-8")))
+    assert not errors, [str(e)[:300] for e in errors[:3]]
+
+
 async def quotes_of(store: Store, study: str) -> list[dict[str, Any]]:
     return await store.read(
         "MATCH (q:EvidenceQuote {study: $s})-[:IN_DOCUMENT]->(d:SourceDocument) "
@@ -194,6 +206,7 @@ async def test_round_trip_through_qdpx_is_identical(store: Store, fixture_qdpx: 
     await load(store, [fixture_qdpx], study_id="interviews")
     first = await content_graph(store)
     exported = to_qdpx(await export_graph(store, ["interviews"]), "interviews")
+    assert_follows_the_xsd(exported.data)
     out = tmp_path / "out.qdpx"
     out.write_bytes(exported.data)
     refi = open_refi(out)
@@ -221,6 +234,7 @@ async def test_round_trip_through_qdpx_is_identical(store: Store, fixture_qdpx: 
 async def test_bundled_study_exports_as_a_valid_coded_project(bundled: Store, tmp_path: Path) -> None:
 
     exported = to_qdpx(await export_graph(bundled, ["link-worker"]), "link-worker")
+    assert_follows_the_xsd(exported.data)
     out = tmp_path / "lw.qdpx"
     out.write_bytes(exported.data)
     assert exported.counts["codes"] == 8 and exported.counts["selections"] == 44  # 6 concepts + 2 continua
@@ -246,6 +260,7 @@ async def test_a_study_of_kxgraph_s_own_format_comes_back_whole_through_qdpx(bun
     the project is edited in another program, that copy is no longer read, and the import says so."""
     first = await content_graph(bundled)
     exported = to_qdpx(await export_graph(bundled, ["link-worker"]), "link-worker")
+    assert_follows_the_xsd(exported.data)
     out = tmp_path / "lw.qdpx"
     out.write_bytes(exported.data)
     report = await load(bundled, [out])
@@ -285,7 +300,7 @@ async def test_qc_demo_imports_every_selection_and_coding(store: Store) -> None:
 
 
 @needs_real
-@pytest.mark.parametrize("name", ["qc-demo", "qualcoder-linkworker"])
+@pytest.mark.parametrize("name", ["qc-demo", "qualcoder-linkworker", "nvivo15-codebook", "atlasti23-codes"])
 async def test_real_project_round_trip(store: Store, tmp_path: Path, name: str) -> None:
     """A real program's project -> kxgraph -> .qdpx -> kxgraph: the same graph, dates and users
     included (a note with no date of its own comes back with the study's, which QualCoder needs)."""
@@ -294,6 +309,7 @@ async def test_real_project_round_trip(store: Store, tmp_path: Path, name: str) 
     if name == "qualcoder-linkworker":  # QualCoder dates what it writes (qc writes no dates)
         assert sum("created" in n["props"] for n in first[0]) == 46
     exported = to_qdpx(await export_graph(store, [name]), name)
+    assert_follows_the_xsd(exported.data)
     out = tmp_path / "again.qdpx"
     out.write_bytes(exported.data)
     await load(store, [out], study_id=name)
