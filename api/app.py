@@ -26,9 +26,10 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: Store | None = None, *, attach: bool = False) -> FastAPI:
     """The app. With ``store`` given, the caller owns it (tests); otherwise the lifespan opens the
-    store the settings name and closes it on shutdown."""
+    store the settings name and closes it on shutdown. ``attach``: one of several API processes
+    (``serve --workers``): the embedded store is another process's, which made the start-up writes."""
     settings = settings or Settings()
     from kxgraph.api.graphql.schema import build_schema
 
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = store is None
-        s = store or create_store(settings)
+        s = store or create_store(settings, attach=attach)
         opened = True
         if own:
             try:
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 # a server store may come back later: start degraded, /healthz says why
                 log.error("starting without the store: %s", exc)
                 opened = False
-        if opened:
+        if opened and not attach:
             from kxgraph.loaders.pipeline import relink_api_additions
 
             await relink_api_additions(s)  # heal an API write cut off before it was acknowledged

@@ -80,6 +80,7 @@ def serve(
     backend: BackendOpt = None,
     data_dir: DataDirOpt = None,
     no_load: Annotated[bool, typer.Option("--no-load", help="do not load the bundled study")] = False,
+    workers: Annotated[int | None, typer.Option(help="API processes on the one store (default 1)", min=1)] = None,
 ) -> None:
     """Start the store and serve the API (http://127.0.0.1:8000 by default)."""
     import uvicorn
@@ -101,9 +102,16 @@ def serve(
     # the app writes one line per failed request (api/guards.py); uvicorn's access log would add
     # every address with its query string, which may hold a study's words
     logging.getLogger("kxgraph.requests").setLevel(logging.INFO)
+    count = workers or settings.workers
     try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                    log_level="info", lifespan="on", access_log=False)
+        if count > 1:
+            from kxgraph.api.workers import serve_workers
+
+            console.print(f"{count} API processes on one store", highlight=False)
+            serve_workers(settings, count)
+        else:
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                        log_level="info", lifespan="on", access_log=False)
     except KxError as exc:
         raise _fail(exc) from None
 

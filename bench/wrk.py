@@ -29,15 +29,15 @@ end
 """
 
 
-def run_wrk(base: str, seconds: int, clients: int) -> dict[str, Any]:
+def run_wrk(base: str, seconds: int, clients: int, only: str | None = None) -> dict[str, Any]:
     """Requests per second, latency percentiles and errors (connection, read, write, non-2xx status,
-    timeouts of 10 s) of ``clients`` connections for ``seconds``."""
+    timeouts of 10 s) of ``clients`` connections for ``seconds``; ``only``: that example alone."""
     if not base.startswith("http://127.0.0.1:"):
         raise ValueError("the load runs against 127.0.0.1 only")
     wrk = shutil.which("wrk")
     if wrk is None:
         return {"skipped": "wrk is not installed (apt-get install wrk)"}
-    bodies = [json.dumps({"query": q, "variables": v}) for _, q, v in examples()]
+    bodies = [json.dumps({"query": q, "variables": v}) for name, q, v in examples() if only in (None, name)]
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as f:
         f.write(LUA % ", ".join("[==[" + b + "]==]" for b in bodies))
         f.flush()

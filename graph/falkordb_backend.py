@@ -127,16 +127,20 @@ class FalkorStore(Store):
     def from_settings(cls, settings: Settings, *, attach: bool = False) -> FalkorStore:
         """The embedded store of ``settings.data_dir``. With ``attach``, a server that another live
         process already runs for that folder is used as a client instead of refusing."""
-        server = EmbeddedFalkorDB(settings.data_dir, appendfsync=settings.falkordb_appendfsync,
-                                  start_timeout=settings.falkordb_start_timeout,
-                                  stall_timeout=settings.falkordb_stall_timeout,
-                                  max_restarts=settings.falkordb_max_restarts)
-        store = cls(graph_name=settings.graph_name, server=server,
+        store = cls(graph_name=settings.graph_name, server=cls.server_of(settings),
                     query_timeout_ms=settings.query_timeout_ms, batch_size=settings.write_batch_size,
                     socket_timeout_s=settings.socket_timeout_s)
         store.owns_server = True
         store.attach = attach
         return store
+
+    @staticmethod
+    def server_of(settings: Settings) -> EmbeddedFalkorDB:
+        """The embedded server of ``settings.data_dir``, not yet started."""
+        return EmbeddedFalkorDB(settings.data_dir, appendfsync=settings.falkordb_appendfsync,
+                                start_timeout=settings.falkordb_start_timeout,
+                                stall_timeout=settings.falkordb_stall_timeout,
+                                max_restarts=settings.falkordb_max_restarts)
 
     # --- life -------------------------------------------------------------------------------------
     async def open(self) -> None:

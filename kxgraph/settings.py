@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     load_bundled_study: bool = Field(True, description="load the bundled study into an empty graph at serve")
+    workers: int = Field(1, ge=1, le=64, description="API processes of serve (past 1, the first owns the store)")
     production: bool = Field(False, description="no GraphiQL, no introspection")
     max_request_bytes: int = Field(1_048_576, ge=1024, description="larger request bodies get 413")
     cors_origins: list[str] = Field(default_factory=list,
