@@ -20,6 +20,7 @@ from typing import Literal
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = [
+    "QUOTE_PARAGRAPH",
     "Child",
     "Emitter",
     "Hop",
@@ -28,6 +29,7 @@ __all__ = [
     "by_id",
     "consequence_groups",
     "order_keys",
+    "quote_window",
     "walk_batch",
 ]
 
@@ -176,6 +178,29 @@ def walk_batch(label: NodeLabel | str, walk: Walk) -> str:
     return (f"UNWIND $ids AS id MATCH {walk.match(f'(a:{check_label(label).value} {{id: id}})', 'b')} "
             f"RETURN {distinct}id, labels(b)[0] AS label, properties(b) AS props")
 
+
+def _document_part(parts: str) -> str:
+    """A map cut from the text of the quote ``$v``'s document in the store, or null when the quote has
+    no position or no document text (as ``types.text_window`` gives)."""
+    return (f"CASE WHEN $v.start IS NULL OR $v.end IS NULL THEN null ELSE head([($v)-[:{RelType.IN_DOCUMENT.value}]->"
+            f"(kx_doc:{NodeLabel.SourceDocument.value}) WHERE kx_doc.content IS NOT NULL | "
+            f"{{{parts}, exact: substring(kx_doc.content, $v.start, $v.end - $v.start), "
+            "start: $v.start, end: $v.end}]) END")
+
+
+def quote_window(chars: int) -> str:
+    """The quote with up to ``chars`` characters of its document either side, cut in the store: both
+    stores count a string's characters as code points, as the quotes' positions do."""
+    n = int(chars)
+    return _document_part(
+        f"before: substring(kx_doc.content, CASE WHEN $v.start < {n} THEN 0 ELSE $v.start - {n} END, "
+        f"CASE WHEN $v.start < {n} THEN $v.start ELSE {n} END), after: substring(kx_doc.content, $v.end, {n})")
+
+
+#: the quote inside the line of its document it is on (``types.text_paragraph``), cut in the store
+QUOTE_PARAGRAPH = _document_part(
+    "before: coalesce(last(split(substring(kx_doc.content, 0, $v.start), '\\n')), ''), "
+    "after: coalesce(head(split(substring(kx_doc.content, $v.end), '\\n')), '')")
 
 #: the display text list pages sort on when no sort is given (``filtering.page_statement``)
 LIST_KEY = "coalesce({v}.name, {v}.title, {v}.text, {v}.exact, {v}.id)"

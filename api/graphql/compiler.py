@@ -4,9 +4,9 @@ The fields declare how they read the graph (``reads.py``); from those declaratio
 selections (fragments, aliases, ``@skip``/``@include`` and type conditions, as graphql-core collects
 them) the compiler builds a tree (``graph/read_tree.py``) that the store answers in one statement,
 and a plan that shapes the answer into the response: each value serialized by its GraphQL type, in
-the request's order, with ``__typename`` from the node's label. Quote windows need their documents'
-text: each document is read once, in one more statement. So a question takes one round trip per root
-field, plus one when it asks for windows.
+the request's order, with ``__typename`` from the node's label. Quote windows and paragraphs are cut
+from their documents in the store (``read_tree.quote_window``), so only the pieces asked for travel
+and a question takes one round trip per root field.
 
 What the compiler cannot answer exactly it leaves to the resolvers: a field it has no declaration
 for, arguments the resolvers would refuse (they give the error), a null where the schema promises a
@@ -84,13 +84,12 @@ def matrix_parts(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 class Field:
     key: str  # the response key
     source: str  # where the value is in the store's map (the key) or in a plain answer (the field name)
-    kind: str  # leaf | typename | anchor | node | window | paragraph | connection
+    kind: str  # leaf | typename | anchor | node | connection
     nullable: bool
     serialize: Callable[[Any], Any] | None = None
     leaf_list: bool = False
     many: bool = False
     child: Plan | None = None
-    chars: int = 200
     request: listing.PageRequest | None = None  # a nested connection's
     numeric: tuple[str, ...] = ()  # its aggregate's numeric fields
     groups: tuple[str, ...] = ()  # its aggregate's groupBy response keys
@@ -200,10 +199,10 @@ class _Compiler:
             select.values.append((key, "$v.anchorStatus"))
             return Field(key, key, "anchor", nullable)
         if read.computed in ("window", "paragraph"):
-            chars = int(args.get("chars", 200))
-            _merge(select, Select(values=[("__id", "$v.id"), ("__s", "$v.start"), ("__e", "$v.end")]))
-            child = self.plain(fdef.type, group, {})
-            return Field(key, key, read.computed, nullable, child=child, chars=chars)
+            chars = max(0, min(int(args.get("chars", 200)), 2000))
+            select.values.append((key, read_tree.quote_window(chars) if read.computed == "window"
+                                  else read_tree.QUOTE_PARAGRAPH))
+            return Field(key, key, "node", nullable, child=self.plain(fdef.type, group, {}))
         if read.connection is not None:
             return self.connection(runtime, key, group, fdef, read, args, select)
         if read.walk is not None:
@@ -301,10 +300,7 @@ class _Inexact(Exception):
     """The answer is not one the compiled path can give exactly: the resolvers answer instead."""
 
 
-Pending = list[tuple[dict[str, Any], Field, dict[str, Any]]]
-
-
-def _shape(value: dict[str, Any], plan: Plan, pending: Pending) -> dict[str, Any]:
+def _shape(value: dict[str, Any], plan: Plan) -> dict[str, Any]:
     tname = plan.fixed or value.get("__l")
     fields = plan.types.get(tname)  # type: ignore[arg-type]
     if fields is None:
@@ -320,37 +316,20 @@ def _shape(value: dict[str, Any], plan: Plan, pending: Pending) -> dict[str, Any
         elif f.kind == "node":
             assert f.child is not None
             if f.many:
-                v = [_shape(x, f.child, pending) for x in v or []]
+                v = [_shape(x, f.child) for x in v or []]
             elif v is not None:
-                v = _shape(v, f.child, pending)
+                v = _shape(v, f.child)
         elif f.kind == "connection":
             assert f.child is not None and f.request is not None
-            v = _shape(listing.nested_answer(f.request, v or {}, f.numeric, f.groups), f.child, pending)
-        elif f.kind == "anchor":
+            v = _shape(listing.nested_answer(f.request, v or {}, f.numeric, f.groups), f.child)
+        else:  # the anchor status
             from kxgraph.api.graphql.types import AnchorStatus
 
             v = AnchorStatus(v or "exact").name
-        else:  # a window or a paragraph, once the documents are read
-            pending.append((out, f, value))
-            v = None
-        if v is None and not f.nullable and f.kind not in ("window", "paragraph"):
+        if v is None and not f.nullable:
             raise _Inexact(f"null for {f.key}")
         out[f.key] = v
     return out
-
-
-async def _windows(store: Any, pending: Pending) -> None:
-    from kxgraph.api.graphql.types import text_paragraph, text_window
-
-    ids = sorted({v["__id"] for _, _, v in pending if v.get("__s") is not None})
-    rows = await store.read(queries.QUOTE_DOCUMENT_TEXT, {"ids": ids}) if ids else []
-    texts = {q: r["content"] for r in rows for q in r["quotes"]}
-    for out, f, value in pending:
-        content = texts.get(value["__id"])
-        span = {"start": value.get("__s"), "end": value.get("__e")}
-        parts = text_window(content, span, f.chars) if f.kind == "window" else text_paragraph(content, span)
-        assert f.child is not None
-        out[f.key] = _shape(parts, f.child, []) if parts is not None else None
 
 
 # --- root fields --------------------------------------------------------------------------------------
@@ -401,7 +380,6 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
             answers = await asyncio.gather(*(r.run(store, a, settings) for r, a in zip(roots, arguments, strict=True)),
                                            return_exceptions=True)
             data: dict[str, Any] = {}
-            pending: Pending = []
             for root, answer in zip(roots, answers, strict=True):
                 if isinstance(answer, (NotCompiled, RequestError, _Inexact)):
                     raise _Inexact(str(answer))
@@ -414,11 +392,9 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
                     self.collected_errors.add(error, None)
                     data[root.key] = None
                 elif root.many:
-                    data[root.key] = [_shape(a, root.plan, pending) for a in answer]
+                    data[root.key] = [_shape(a, root.plan) for a in answer]
                 else:
-                    data[root.key] = _shape(answer, root.plan, pending) if answer is not None else None
-            if pending:
-                await _windows(store, pending)
+                    data[root.key] = _shape(answer, root.plan) if answer is not None else None
         except _Inexact:
             result = super().execute_collected_root_fields(*fallback)
             return await result if self.is_awaitable(result) else result
