@@ -21,9 +21,20 @@ from kxgraph.errors import StoreUnavailableError
 from kxgraph.graph import Store, create_store
 from kxgraph.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "start_up_writes"]
 
 log = logging.getLogger(__name__)
+
+
+async def start_up_writes(store: Store, settings: Settings) -> None:
+    """What the store's owner writes when the API starts, before it answers anything."""
+    from kxgraph.loaders.pipeline import relink_api_additions
+
+    await relink_api_additions(store)  # heal an API write cut off before it was acknowledged
+    if settings.load_bundled_study:
+        from kxgraph.loaders.bundled import load_bundled_if_empty
+
+        await load_bundled_if_empty(store, meaning=settings.meaning)
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None, *, attach: bool = False) -> FastAPI:
@@ -50,13 +61,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
                 log.error("starting without the store: %s", exc)
                 opened = False
         if opened and not attach:
-            from kxgraph.loaders.pipeline import relink_api_additions
-
-            await relink_api_additions(s)  # heal an API write cut off before it was acknowledged
-            if settings.load_bundled_study:
-                from kxgraph.loaders.bundled import load_bundled_if_empty
-
-                await load_bundled_if_empty(s, meaning=settings.meaning)
+            await start_up_writes(s, settings)
         app.state.store = s
         app.state.settings = settings
         app.state.graphql_runner = GraphQLRunner(schema, s, settings)

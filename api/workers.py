@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from kxgraph.settings import Backend, Settings
+
+if TYPE_CHECKING:
+    from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
 
 __all__ = ["serve_workers", "worker_app"]
 
@@ -25,23 +29,16 @@ def worker_app() -> FastAPI:
     return create_app(Settings(), attach=True)
 
 
-async def _start_up(settings: Settings, socket_path: str | None) -> None:
-    """What a single ``serve`` does when it starts, once, before the workers."""
+async def _start_up(settings: Settings, server: EmbeddedFalkorDB | None) -> None:
+    """What a single ``serve`` writes when it starts, once, before the workers."""
+    from kxgraph.api.app import start_up_writes
     from kxgraph.graph import create_store
     from kxgraph.graph.falkordb_backend import FalkorStore
-    from kxgraph.loaders.pipeline import relink_api_additions
 
-    store = (FalkorStore(graph_name=settings.graph_name, socket_path=socket_path,
-                         query_timeout_ms=settings.query_timeout_ms, batch_size=settings.write_batch_size,
-                         socket_timeout_s=settings.socket_timeout_s)
-             if socket_path else create_store(settings))
+    store = FalkorStore.from_settings(settings, server=server) if server else create_store(settings)
     await store.open()
     try:
-        await relink_api_additions(store)
-        if settings.load_bundled_study:
-            from kxgraph.loaders.bundled import load_bundled_if_empty
-
-            await load_bundled_if_empty(store, meaning=settings.meaning)
+        await start_up_writes(store, settings)
     finally:
         await store.close()
 
@@ -56,7 +53,7 @@ def serve_workers(settings: Settings, workers: int, *, log_level: str = "info") 
     if server is not None:
         server.start()
     try:
-        asyncio.run(_start_up(settings, str(server.socket_path) if server else None))
+        asyncio.run(_start_up(settings, server))
         # the workers read their settings from the environment: what the command line chose, said there
         os.environ.update({"KXGRAPH_BACKEND": settings.backend.value, "KXGRAPH_DATA_DIR": str(settings.data_dir),
                            "KXGRAPH_LOAD_BUNDLED_STUDY": "false"})

@@ -124,13 +124,15 @@ class FalkorStore(Store):
         self._replace_lock = asyncio.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, attach: bool = False) -> FalkorStore:
+    def from_settings(cls, settings: Settings, *, attach: bool = False,
+                      server: EmbeddedFalkorDB | None = None) -> FalkorStore:
         """The embedded store of ``settings.data_dir``. With ``attach``, a server that another live
-        process already runs for that folder is used as a client instead of refusing."""
-        store = cls(graph_name=settings.graph_name, server=cls.server_of(settings),
+        process already runs for that folder is used as a client instead of refusing. With
+        ``server``, that server (the caller started it and stops it) instead of one of its own."""
+        store = cls(graph_name=settings.graph_name, server=server or cls.server_of(settings),
                     query_timeout_ms=settings.query_timeout_ms, batch_size=settings.write_batch_size,
                     socket_timeout_s=settings.socket_timeout_s)
-        store.owns_server = True
+        store.owns_server = server is None
         store.attach = attach
         return store
 

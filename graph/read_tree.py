@@ -21,6 +21,7 @@ from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_r
 
 __all__ = [
     "QUOTE_PARAGRAPH",
+    "WINDOW_MAX_CHARS",
     "Child",
     "Emitter",
     "Hop",
@@ -31,6 +32,7 @@ __all__ = [
     "order_keys",
     "quote_window",
     "walk_batch",
+    "window_chars",
 ]
 
 Direction = Literal["out", "in", "both"]
@@ -188,10 +190,19 @@ def _document_part(parts: str) -> str:
             "start: $v.start, end: $v.end}]) END")
 
 
+#: the most characters a window gives either side of its quote
+WINDOW_MAX_CHARS = 2000
+
+
+def window_chars(chars: int) -> int:
+    """``chars`` as a window takes it: 0 to ``WINDOW_MAX_CHARS``."""
+    return max(0, min(int(chars), WINDOW_MAX_CHARS))
+
+
 def quote_window(chars: int) -> str:
     """The quote with up to ``chars`` characters of its document either side, cut in the store: both
     stores count a string's characters as code points, as the quotes' positions do."""
-    n = int(chars)
+    n = window_chars(chars)
     return _document_part(
         f"before: substring(kx_doc.content, CASE WHEN $v.start < {n} THEN 0 ELSE $v.start - {n} END, "
         f"CASE WHEN $v.start < {n} THEN $v.start ELSE {n} END), after: substring(kx_doc.content, $v.end, {n})")

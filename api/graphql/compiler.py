@@ -199,8 +199,7 @@ class _Compiler:
             select.values.append((key, "$v.anchorStatus"))
             return Field(key, key, "anchor", nullable)
         if read.computed in ("window", "paragraph"):
-            chars = max(0, min(int(args.get("chars", 200)), 2000))
-            select.values.append((key, read_tree.quote_window(chars) if read.computed == "window"
+            select.values.append((key, read_tree.quote_window(args.get("chars", 200)) if read.computed == "window"
                                   else read_tree.QUOTE_PARAGRAPH))
             return Field(key, key, "node", nullable, child=self.plain(fdef.type, group, {}))
         if read.connection is not None:

@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from kxgraph.api.graphql.connections import with_connections
 from kxgraph.api.graphql.reads import build, build_many, computed, hop, link, prop
+from kxgraph.graph.read_tree import WINDOW_MAX_CHARS, window_chars
 from kxgraph.ontology.vocabulary import NodeLabel as L
 from kxgraph.ontology.vocabulary import RelType as R
 
@@ -29,11 +30,12 @@ _AT_EVENT = hop(R.PART_OF, "in", or_self=True)
 
 
 def text_window(content: str | None, props: dict[str, Any], chars: int) -> dict[str, Any] | None:
-    """The quote with up to ``chars`` (at most 2000) characters of its document either side."""
+    """The quote with up to ``chars`` (at most ``WINDOW_MAX_CHARS``) characters of its document
+    either side."""
     if content is None or props.get("start") is None:
         return None
     start, end = props["start"], props["end"]
-    n = max(0, min(chars, 2000))
+    n = window_chars(chars)
     return {"before": content[max(0, start - n):start], "exact": content[start:end],
             "after": content[end:end + n], "start": start, "end": end}
 
@@ -495,7 +497,7 @@ class EvidenceQuote(Entity):
     @link(hop(R.IN_DOCUMENT, "out"))
     async def document(self, info: Info) -> SourceDocument | None: ...
 
-    @computed("window", "the quote with up to `chars` characters either side (at most 2000)")
+    @computed("window", f"the quote with up to `chars` characters either side (at most {WINDOW_MAX_CHARS})")
     async def window(self, info: Info, chars: int = 200) -> TextWindow | None:
         content = await info.context.loaders.document_text().load(self.props["id"])
         parts = text_window(content, self.props, chars)
