@@ -479,7 +479,11 @@ class EmbeddedFalkorDB:
                 return proc.wait(timeout=HOUSEKEEPING_S)
             except subprocess.TimeoutExpired:
                 if not self._stopping.is_set():
-                    self._housekeeping()
+                    try:
+                        self._housekeeping()
+                    except Exception:  # the server is this thread's child (PR_SET_PDEATHSIG):
+                        # were the thread to end, the kernel would stop the server with it
+                        log.exception("housekeeping of the embedded FalkorDB failed; the server runs on")
 
     def _pause_before_restart(self, offset: int) -> bool:
         """Wait before the next start: for disk space when the disk was full; otherwise not at all

@@ -102,3 +102,28 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_a_housekeeping_error_never_stops_the_server(short_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server is the supervisor thread's child (it dies with that thread, PR_SET_PDEATHSIG):
+    an error in housekeeping — here, any error the connect of a thread may raise — is logged and
+    the server runs on. (A test that refused every connect in its process once took the suite's
+    shared server down this way.)"""
+    from kxgraph.graph import falkordb_server
+
+    monkeypatch.setattr(falkordb_server, "HOUSEKEEPING_S", 0.1)
+    calls: list[float] = []
+
+    def broken(self: EmbeddedFalkorDB) -> None:
+        calls.append(time.monotonic())
+        raise AssertionError("housekeeping broke")
+
+    with EmbeddedFalkorDB(short_tmp / "d") as server:
+        pid = server.pid
+        monkeypatch.setattr(EmbeddedFalkorDB, "_housekeeping", broken)
+        wait_for(lambda: len(calls) >= 3)  # it failed, and was called again: the thread lives
+        time.sleep(0.3)  # PDEATHSIG would have stopped the server by now
+        assert server.status().running and server.pid == pid
+        c = client(server)
+        assert c.ping()
+        c.close()
