@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +182,12 @@ class RecordingStore:
         if prefix:  # search as you type: no example asks it, so it is not replayed
             return await self.inner.fulltext(label, text, limit, prefix=True)
         return await self._record("fulltext", label, text, limit)
+
+    async def fulltext_many(self, labels: Sequence[str], text: str, limit: int = 20, *,
+                            prefix: bool = False) -> list[list[Row]]:
+        if prefix:
+            return await self.inner.fulltext_many(labels, text, limit, prefix=True)  # type: ignore[no-any-return]
+        return await self._record("fulltext_many", list(labels), text, limit)  # type: ignore[return-value]
 
 
 def waves(calls: list[Call]) -> list[list[int]]:

@@ -36,6 +36,7 @@ from kxgraph.graph.falkordb_server import (
     EmbeddedFalkorDB,
     aof_files,
 )
+from kxgraph.graph.read_tree import Part
 from kxgraph.graph.schema import GraphSchema
 from kxgraph.graph.search_query import parse_search
 from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
@@ -327,13 +328,12 @@ class FalkorStore(Store):
             batches += 1
         return batches
 
-    async def fulltext(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> list[Row]:
+    def fulltext_part(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> Part | None:
         lab = check_label(label)
         query = escape_redisearch(text, prefix=prefix)
         if not query:
-            return []
-        return await self.read(fulltext_statement(),
-                               {"label": lab.value, "query": query, "limit": int(limit)})
+            return None
+        return Part(fulltext_statement(), {"label": lab.value, "query": query, "limit": int(limit)}, ("node", "score"))
 
     def embedding_statement(self, label: str) -> str:
         lab = check_label(label).value

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from kxgraph.errors import ConfigError, QueryError, StoreError, StoreUnavailableError
 from kxgraph.graph.cypher import DELETE_ALL, PING
+from kxgraph.graph.read_tree import Part
 from kxgraph.graph.schema import GraphSchema
 from kxgraph.graph.search_query import parse_search
 from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
@@ -77,12 +78,17 @@ READ_RETRY_S = 2.0
 #: ``CALL { WITH a, b …`` (the form both stores accept) in Neo4j's own scoped form ``CALL (a, b) { …``:
 #: Neo4j 5 deprecates the importing WITH, and FalkorDB refuses the scope clause
 _IMPORTING_WITH = re.compile(r"CALL \{ WITH ((?:\w+)(?:, \w+)*) ")
+#: ``CALL { …`` that imports nothing (``read_tree.combined``'s parts) as ``CALL () { …``: Neo4j 5
+#: deprecates a subquery without a scope clause
+_UNSCOPED = re.compile(r"CALL \{ (?!WITH )")
 
 
 @functools.lru_cache(maxsize=1024)
 def neo4j_form(statement: str) -> str:
     """The statement as Neo4j 5 prefers it (``../shared/design/cypher-dialects.md``)."""
-    return _IMPORTING_WITH.sub(r"CALL (\1) { ", statement) if "CALL { WITH " in statement else statement
+    if "CALL { " not in statement:
+        return statement
+    return _UNSCOPED.sub("CALL () { ", _IMPORTING_WITH.sub(r"CALL (\1) { ", statement))
 
 
 def dialect_statements(schema: GraphSchema) -> Iterator[str]:
@@ -266,13 +272,13 @@ class Neo4jStore(Store):
             await self._in_write_tx(work)
         return len(batches)
 
-    async def fulltext(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> list[Row]:
+    def fulltext_part(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> Part | None:
         lab = check_label(label)
         query = escape_lucene(text, prefix=prefix)
         if not query:
-            return []
-        return await self.read(fulltext_statement(), {"index": index_name("search", lab),
-                                                      "query": query, "limit": int(limit)})
+            return None
+        return Part(fulltext_statement(), {"index": index_name("search", lab), "query": query, "limit": int(limit)},
+                    ("node", "score"))
 
     def embedding_statement(self, label: str) -> str:
         return embedding_write(label)

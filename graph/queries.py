@@ -30,6 +30,10 @@ def nodes_by_id(label: NodeLabel | str) -> str:
     return f"UNWIND $ids AS id MATCH (n:{lab} {{id: id}}) RETURN id, properties(n) AS props"
 
 
+#: the columns of :func:`neighbours`' rows
+NEIGHBOUR_COLUMNS = ("id", "type", "outgoing", "label", "bid", "name")
+
+
 def neighbours(label: NodeLabel | str) -> str:
     """Every neighbour of a batch of nodes of one label, for the neighbourhood view."""
     lab = check_label(label).value

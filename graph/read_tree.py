@@ -14,8 +14,10 @@ only; every value is a parameter.
 from __future__ import annotations
 
 import itertools
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
@@ -25,12 +27,15 @@ __all__ = [
     "Child",
     "Emitter",
     "Hop",
+    "Part",
     "Select",
     "Walk",
     "by_id",
+    "combined",
     "consequence_groups",
     "order_keys",
     "quote_window",
+    "split_combined",
     "walk_batch",
     "window_chars",
 ]
@@ -244,3 +249,52 @@ def consequence_groups(stakeholder: Select, concept: Select, consequences: Selec
             f"{e.projection(k, concept, k_fields)} AS concept, valence, size(cs) AS count, {items}, "
             f"{s}.name AS sort_s, {k}.name AS sort_k "
             "ORDER BY sort_s, sort_k, valence DESC").replace("  ", " ")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One read statement of a request, with its parameters and the columns its rows have."""
+
+    statement: str
+    params: Mapping[str, Any]
+    columns: tuple[str, ...]
+    #: the statement returns more columns than ``columns`` (a page's sort keys when no cursor is
+    #: asked for): only these are read, so it is wrapped even alone
+    trim: bool = False
+
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def combined(parts: Sequence[Part]) -> tuple[str, dict[str, Any]]:
+    """The statements of ``parts`` as one statement and its parameters, so that a request with
+    several root fields (or a list with its page, count and groups) is one round trip. Each part
+    runs in its own ``CALL { … }`` (it sees nothing of the others) and its rows come back collected
+    as maps in the order it gave them, in column ``part<i>`` of one row; each part's parameters are
+    renamed ``$p<i>_<name>``. One part that reads all its columns is its own statement, unchanged.
+    :func:`split_combined` turns the answer back into each part's rows."""
+    if not _wrapped(parts):
+        return parts[0].statement, dict(parts[0].params)
+    text: list[str] = []
+    params: dict[str, Any] = {}
+    for i, part in enumerate(parts):
+        def rename(m: re.Match[str], i: int = i, part: Part = part) -> str:
+            return f"$p{i}_{m[1]}" if m[1] in part.params else m[0]
+        params.update({f"p{i}_{k}": v for k, v in part.params.items()})
+        row = ", ".join(f"{c}: {c}" for c in part.columns)
+        # collected inside its own subquery, which has no grouping key: one row even when the
+        # part has none (a grouping WITH over no rows would end the whole statement)
+        text.append(f"CALL {{ CALL {{ {_PARAM.sub(rename, part.statement)} }} RETURN collect({{{row}}}) AS part{i} }}")
+    return " ".join(text) + " RETURN " + ", ".join(f"part{i}" for i in range(len(parts))), params
+
+
+def split_combined(parts: Sequence[Part], rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Each part's rows from the rows of :func:`combined`'s statement."""
+    if not _wrapped(parts):
+        return [rows]
+    row = rows[0] if rows else {}
+    return [list(row.get(f"part{i}") or []) for i in range(len(parts))]
+
+
+def _wrapped(parts: Sequence[Part]) -> bool:
+    return len(parts) > 1 or parts[0].trim

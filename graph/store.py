@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kxgraph.graph.read_tree import Part, combined, split_combined
 from kxgraph.graph.schema import GraphSchema
 
 __all__ = ["Capabilities", "Health", "Row", "Store", "WriteOp"]
@@ -89,10 +90,25 @@ class Store(abc.ABC):
         the old graph exactly as it was."""
 
     @abc.abstractmethod
+    def fulltext_part(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> Part | None:
+        """This store's statement of :meth:`fulltext` (``None``: the text holds nothing to search)."""
+
     async def fulltext(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> list[Row]:
         """Rows ``{"node": {...properties}, "score": float}`` for user ``text`` (read by
-        :func:`kxgraph.graph.search_query.parse_search`); ``prefix``: the last word may be the start
-        of a word (search as you type)."""
+        :func:`kxgraph.graph.search_query.parse_search`), best first; ``prefix``: the last word may
+        be the start of a word (search as you type)."""
+        return (await self.fulltext_many([label], text, limit, prefix=prefix))[0]
+
+    async def fulltext_many(self, labels: Sequence[str], text: str, limit: int = 20, *,
+                            prefix: bool = False) -> list[list[Row]]:
+        """:meth:`fulltext` in each label's index, in one statement: each label's rows, in order."""
+        parts = [self.fulltext_part(label, text, limit, prefix=prefix) for label in labels]
+        asked = [p for p in parts if p is not None]
+        if not asked:
+            return [[] for _ in labels]
+        statement, params = combined(asked)
+        found = iter(split_combined(asked, await self.read(statement, params)))
+        return [next(found) if p is not None else [] for p in parts]
 
     @abc.abstractmethod
     def embedding_statement(self, label: str) -> str:

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     max_neighbourhood_nodes: int = Field(500, ge=10)
     max_query_cost: int = Field(20_000, ge=100, description="fields a request may resolve, list sizes multiplied in")
     request_timeout_s: float = Field(15.0, gt=0, description="a GraphQL request running longer is stopped (TIMEOUT)")
-    compile_queries: bool = Field(True, description="answer each GraphQL query in one statement per root field "
+    compile_queries: bool = Field(True, description="answer each GraphQL query in one store statement "
                                   "(off: the field resolvers answer, one statement per field and level)")
     meaning: bool = Field(True, description="embed quotes and claims at load for search by meaning, when the "
                           "optional model is installed (off: loads are faster, search by words only)")

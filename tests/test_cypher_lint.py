@@ -58,7 +58,29 @@ def compiled_statements() -> list[str]:
     part = Select(values=[("name", "$v.`name`")])
     out.append(read_tree.consequence_groups(part, part, Select(values=[("text", "$v.`text`")])))
     out.append(read_tree.consequence_groups(part, part, None))
-    return out + list_statements() + connection_statements()
+    return out + list_statements() + connection_statements() + combined_statements()
+
+
+def combined_statements() -> list[str]:
+    """A request's statements as one (``read_tree.combined``): a node by id, and a list's page, its
+    figures and a group, with a cursor; Neo4j's full-text search in two indexes; a neighbourhood's
+    start node with its first level. The parts' parameters renamed apart."""
+    from kxgraph.api.graphql import listing
+    from kxgraph.graph import filtering, queries, read_tree
+    from kxgraph.graph.read_tree import Part, Select
+    from kxgraph.ontology.vocabulary import NodeLabel
+
+    request = listing.parse(NodeLabel.Consequence, {"first": 3, "where": {"study": {"eq": "x"}}}, 100)
+    select = Select(values=[("__l", "labels($v)[0]"), ("id", "$v.`id`")])
+    node, params = filtering.tree_by_id(listing.catalogue(), NodeLabel.Concept, select)
+    parts = [Part(node, {**params, "id": "x/concept/y"}, ("node",)), listing.page_part(request, select),
+             listing.aggregate_part(request)[0], listing.groups_part(request, "valence")]
+    from kxgraph.graph.neo4j_backend import fulltext_statement
+
+    search = [Part(fulltext_statement(), {"index": "x", "query": "y", "limit": 3}, ("node", "score"))] * 2
+    hood = [Part(queries.nodes_by_id(NodeLabel.Concept), {"ids": []}, ("id", "props")),
+            Part(queries.neighbours(NodeLabel.Concept), {"ids": [], "limit": 4}, queries.NEIGHBOUR_COLUMNS)]
+    return [read_tree.combined(x)[0] for x in (parts, parts[1:3], search, hood)]
 
 
 def connection_statements() -> list[str]:

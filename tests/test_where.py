@@ -209,7 +209,7 @@ async def test_the_policymakers_question_is_one_query(bundled: Store) -> None:
         for q in quotes["edges"]:
             assert text[q["node"]["start"]:q["node"]["end"]] == q["node"]["exact"]
     _, _, trips = await ask(bundled, query, variables, compiled=True)
-    assert trips == 2  # the page with its tree, and the figures
+    assert trips == 1  # the page with its tree and the figures, in one statement
 
 
 async def test_two_conditions_over_shared_relationships_are_both_met(store: Store) -> None:

@@ -1,12 +1,14 @@
-"""A whole GraphQL query as one store statement per root field, shaped in one pass.
+"""A whole GraphQL query as one store statement, shaped in one pass.
 
 The fields declare how they read the graph (``reads.py``); from those declarations and the request's
 selections (fragments, aliases, ``@skip``/``@include`` and type conditions, as graphql-core collects
 them) the compiler builds a tree (``graph/read_tree.py``) that the store answers in one statement,
 and a plan that shapes the answer into the response: each value serialized by its GraphQL type, in
 the request's order, with ``__typename`` from the node's label. Quote windows and paragraphs are cut
-from their documents in the store (``read_tree.quote_window``), so only the pieces asked for travel
-and a question takes one round trip per root field.
+from their documents in the store (``read_tree.quote_window``), so only the pieces asked for travel.
+Each root field prepares its statements (a list: its page, its count and each of its groups), and
+every root's statements go to the store as one (``read_tree.combined``): a question is one round
+trip, however many root fields and lists it has.
 
 What the compiler cannot answer exactly it leaves to the resolvers: a field it has no declaration
 for, arguments the resolvers would refuse (they give the error), a null where the schema promises a
@@ -16,7 +18,6 @@ before, with the same answer (``tests/test_compiled.py`` compares both on every 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -332,7 +333,16 @@ def _shape(value: dict[str, Any], plan: Plan) -> dict[str, Any]:
 
 
 # --- root fields --------------------------------------------------------------------------------------
-Run = Callable[[Any, dict[str, Any], Any], Any]  # async: (store, arguments, settings) -> the answer
+@dataclass
+class Prepared:
+    """A root field's statements for one request's arguments, and how its answer is made from their
+    rows (one list of rows per part, in order). No parts: the answer needs no read (``finish([])``)."""
+
+    parts: list[read_tree.Part]
+    finish: Callable[[list[list[dict[str, Any]]]], Any]
+
+
+Prepare = Callable[[dict[str, Any], Any], Prepared]  # (arguments, settings) -> what to read
 
 
 @dataclass
@@ -340,7 +350,7 @@ class _Root:
     key: str
     name: str
     plan: Plan
-    run: Run
+    prepare: Prepare
     many: bool = False
     nullable: bool = True
 
@@ -354,8 +364,8 @@ class _Compiled:
 
 
 class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, which hands a query it can compile to the store in one statement per
-    root field, and everything else to the resolvers."""
+    """graphql-core's executor, which hands a query it can compile to the store in one statement,
+    and everything else to the resolvers."""
 
     def execute_collected_root_fields(self, root_type: GraphQLObjectType, root_value: Any, grouped_field_set: Any,
                                       serially: bool, new_defer_usages: Sequence[Any]) -> Any:
@@ -370,21 +380,24 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
     async def _answer(self, roots: list[_Root], grouped_field_set: Any, fallback: tuple[Any, ...]) -> Any:
         store, settings = self.context_value.store, self.context_value.settings
         try:
-            arguments = []
+            prepared: list[Prepared | Exception] = []
             for root in roots:
                 group = grouped_field_set[root.key]
                 fdef = self.schema.query_type.fields[root.name]  # type: ignore[union-attr]
-                arguments.append(get_argument_values(fdef, group[0].node, self.variable_values,
-                                                     group[0].fragment_variable_values, self.hide_suggestions))
-            answers = await asyncio.gather(*(r.run(store, a, settings) for r, a in zip(roots, arguments, strict=True)),
-                                           return_exceptions=True)
+                args = get_argument_values(fdef, group[0].node, self.variable_values,
+                                           group[0].fragment_variable_values, self.hide_suggestions)
+                try:
+                    prepared.append(root.prepare(args, settings))
+                except (NotCompiled, RequestError) as exc:  # the resolvers give the error
+                    raise _Inexact(str(exc)) from None
+                except Exception as exc:
+                    prepared.append(exc)
+            answers = await self._read(store, prepared)
             data: dict[str, Any] = {}
             for root, answer in zip(roots, answers, strict=True):
                 if isinstance(answer, (NotCompiled, RequestError, _Inexact)):
                     raise _Inexact(str(answer))
-                if isinstance(answer, BaseException):
-                    if not isinstance(answer, Exception):
-                        raise answer
+                if isinstance(answer, Exception):
                     error = located_error(answer, [d.node for d in grouped_field_set[root.key]], [root.key])
                     if not root.nullable:
                         raise error
@@ -398,6 +411,35 @@ class CompiledExecution(StrawberryGraphQLCoreExecutionContext):
             result = super().execute_collected_root_fields(*fallback)
             return await result if self.is_awaitable(result) else result
         return data
+
+    @staticmethod
+    async def _read(store: Any, prepared: list[Prepared | Exception]) -> list[Any]:
+        """Every root's parts read in one statement (``read_tree.combined``); each root's answer,
+        or the error that stopped it."""
+        parts = [part for p in prepared if isinstance(p, Prepared) for part in p.parts]
+        rows: list[list[dict[str, Any]]] | Exception = []
+        if parts:
+            try:
+                statement, params = read_tree.combined(parts)
+                rows = read_tree.split_combined(parts, await store.read(statement, params))
+            except Exception as exc:
+                rows = exc
+        answers: list[Any] = []
+        at = 0
+        for p in prepared:
+            if not isinstance(p, Prepared):
+                answers.append(p)
+                continue
+            if isinstance(rows, Exception) and p.parts:
+                answers.append(rows)
+                continue
+            mine = [] if isinstance(rows, Exception) else rows[at:at + len(p.parts)]
+            at += len(p.parts)
+            try:
+                answers.append(p.finish(mine))
+            except Exception as exc:
+                answers.append(exc)
+        return answers
 
 
 #: compiled operations by (document, operation, the values of variables outside root arguments)
@@ -474,8 +516,9 @@ def _compile_root(exe: CompiledExecution, root_type: GraphQLObjectType, key: str
     if name == "stakeholderConsequences":
         return _groups(c, key, name, group, fdef)
     if name == "consequenceMatrix":
-        async def matrix(store: Any, args: dict[str, Any], _: Any) -> Any:
-            return matrix_parts(await store.read(queries.CONSEQUENCE_MATRIX, {"study": args.get("study")}))
+        def matrix(args: dict[str, Any], _: Any) -> Prepared:
+            part = read_tree.Part(queries.CONSEQUENCE_MATRIX, {"study": args.get("study")}, _MATRIX_COLUMNS)
+            return Prepared([part], lambda rows: matrix_parts(rows[0]))
         return _Root(key, name, c.plain(fdef.type, group, {}), matrix, nullable=nullable)
     raise NotCompiled(name)
 
@@ -485,20 +528,20 @@ def _by_id(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: A
     plan, select = c.node(fdef.type, group)
     statements: dict[L, tuple[str, dict[str, Any]]] = {}
 
-    async def run(store: Any, args: dict[str, Any], _: Any) -> Any:
+    def prepare(args: dict[str, Any], _: Any) -> Prepared:
         ident = str(args["id"])
         label = label_of_id(ident)
         if label is None or (allowed is not None and label is not allowed):
-            return None
+            return Prepared([], lambda _: None)
         if label not in statements:
             try:
                 statements[label] = filtering.tree_by_id(listing.catalogue(), label, select)
             except filtering.FilterError as exc:
                 raise NotCompiled(str(exc)) from None
         statement, params = statements[label]
-        rows = await store.read(statement, {**params, "id": ident})
-        return rows[0]["node"] if rows else None
-    return _Root(key, name, plan, run, nullable=nullable)
+        part = read_tree.Part(statement, {**params, "id": ident}, ("node",))
+        return Prepared([part], lambda rows: rows[0][0]["node"] if rows[0] else None)
+    return _Root(key, name, plan, prepare, nullable=nullable)
 
 
 def _list(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: Any, label: L) -> _Root:
@@ -509,27 +552,40 @@ def _list(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: An
         if path not in (("edges", "node"), ("nodes",)):
             raise NotCompiled(str(path))
         _merge(select, sub)
-    wanted = {f.source for f in next(iter(plan.types.values()))}
+    top = next(iter(plan.types.values()))
+    wanted = {f.source for f in top}
     paging = bool(wanted & {"edges", "nodes", "pageInfo"})
+    cursors = _asks_cursors(top)
     grouped = c.asked.get(("aggregate",), {})
     if set(c.asked) - {("aggregate",)}:
         raise NotCompiled("arguments inside a plain answer")
 
-    async def run(store: Any, args: dict[str, Any], settings: Any) -> Any:
+    def prepare(args: dict[str, Any], settings: Any) -> Prepared:
         request = listing.parse(label, args, settings.max_page_size)
-        page, total, figures, *groups = await asyncio.gather(
-            listing.fetch_page(store, request, select) if paging else _none(),
-            listing.count(store, request) if "totalCount" in wanted and "aggregate" not in wanted else _none(),
-            listing.aggregate(store, request) if "aggregate" in wanted else _none(),
-            *(listing.groups(store, request, getattr(a["field"], "value", a["field"])) for a in grouped.values()))
-        out: dict[str, Any] = {"totalCount": figures["count"] if figures is not None else total}
-        if page is not None:
-            edges = page.edges
-            out.update(edges=edges, nodes=[e["node"] for e in edges], pageInfo=page.info())
-        if figures is not None:
-            out["aggregate"] = {**figures, **dict(zip(grouped, groups, strict=True))}
-        return out
-    return _Root(key, name, plan, run, nullable=False)
+        parts: list[read_tree.Part] = []
+        page = figures = None
+        if paging:
+            page = listing.page_part(request, select, cursors)
+            parts.append(page)
+        if "aggregate" in wanted or "totalCount" in wanted:
+            figures, names = listing.aggregate_part(request, None if "aggregate" in wanted else ())
+            parts.append(figures)
+        parts += [listing.groups_part(request, getattr(a["field"], "value", a["field"])) for a in grouped.values()]
+
+        def finish(rows: list[list[dict[str, Any]]]) -> Any:
+            rest = iter(rows)
+            out: dict[str, Any] = {"totalCount": None}
+            if page is not None:
+                read = listing.page_from(request, page, next(rest))
+                out.update(edges=read.edges, nodes=[e["node"] for e in read.edges], pageInfo=read.info())
+            if figures is not None:
+                counted = listing.aggregate_from(names, next(rest))
+                out["totalCount"] = counted["count"]
+                if "aggregate" in wanted:
+                    out["aggregate"] = {**counted, **{k: listing.groups_from(next(rest)) for k in grouped}}
+            return out
+        return Prepared(parts, finish)
+    return _Root(key, name, plan, prepare, nullable=False)
 
 
 def _groups(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: Any) -> _Root:
@@ -547,17 +603,28 @@ def _groups(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: 
     statement = read_tree.consequence_groups(parts["stakeholder"], parts["concept"],
                                              parts["consequences"] if ("consequences",) in nodes else None, e)
 
-    async def run(store: Any, args: dict[str, Any], _: Any) -> Any:
+    def prepare(args: dict[str, Any], _: Any) -> Prepared:
         stakeholder = args.get("stakeholder")
         params = {**e.params, "stakeholder": str(stakeholder) if stakeholder else None, "study": args.get("study")}
-        return [{"stakeholder": r["stakeholder"], "concept": r["concept"], "valence": r["valence"],
-                 "count": r["count"], "consequences": r["items"]}
-                for r in await store.read(statement, params)]
-    return _Root(key, name, plan, run, many=True, nullable=False)
+        part = read_tree.Part(statement, params, ("stakeholder", "concept", "valence", "count", "items"))
+        return Prepared([part], lambda rows: [
+            {"stakeholder": r["stakeholder"], "concept": r["concept"], "valence": r["valence"],
+             "count": r["count"], "consequences": r["items"]} for r in rows[0]])
+    return _Root(key, name, plan, prepare, many=True, nullable=False)
 
 
-async def _none() -> None:
-    return None
+def _asks_cursors(fields: list[Field]) -> bool:
+    """Whether a connection's answer holds a cursor (an edge's, or the page's first or last)."""
+    for f in fields:
+        if f.child is not None and f.source in ("edges", "pageInfo"):
+            inner = {g.source for fs in f.child.types.values() for g in fs}
+            if inner & {"cursor", "startCursor", "endCursor"}:
+                return True
+    return False
+
+
+#: the columns of ``queries.CONSEQUENCE_MATRIX``
+_MATRIX_COLUMNS = ("concept", "concept_name", "stakeholder", "stakeholder_name", "positive", "negative", "total")
 
 
 def store_types() -> frozenset[str]:

@@ -21,6 +21,9 @@ __all__ = ["Context", "CountingStore", "Loaders"]
 Item = tuple[str, dict[str, Any]]  # (label, properties)
 
 
+R = TypeVar("R")
+
+
 class CountingStore:
     """The request's view of the store: every call is one round trip, counted; it also knows how
     many calls are in flight, which the loaders use to batch by waves."""
@@ -31,7 +34,7 @@ class CountingStore:
         self.in_flight = 0
         self.unavailable = False  # the store did not answer: the response becomes a 503
 
-    async def _call(self, coro: Awaitable[list[Row]]) -> list[Row]:
+    async def _call(self, coro: Awaitable[R]) -> R:
         self.round_trips += 1
         self.in_flight += 1
         try:
@@ -50,6 +53,10 @@ class CountingStore:
 
     async def fulltext(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> list[Row]:
         return await self._call(self.inner.fulltext(label, text, limit, prefix=prefix))
+
+    async def fulltext_many(self, labels: Sequence[str], text: str, limit: int = 20, *,
+                            prefix: bool = False) -> list[list[Row]]:
+        return await self._call(self.inner.fulltext_many(labels, text, limit, prefix=prefix))
 
     async def nearest(self, vector: Sequence[float], limit: int = 20) -> list[Row]:
         return await self._call(self.inner.nearest(vector, limit))

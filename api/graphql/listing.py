@@ -24,7 +24,7 @@ from kxgraph.api.graphql.pagination import DEFAULT_PAGE_SIZE, decode_cursor, enc
 from kxgraph.api.graphql.reads import READ
 from kxgraph.graph import filtering
 from kxgraph.graph.filtering import Catalogue, CursorError, FilterError, Label, Listing, Prop, Rel, Via
-from kxgraph.graph.read_tree import Select
+from kxgraph.graph.read_tree import Part, Select
 from kxgraph.ontology.vocabulary import NodeLabel
 
 __all__ = ["Page", "PageRequest", "aggregate", "catalogue", "count", "fetch_page", "figures", "groups", "nested",
@@ -194,8 +194,10 @@ def page_of(request: PageRequest, rows: list[tuple[list[Any], dict[str, Any]]]) 
                 has_previous=more if request.backwards else given)
 
 
-async def fetch_page(store: Any, request: PageRequest, select: Select) -> Page:
-    """One page of ``request`` with ``select``'s tree of each node."""
+def page_part(request: PageRequest, select: Select, cursors: bool = True) -> Part:
+    """The statement of one page of ``request`` with ``select``'s tree of each node (rows ``k0`` …,
+    the sort keys, and ``node``): :func:`page_from` makes the page of its rows. Without ``cursors``
+    the keys are not read (the page's cursors are then meaningless: for an answer that asks none)."""
     try:
         statement, params, kinds = filtering.page_statement(catalogue(), request.listing, select,
                                                             backwards=request.backwards,
@@ -204,12 +206,23 @@ async def fetch_page(store: Any, request: PageRequest, select: Select) -> Page:
             filtering.check_cursor(request.cursor, kinds)
     except FilterError as exc:
         raise _statement_error(exc) from None
-    nkeys = len(kinds)
     values = {**params, **request.params, "limit": request.size + 1}
     if request.cursor is not None:
         values.update({f"c{i}": v for i, v in enumerate(request.cursor)})
-    rows = await store.read(statement, values)
-    return page_of(request, [([r[f"k{i}"] for i in range(nkeys)], r["node"]) for r in rows])
+    if not cursors:
+        return Part(statement, values, ("node",), trim=True)
+    return Part(statement, values, (*(f"k{i}" for i in range(len(kinds))), "node"))
+
+
+def page_from(request: PageRequest, part: Part, rows: list[dict[str, Any]]) -> Page:
+    keys = part.columns[:-1]
+    return page_of(request, [([r[k] for k in keys], r["node"]) for r in rows])
+
+
+async def fetch_page(store: Any, request: PageRequest, select: Select) -> Page:
+    """One page of ``request`` with ``select``'s tree of each node."""
+    part = page_part(request, select)
+    return page_from(request, part, await store.read(part.statement, dict(part.params)))
 
 
 async def count(store: Any, request: PageRequest) -> int:
@@ -250,18 +263,29 @@ def figures(get: Any, names: list[str]) -> dict[str, Any]:
     return out
 
 
-async def aggregate(store: Any, request: PageRequest, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """How many nodes the request matches, and min, max and average of each numeric field (all of the
-    type's when ``fields`` is None), keyed by field name."""
+def aggregate_part(request: PageRequest, fields: tuple[str, ...] | None = None) -> tuple[Part, list[str]]:
+    """The statement of how many nodes the request matches, and min, max and average of each numeric
+    field (all of the type's when ``fields`` is None); and the fields, for :func:`aggregate_from`."""
     numeric = numeric_fields(request.listing.type_name)
     names = list(numeric) if fields is None else [f for f in fields if f in numeric]
     try:
         statement, params = filtering.aggregate_statement(catalogue(), request.listing, [numeric[n] for n in names])
     except FilterError as exc:
         raise _statement_error(exc) from None
-    rows = await store.read(statement, {**params, **request.params})
+    columns = ["a_n", *(f"a_{part}{i}" for i in range(len(names)) for part in ("min", "max", "sum", "has"))]
+    return Part(statement, {**params, **request.params}, tuple(columns)), names
+
+
+def aggregate_from(names: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
     row = rows[0] if rows else {}  # an aggregate gives one row; should a store give none, nothing matched
     return figures(lambda part: row.get(f"a_{part}"), names)
+
+
+async def aggregate(store: Any, request: PageRequest, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """How many nodes the request matches, and min, max and average of each numeric field (all of the
+    type's when ``fields`` is None), keyed by field name."""
+    part, names = aggregate_part(request, fields)
+    return aggregate_from(names, await store.read(part.statement, dict(part.params)))
 
 
 def nested(request: PageRequest, select: Select, key: str, *, page: bool, aggregate: bool,
@@ -320,9 +344,8 @@ def nested_answer(request: PageRequest, value: Mapping[str, Any], numeric: tuple
     return out
 
 
-async def groups(store: Any, request: PageRequest, field_name: str) -> list[dict[str, Any]]:
-    """How many matching nodes have each value of a field (for a related node: each related node,
-    by id, with its name); most first, then by value."""
+def groups_part(request: PageRequest, field_name: str) -> Part:
+    """The statement of how many matching nodes have each value of a field (one row, ``g``)."""
     spec = group_fields(request.listing.type_name).get(field_name)
     if spec is None:
         raise RequestError(f"{request.listing.type_name} cannot be grouped by {field_name}", "BAD_FILTER")
@@ -330,8 +353,18 @@ async def groups(store: Any, request: PageRequest, field_name: str) -> list[dict
         statement, params = filtering.group_statement(catalogue(), request.listing, spec)
     except FilterError as exc:
         raise _statement_error(exc) from None
-    rows = await store.read(statement, {**params, **request.params})
+    return Part(statement, {**params, **request.params}, ("g",))
+
+
+def groups_from(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return _groups(rows[0]["g"] if rows else [])
+
+
+async def groups(store: Any, request: PageRequest, field_name: str) -> list[dict[str, Any]]:
+    """How many matching nodes have each value of a field (for a related node: each related node,
+    by id, with its name); most first, then by value."""
+    part = groups_part(request, field_name)
+    return groups_from(await store.read(part.statement, dict(part.params)))
 
 
 def _groups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

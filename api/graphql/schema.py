@@ -26,7 +26,8 @@ from kxgraph.api.graphql.errors import RequestError, should_mask
 from kxgraph.api.graphql.extensions import KxSchema, NoSuggestions, RoundTrips
 from kxgraph.api.graphql.mutations import Mutation, principal_for
 from kxgraph.api.graphql.search import ConceptSuggestion, SearchHit, SearchMode, snippet
-from kxgraph.graph import queries
+from kxgraph.graph import queries, read_tree
+from kxgraph.loaders.identifiers import label_of_id
 from kxgraph.ontology.vocabulary import NodeLabel as L
 from kxgraph.settings import Settings
 
@@ -174,20 +175,32 @@ class Query:
         cap = c.settings.max_neighbourhood_nodes
         if not 1 <= limit <= cap:
             raise RequestError(f"'limit' must be between 1 and {cap}", "PAGE_SIZE")
-        start = await _node(info, str(id))
-        if start is None:
+        ident = str(id)
+        start_label = label_of_id(ident)
+        if start_label is None:
             return None
-        nodes = {start.props["id"]: GraphNode(id=start.props["id"], kind=start._label.value,
-                                              name=start.props.get("name") or snippet(start._label, start.props)
-                                              or start.props["id"],
-                                              depth=0)}
+        nodes: dict[str, GraphNode] = {}
         edges: dict[tuple[str, str, str], GraphEdge] = {}
-        frontier: dict[str, list[str]] = {start._label.value: [start.props["id"]]}
+        frontier: dict[str, list[str]] = {start_label.value: [ident]}
         truncated = False
+        # one statement per level (each label's neighbours a part of it), the start node in the first
+        start = read_tree.Part(queries.nodes_by_id(start_label), {"ids": [ident]}, ("id", "props"))
         for level in range(1, depth + 1):
+            parts = [read_tree.Part(queries.neighbours(label), {"ids": ids, "limit": limit * 4},
+                                    queries.NEIGHBOUR_COLUMNS) for label, ids in sorted(frontier.items())]
+            if level == 1:
+                parts.insert(0, start)
+            statement, params = read_tree.combined(parts)
+            found = read_tree.split_combined(parts, await c.store.read(statement, params))
+            if level == 1:
+                rows = found.pop(0)
+                if not rows:
+                    return None
+                props = rows[0]["props"]
+                nodes[ident] = GraphNode(id=strawberry.ID(ident), kind=start_label.value, depth=0,
+                                         name=props.get("name") or snippet(start_label, props) or ident)
             following: dict[str, list[str]] = {}
-            for label, ids in sorted(frontier.items()):
-                rows = await c.store.read(queries.neighbours(label), {"ids": ids, "limit": limit * 4})
+            for rows in found:
                 for r in rows:
                     src, dst = (r["id"], r["bid"]) if r["outgoing"] else (r["bid"], r["id"])
                     if r["bid"] not in nodes:

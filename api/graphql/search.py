@@ -85,9 +85,9 @@ def _meaning_or_refuse() -> None:
 
 async def _words(info: Info, text: str, limit: int, prefix: bool) -> list[SearchHit]:
     hits: list[SearchHit] = []
-    for label in SEARCHED:
-        for r in await ctx(info).store.fulltext(label.value, text, limit, prefix=prefix):
-            hits.append(_hit(label.value, r["node"], float(r["score"])))
+    found = await ctx(info).store.fulltext_many([label.value for label in SEARCHED], text, limit, prefix=prefix)
+    for label, rows in zip(SEARCHED, found, strict=True):
+        hits.extend(_hit(label.value, r["node"], float(r["score"])) for r in rows)
     hits.sort(key=lambda h: -h.score)
     return hits[:limit]
 
