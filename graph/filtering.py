@@ -388,12 +388,21 @@ class TreeEmitter(Emitter):
 
     def page(self, v: str, listing: Listing, select: Select, *, backwards: bool, prefix: str,
              cursor: Sequence[Any] | str | None, limit: str,
-             parent: str | None = None) -> tuple[str, list[str], str, str, list[Kind]]:
+             parent: str | None = None, total: str | None = None) -> tuple[str, list[str], str, str, list[Kind]]:
         """A keyset page up to its sorted, cut rows with their children: the text, the key
         variables (``{prefix}0`` …), the ORDER BY items, the node's projection and the keys' kinds.
         ``cursor``: the keys to start after, as values (checked, each made a parameter) or as the
-        prefix of parameters that the caller gives (``$c`` for ``$c0`` …)."""
+        prefix of parameters that the caller gives (``$c`` for ``$c0`` …). ``total``: a variable that
+        each row carries, how many nodes match (counted in the same pass as the page is sorted,
+        where a count of its own would match them all again); only without a cursor, since a page
+        that comes out empty says nothing then."""
         text = [_filtered(self.b, v, listing, parent)]
+        carry = ""
+        if total is not None:
+            if cursor is not None:
+                raise FilterError("a page after a cursor cannot count the nodes that match")
+            text.append(f"WITH collect({v}) AS {v}_all, count({v}) AS {total} UNWIND {v}_all AS {v}")
+            carry = f"{total}, "
         calls, keys, kinds = self.keys(v, listing, backwards)
         text += calls
         names = [f"{prefix}{i}" for i in range(len(keys))]
@@ -402,7 +411,8 @@ class TreeEmitter(Emitter):
         elif cursor is not None:
             check_cursor(cursor, kinds)
             cursor = [self.b.param(k) for k in cursor]
-        text.append(f"WITH {v}, " + ", ".join(f"{expr} AS {n}" for (expr, _), n in zip(keys, names, strict=True)))
+        text.append(f"WITH {v}, {carry}" + ", ".join(f"{expr} AS {n}"
+                                                     for (expr, _), n in zip(keys, names, strict=True)))
         if cursor is not None:
             ors = []
             for i, (n, (_, desc)) in enumerate(zip(names, keys, strict=True)):
@@ -411,9 +421,9 @@ class TreeEmitter(Emitter):
             text.append("WHERE " + " OR ".join(ors))
         order = ", ".join(f"{n} {'DESC' if desc else 'ASC'}" for n, (_, desc) in zip(names, keys, strict=True))
         inner, fields, defined = self.calls(v, select)
-        text.append(f"WITH {v}, {', '.join(names)} ORDER BY {order} LIMIT {limit} {inner}")
+        text.append(f"WITH {v}, {carry}{', '.join(names)} ORDER BY {order} LIMIT {limit} {inner}")
         if defined:  # the children's subqueries need not keep the rows' order: sort them again
-            text.append(f"WITH {', '.join([v, *names, *defined])} ORDER BY {order}")
+            text.append(f"WITH {', '.join([v, *names, *defined])}{', ' + total if total else ''} ORDER BY {order}")
         return " ".join(t for t in text if t), names, order, self.projection(v, select, fields), kinds
 
     def figures(self, v: str, listing: Listing, numeric: Sequence[str], out: str, parent: str | None = None) -> str:
@@ -468,17 +478,20 @@ class TreeEmitter(Emitter):
 
 
 def page_statement(catalogue: Catalogue, listing: Listing, select: Select, *, backwards: bool = False,
-                   cursor: bool = False) -> tuple[str, dict[str, Any], list[Kind]]:
+                   cursor: bool = False, total: bool = False) -> tuple[str, dict[str, Any], list[Kind]]:
     """One keyset page of ``listing`` with ``select``'s tree; rows ``k0`` … (the sort keys, the id
-    last), ``node``, in the page's order (reversed when ``backwards``: the caller turns it back).
-    Parameters: the filter's, ``$limit``, ``$parent`` for a nested list, and with ``cursor`` the keys
-    ``$c0`` … to start after. Returns the statement, the filter's (and the nested connections')
-    parameters and the kinds of the keys a cursor holds (:func:`check_cursor`)."""
+    last), ``node``, in the page's order (reversed when ``backwards``: the caller turns it back), and
+    with ``total`` (not with ``cursor``) ``total``, how many nodes match. Parameters: the filter's,
+    ``$limit``, ``$parent`` for a nested list, and with ``cursor`` the keys ``$c0`` … to start after.
+    Returns the statement, the filter's (and the nested connections') parameters and the kinds of
+    the keys a cursor holds (:func:`check_cursor`)."""
     e = TreeEmitter(catalogue)
     v = e.var()
     body, names, order, projection, kinds = e.page(v, listing, select, backwards=backwards, prefix="k",
-                                                   cursor="$c" if cursor else None, limit="$limit")
-    return (f"{body} RETURN {', '.join(names)}, {projection} AS node ORDER BY {order}".replace("  ", " "),
+                                                   cursor="$c" if cursor else None, limit="$limit",
+                                                   total="total" if total else None)
+    counted = ", total" if total else ""
+    return (f"{body} RETURN {', '.join(names)}, {projection} AS node{counted} ORDER BY {order}".replace("  ", " "),
             e.params, kinds)
 
 

@@ -63,7 +63,7 @@ def compiled_statements() -> list[str]:
 
 def combined_statements() -> list[str]:
     """A request's statements as one (``read_tree.combined``): a node by id, and a list's page, its
-    figures and a group, with a cursor; Neo4j's full-text search in two indexes; a neighbourhood's
+    figures and a group, with a cursor; a first page that counts what matches; Neo4j's full-text search in two indexes; a neighbourhood's
     start node with its first level. The parts' parameters renamed apart."""
     from kxgraph.api.graphql import listing
     from kxgraph.graph import filtering, queries, read_tree
@@ -80,7 +80,8 @@ def combined_statements() -> list[str]:
     search = [Part(fulltext_statement(), {"index": "x", "query": "y", "limit": 3}, ("node", "score"))] * 2
     hood = [Part(queries.nodes_by_id(NodeLabel.Concept), {"ids": []}, ("id", "props")),
             Part(queries.neighbours(NodeLabel.Concept), {"ids": [], "limit": 4}, queries.NEIGHBOUR_COLUMNS)]
-    return [read_tree.combined(x)[0] for x in (parts, parts[1:3], search, hood)]
+    counted = [listing.page_part(request, select, cursors=False, total=True), parts[3]]  # a page that counts
+    return [read_tree.combined(x)[0] for x in (parts, parts[1:3], search, hood, counted)]
 
 
 def connection_statements() -> list[str]:

@@ -560,32 +560,49 @@ def _list(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: An
     if set(c.asked) - {("aggregate",)}:
         raise NotCompiled("arguments inside a plain answer")
 
+    counting = "totalCount" in wanted or "aggregate" in wanted
+    numeric = _numeric_asked(top, listing.numeric_fields(label.value))
+
     def prepare(args: dict[str, Any], settings: Any) -> Prepared:
         request = listing.parse(label, args, settings.max_page_size)
         parts: list[read_tree.Part] = []
         page = figures = None
+        # a first page counts the nodes it sorts: no second pass over them for the count
+        fused = paging and counting and not numeric and request.cursor is None
         if paging:
-            page = listing.page_part(request, select, cursors)
+            page = listing.page_part(request, select, cursors, total=fused)
             parts.append(page)
-        if "aggregate" in wanted or "totalCount" in wanted:
-            figures, names = listing.aggregate_part(request, None if "aggregate" in wanted else ())
+        if counting and not fused:
+            figures, names = listing.aggregate_part(request, numeric)
             parts.append(figures)
         parts += [listing.groups_part(request, getattr(a["field"], "value", a["field"])) for a in grouped.values()]
 
         def finish(rows: list[list[dict[str, Any]]]) -> Any:
             rest = iter(rows)
             out: dict[str, Any] = {"totalCount": None}
+            counted: dict[str, Any] | None = None
             if page is not None:
-                read = listing.page_from(request, page, next(rest))
+                page_rows = next(rest)
+                read = listing.page_from(request, page, page_rows)
                 out.update(edges=read.edges, nodes=[e["node"] for e in read.edges], pageInfo=read.info())
+                if fused:
+                    counted = {"count": listing.total_from(page_rows)}
             if figures is not None:
                 counted = listing.aggregate_from(names, next(rest))
+            if counted is not None:
                 out["totalCount"] = counted["count"]
                 if "aggregate" in wanted:
                     out["aggregate"] = {**counted, **{k: listing.groups_from(next(rest)) for k in grouped}}
             return out
         return Prepared(parts, finish)
     return _Root(key, name, plan, prepare, nullable=False)
+
+
+def _numeric_asked(fields: list[Field], numeric: dict[str, str]) -> tuple[str, ...]:
+    """The numeric fields a connection's ``aggregate`` asks figures of."""
+    asked = {g.source for f in fields if f.source == "aggregate" and f.child is not None
+             for fs in f.child.types.values() for g in fs}
+    return tuple(n for n in numeric if n in asked)
 
 
 def _groups(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: Any) -> _Root:

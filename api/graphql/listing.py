@@ -194,14 +194,15 @@ def page_of(request: PageRequest, rows: list[tuple[list[Any], dict[str, Any]]]) 
                 has_previous=more if request.backwards else given)
 
 
-def page_part(request: PageRequest, select: Select, cursors: bool = True) -> Part:
+def page_part(request: PageRequest, select: Select, cursors: bool = True, total: bool = False) -> Part:
     """The statement of one page of ``request`` with ``select``'s tree of each node (rows ``k0`` …,
     the sort keys, and ``node``): :func:`page_from` makes the page of its rows. Without ``cursors``
-    the keys are not read (the page's cursors are then meaningless: for an answer that asks none)."""
+    the keys are not read (the page's cursors are then meaningless: for an answer that asks none).
+    With ``total`` (a request without a cursor) each row also has ``total``, how many nodes match."""
     try:
         statement, params, kinds = filtering.page_statement(catalogue(), request.listing, select,
                                                             backwards=request.backwards,
-                                                            cursor=request.cursor is not None)
+                                                            cursor=request.cursor is not None, total=total)
         if request.cursor is not None:
             filtering.check_cursor(request.cursor, kinds)
     except FilterError as exc:
@@ -209,14 +210,20 @@ def page_part(request: PageRequest, select: Select, cursors: bool = True) -> Par
     values = {**params, **request.params, "limit": request.size + 1}
     if request.cursor is not None:
         values.update({f"c{i}": v for i, v in enumerate(request.cursor)})
+    counted = ("total",) if total else ()
     if not cursors:
-        return Part(statement, values, ("node",), trim=True)
-    return Part(statement, values, (*(f"k{i}" for i in range(len(kinds))), "node"))
+        return Part(statement, values, ("node", *counted), trim=True)
+    return Part(statement, values, (*(f"k{i}" for i in range(len(kinds))), "node", *counted))
 
 
 def page_from(request: PageRequest, part: Part, rows: list[dict[str, Any]]) -> Page:
-    keys = part.columns[:-1]
+    keys = [c for c in part.columns if c.startswith("k")]
     return page_of(request, [([r[k] for k in keys], r["node"]) for r in rows])
+
+
+def total_from(rows: list[dict[str, Any]]) -> int:
+    """How many nodes match, from the rows of a page read with ``total`` (none: none match)."""
+    return int(rows[0]["total"]) if rows else 0
 
 
 async def fetch_page(store: Any, request: PageRequest, select: Select) -> Page:
