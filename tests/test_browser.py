@@ -512,6 +512,35 @@ def test_pages_and_pictures_at_phone_width(server: str, browser: object, name: s
     page.close()
 
 
+def test_a_picture_on_a_phone_starts_at_its_focus_with_labels_that_can_be_read(server: str, browser: object) -> None:
+    """Fitted whole into 390 px, the 42 nodes around Holding had labels a few pixels high: on a phone
+    the picture starts at its focus at the labels' own size, says so, and shows the whole on a click."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    page.goto(server + PAGES["neighbourhood"])
+    viz = page.query_selector("[data-kxviz]")
+    assert viz is not None
+    viz_id = viz.get_attribute("id")
+    wait_drawn(page, viz_id)
+    where = """(viz) => { const n = window.kxNetworks[viz]; const box = document.getElementById(viz).getBoundingClientRect();
+        const at = n.canvasToDOM(n.getPositions(["link-worker/concept/holding"])["link-worker/concept/holding"]);
+        return {scale: n.getScale(), x: at.x, y: at.y, width: box.width, height: box.height}; }"""
+    shown = page.evaluate(where, viz_id)
+    assert shown["scale"] >= 0.8, shown  # labels at (near) their own size
+    assert 0 <= shown["x"] <= shown["width"] and 0 <= shown["y"] <= shown["height"], shown  # the focus in view
+    note = page.locator(".kx-zoom-note")
+    assert "Zoomed in on Holding" in note.inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "neighbourhood-phone-focus.png"), full_page=False)
+    note.locator("button").click()
+    assert page.evaluate(where, viz_id)["scale"] < 0.8  # the whole picture, fitted
+    assert page.locator(".kx-zoom-note").count() == 0
+    page.set_viewport_size({"width": 1280, "height": 900})  # a wide screen fits the whole at once
+    page.goto(server + PAGES["neighbourhood"])
+    wait_drawn(page, viz_id)
+    assert page.locator(".kx-zoom-note").count() == 0
+    page.close()
+
+
 def test_a_brief_for_a_stakeholder_prints_with_every_sentence_cited(server: str, browser: object) -> None:
     """The policymaker's brief: each concept's consequences good and bad and the discussion
     points, every claim followed by its quotes; printed to PDF, every quote's words are on the pages."""

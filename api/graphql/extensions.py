@@ -48,6 +48,12 @@ class NoSuggestions(SchemaExtension):
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
+def _forget(task: asyncio.Future[Any]) -> None:
+    """The end of a request stopped at its budget: nobody waits for it; its error is only logged."""
+    if not task.cancelled() and task.exception() is not None:
+        log.info("a request stopped at its budget ended with %r", task.exception())
+
+
 class KxSchema(strawberry.Schema):
     """Errors are logged as one line per failed request, without the query or its variables (they
     carry the study's text); only an unexpected error (a bug) is logged with its traceback. A
@@ -56,12 +62,18 @@ class KxSchema(strawberry.Schema):
     timeout_s: float = 15.0
 
     async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> ExecutionResult:
-        try:
-            result = await asyncio.wait_for(super().execute(query, *args, **kwargs), self.timeout_s)
-        except asyncio.TimeoutError:
+        # not asyncio.wait_for: it waits for the cancelled request to end, and returns its answer
+        # when something inside it finishes its work regardless (the FalkorDB client completes a
+        # command it has sent), so a request stuck there would not be stopped at its budget
+        task = asyncio.ensure_future(super().execute(query, *args, **kwargs))
+        done, _ = await asyncio.wait({task}, timeout=self.timeout_s)
+        if task not in done:
+            task.cancel()
+            task.add_done_callback(_forget)
             error = GraphQLError(f"the request took longer than {self.timeout_s:g} s and was stopped: ask for less",
                                  extensions={"code": "TIMEOUT"})
             return ExecutionResult(data=None, errors=[error])
+        result = task.result()
         for error in result.errors or []:  # one shape: every error has a code
             if not (error.extensions or {}).get("code"):
                 code = "INTERNAL" if error.message == "internal error" else "GRAPHQL_INVALID"

@@ -297,6 +297,26 @@
     });
   }
 
+  // A phone is too narrow for a whole picture of more than a few nodes with readable labels: it
+  // starts at its focus, at the labels' own size, and says how to see the rest
+  var READABLE = 1.0;
+  function readableOnAPhone(view, data) {
+    var network = view.network, focus = data.focus;
+    if (view.container.clientWidth >= 600 || !focus || !view.nodes.get(focus)) return;
+    if (network.getScale() >= READABLE * 0.8) return;
+    var at = network.getPositions([focus])[focus];
+    if (!at) return;
+    network.moveTo({position: at, scale: READABLE, animation: false});
+    var note = el("p", "Zoomed in on " + view.nodes.get(focus).name + " so that labels can be read: drag to move, " +
+                  "pinch to zoom, or ", "kx-zoom-note");
+    var all = el("button", "show the whole picture", "kx-link-button");
+    all.type = "button";
+    all.addEventListener("click", function () { network.fit({animation: false}); note.remove(); });
+    note.appendChild(all);
+    note.appendChild(document.createTextNode(". The table below lists every node and link."));
+    view.container.parentNode.insertBefore(note, view.container);
+  }
+
   function draw(container) {
     var source = document.getElementById(container.getAttribute("data-kxviz"));
     var data = JSON.parse(source.textContent);
@@ -326,6 +346,7 @@
       else window.location.href = nodes.get(p.nodes[0]).url;
     });
     network.once("afterDrawing", function () {
+      readableOnAPhone(view, data);
       container.setAttribute("data-drawn-ms", String(Math.round(performance.now() - started)));
     });
     window.kxNetworks = window.kxNetworks || {};
