@@ -114,13 +114,13 @@ def test_a_housekeeping_error_never_stops_the_server(short_tmp: Path, monkeypatc
     monkeypatch.setattr(falkordb_server, "HOUSEKEEPING_S", 0.1)
     calls: list[float] = []
 
-    def broken(self: EmbeddedFalkorDB) -> None:
+    def broken() -> None:
         calls.append(time.monotonic())
         raise AssertionError("housekeeping broke")
 
     with EmbeddedFalkorDB(short_tmp / "d") as server:
         pid = server.pid
-        monkeypatch.setattr(EmbeddedFalkorDB, "_housekeeping", broken)
+        monkeypatch.setattr(server, "_housekeeping", broken)  # this server's only, not the suite's
         wait_for(lambda: len(calls) >= 3)  # it failed, and was called again: the thread lives
         time.sleep(0.3)  # PDEATHSIG would have stopped the server by now
         assert server.status().running and server.pid == pid
