@@ -1,17 +1,16 @@
 """The FalkorDB backend: the embedded server (default) driven with the official async client.
 
-FalkorDB's own Cypher (see ``../shared/design/cypher-dialects.md``) lives here: index and
-constraint DDL, full-text calls and RediSearch escaping, and the staging-graph swap that makes a
-reload all-or-nothing.
+FalkorDB's own Cypher (see ``../shared/design/cypher-dialects.md``) lives here and in
+:mod:`kxgraph.graph.falkordb_dialect`: index and constraint DDL here, with the staging-graph swap
+that makes a reload all-or-nothing; the full-text and vector calls, RediSearch escaping, how
+parameters and answers travel, and the statements that copy a graph there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import re
 import shutil
 import time
 import uuid
@@ -24,8 +23,9 @@ import redis.exceptions
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from kxgraph.errors import InputError, NoSpaceError, QueryError, StoreError, StoreLockedError, StoreUnavailableError
+from kxgraph.errors import NoSpaceError, QueryError, StoreError, StoreLockedError, StoreUnavailableError
 from kxgraph.graph import cypher
+from kxgraph.graph import falkordb_dialect as dialect
 from kxgraph.graph.cypher import PING
 from kxgraph.graph.falkordb_server import (
     LEASE_MS,
@@ -38,59 +38,22 @@ from kxgraph.graph.falkordb_server import (
 )
 from kxgraph.graph.read_tree import Part
 from kxgraph.graph.schema import GraphSchema
-from kxgraph.graph.search_query import parse_search
 from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 if TYPE_CHECKING:
     from kxgraph.settings import Settings
 
-__all__ = ["STAGING_MARK", "FalkorStore", "escape_redisearch", "fulltext_statement"]
+__all__ = ["STAGING_MARK", "FalkorStore"]
 
 log = logging.getLogger(__name__)
 
 #: how many times a load that copies the served graph writes it again when writes came in meanwhile
 LOAD_ATTEMPTS = 3
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
-
-def escape_redisearch(text: str, *, prefix: bool = False) -> str:
-    """User text as a RediSearch query (:mod:`kxgraph.graph.search_query`): never a syntax error."""
-    return parse_search(_CONTROL.sub(" ", text), prefix_last=prefix).redisearch()
 
 
 #: how often a write is tried again when its transaction was cut off by a hold that came and went
 WATCH_ATTEMPTS = 3
-
-
-def fulltext_statement() -> str:
-    return ("CALL db.idx.fulltext.queryNodes($label, $query) YIELD node, score "
-            "RETURN properties(node) AS node, score ORDER BY score DESC LIMIT $limit")
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-#: the embeddings nearest a vector, the nodes they embed, and those nodes' evidence quotes (claims have some)
-NEAREST = ("CALL db.idx.vector.queryNodes('Embedding', 'vector', $limit, vecf32($vector)) YIELD node, score "
-           "MATCH (node)-[:EMBEDS]->(o) RETURN labels(o)[0] AS label, properties(o) AS node, score, "
-           "[(o)-[:SUPPORTED_BY]->(q:EvidenceQuote) | properties(q)] AS evidence ORDER BY score ASC")
-
-
-def _plain(value: Any) -> Any:
-    """FalkorDB client values -> plain Python (nodes/edges become property dicts). Scalars first:
-    they are most of an answer's values (this runs over every value of every answer)."""
-    if type(value) in _SCALARS:
-        return value
-    if isinstance(value, dict):
-        return {k: v if type(v) in _SCALARS else _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [v if type(v) in _SCALARS else _plain(v) for v in value]
-    from falkordb import Edge, Node
-
-    if isinstance(value, Node | Edge):
-        return dict(value.properties)
-    return value
 
 
 async def _answers(socket_path: str) -> bool:
@@ -264,7 +227,7 @@ class FalkorStore(Store):
     async def _run(self, graph: Any, statement: str, params: Mapping[str, Any] | None, *,
                    read_only: bool, timeout: int | None, counted: bool = False) -> list[Row]:
         if params:
-            params = _params(params)
+            params = dialect.params(params)
         try:
             if read_only:
                 result = await graph.ro_query(statement, dict(params or {}), timeout=timeout)
@@ -279,7 +242,7 @@ class FalkorStore(Store):
                 return await self._run(graph, statement, params, read_only=True, timeout=timeout)
             raise self._store_error(exc, "the statement") from exc
         names = [h[1] for h in result.header]
-        return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in result.result_set]
+        return [{n: dialect.plain(v) for n, v in zip(names, row, strict=True)} for row in result.result_set]
 
     def _store_error(self, exc: BaseException, what: str) -> StoreError:
         """The one table from the FalkorDB client's errors to the project's (``kxgraph.errors``)."""
@@ -330,10 +293,11 @@ class FalkorStore(Store):
 
     def fulltext_part(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> Part | None:
         lab = check_label(label)
-        query = escape_redisearch(text, prefix=prefix)
+        query = dialect.escape_redisearch(text, prefix=prefix)
         if not query:
             return None
-        return Part(fulltext_statement(), {"label": lab.value, "query": query, "limit": int(limit)}, ("node", "score"))
+        return Part(dialect.fulltext_statement(), {"label": lab.value, "query": query, "limit": int(limit)},
+                    ("node", "score"))
 
     def embedding_statement(self, label: str) -> str:
         lab = check_label(label).value
@@ -343,7 +307,7 @@ class FalkorStore(Store):
 
     async def nearest(self, vector: Sequence[float], limit: int = 20) -> list[Row]:
         # FalkorDB gives the cosine distance (1 - similarity)
-        rows = await self.read(NEAREST, {"vector": [float(x) for x in vector], "limit": int(limit)})
+        rows = await self.read(dialect.NEAREST, {"vector": [float(x) for x in vector], "limit": int(limit)})
         return [{**r, "score": 1.0 - float(r["score"])} for r in rows]
 
     # --- schema -----------------------------------------------------------------------------------
@@ -356,8 +320,8 @@ class FalkorStore(Store):
         ranged |= {(lab, key) for lab, key in schema.unique_keys}
         for lab, key in sorted(ranged):
             if "RANGE" not in existing.get((lab.value, key), set()):
-                await self._run(graph, f"CREATE INDEX FOR (n:{check_label(lab).value}) ON (n.{_key(key)})",
-                                None, read_only=False, timeout=None)
+                await self._run(graph, f"CREATE INDEX FOR (n:{check_label(lab).value}) "
+                                f"ON (n.{dialect.property_key(key)})", None, read_only=False, timeout=None)
         for lab, keys in schema.fulltext:
             stale = [k for (label, k), types in existing.items()
                      if label == lab.value and "FULLTEXT" in types and k not in keys]
@@ -368,7 +332,7 @@ class FalkorStore(Store):
                     existing.get((lab.value, k), set()).discard("FULLTEXT")
             missing = [k for k in keys if "FULLTEXT" not in existing.get((lab.value, k), set())]
             if missing:
-                args = ", ".join(f"'{_key(k)}'" for k in missing)
+                args = ", ".join(f"'{dialect.property_key(k)}'" for k in missing)
                 await self._run(graph, f"CALL db.idx.fulltext.createNodeIndex('{lab.value}', {args})",
                                 None, read_only=False, timeout=None)
         for lab, key, dims in schema.vectors:
@@ -376,13 +340,14 @@ class FalkorStore(Store):
             if made is not None and made != dims:  # another model's vectors: no longer comparable
                 log.warning("the vector index on %s.%s holds %d dimensions, the model gives %d: it is made "
                             "again, and the vectors are made again at the next load", lab.value, key, made, dims)
-                await self._run(graph, f"DROP VECTOR INDEX FOR (n:{check_label(lab).value}) ON (n.{_key(key)})",
-                                None, read_only=False, timeout=None)
-                await self._run(graph, f"MATCH (n:{check_label(lab).value}) REMOVE n.{_key(key)}", None,
+                await self._run(graph, f"DROP VECTOR INDEX FOR (n:{check_label(lab).value}) "
+                                f"ON (n.{dialect.property_key(key)})", None, read_only=False, timeout=None)
+                await self._run(graph, f"MATCH (n:{check_label(lab).value}) REMOVE n.{dialect.property_key(key)}", None,
                                 read_only=False, timeout=None)
                 existing.get((lab.value, key), set()).discard("VECTOR")
             if "VECTOR" not in existing.get((lab.value, key), set()):
-                await self._run(graph, f"CREATE VECTOR INDEX FOR (n:{check_label(lab).value}) ON (n.{_key(key)}) "
+                await self._run(graph, f"CREATE VECTOR INDEX FOR (n:{check_label(lab).value}) "
+                                f"ON (n.{dialect.property_key(key)}) "
                                 f"OPTIONS {{dimension: {int(dims)}, similarityFunction: 'cosine'}}",
                                 None, read_only=False, timeout=None)
         constraints = {(c["label"], tuple(c["properties"])) for c in await graph.list_constraints()
@@ -528,7 +493,7 @@ class FalkorStore(Store):
         """Refuse a load the data folder's disk cannot hold, before anything is written. What it
         needs, roughly: the statements it appends to the append-only file (a copy of the served graph
         too, when other studies are kept), then the compacted file written beside the old one."""
-        payload = sum(_rows_bytes(op.rows) + len(op.statement) for op in ops)
+        payload = sum(dialect.rows_bytes(op.rows) + len(op.statement) for op in ops)
         files = aof_files(self.data_dir)
         needed = int(payload * 1.2 + (2 * files["aof_base_bytes"] if copy else 0)
                      + files["aof_base_bytes"] + payload // 2 + MIN_FREE_BYTES)
@@ -572,18 +537,19 @@ class FalkorStore(Store):
         live = self._graph()
         windows: dict[NodeLabel, list[tuple[int, int]]] = {}
         for label in NodeLabel:
-            ids = sorted(r["i"] for r in await self._run(live, _label_ids(label), None, read_only=True, timeout=None))
+            found = await self._run(live, dialect.label_ids(label), None, read_only=True, timeout=None)
+            ids = sorted(r["i"] for r in found)
             windows[label] = [(ids[k], ids[min(k + page, len(ids)) - 1] + 1) for k in range(0, len(ids), page)]
             for lo, hi in windows[label]:
-                rows = await self._run(live, _window_nodes(label), {"lo": lo, "hi": hi, "skip": replacing},
+                rows = await self._run(live, dialect.window_nodes(label), {"lo": lo, "hi": hi, "skip": replacing},
                                        read_only=True, timeout=None)
-                await self._run(target, _copy_nodes(label, schema),
+                await self._run(target, dialect.copy_nodes(label, schema),
                                 {"rows": [{"id": r["id"], "props": r["props"]} for r in rows]},
                                 read_only=False, timeout=None)
         for label, bounds in windows.items():  # every node is in place: now the relationships
             for lo, hi in bounds:
-                rels = await self._run(live, _window_relationships(label), {"lo": lo, "hi": hi, "skip": replacing},
-                                       read_only=True, timeout=None)
+                rels = await self._run(live, dialect.window_relationships(label),
+                                       {"lo": lo, "hi": hi, "skip": replacing}, read_only=True, timeout=None)
                 groups: dict[tuple[str, str], list[Row]] = {}
                 for r in rels:
                     groups.setdefault((r["type"], r["dst_label"]), []).append({"src": r["src"], "dst": r["dst"]})
@@ -622,52 +588,6 @@ class FalkorStore(Store):
             raise self._store_error(exc, str(args[0])) from exc
 
 
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class _Numbers:
-    """A list of numbers (a vector) as the text of a FalkorDB parameter, made at C speed: the client
-    formats each item of a list in Python, which made writing 384-number vectors take longer than
-    making them (BENCHMARKS.md)."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, values: list[float] | tuple[float, ...]) -> None:
-        self.text = "[" + ",".join(map(repr, values)) + "]"
-
-    def __str__(self) -> str:
-        return self.text
-
-
-_NUMBER_TYPES = ({float}, {int}, {float, int})
-
-
-def _params(value: Any) -> Any:
-    """``value`` as it is sent: lists of numbers made :class:`_Numbers`; a NUL anywhere refused
-    (FalkorDB reads parameters as C strings: a NUL would end the statement early)."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise InputError("the text holds a NUL character, which the embedded store cannot keep or match",
-                             fix="remove NUL characters from the text")
-        return value
-    if isinstance(value, Mapping):
-        return {_params(k): _params(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        if len(value) > 8 and set(map(type, value)) in _NUMBER_TYPES:
-            return _Numbers(value)
-        return [_params(v) for v in value]
-    return value
-
-
-def _rows_bytes(rows: Sequence[Row], sample: int = 200) -> int:
-    """About how many bytes ``rows`` take as query parameters (measured on a sample)."""
-    if not rows:
-        return 0
-    step = max(1, len(rows) // sample)
-    picked = rows[::step]
-    return int(sum(len(json.dumps(r, default=str)) for r in picked) * len(rows) / len(picked))
-
-
 def _log_tail(path: Path, size: int = 4096) -> str:
     try:
         with open(path, "rb") as f:
@@ -677,35 +597,3 @@ def _log_tail(path: Path, size: int = 4096) -> str:
         return ""
 
 
-# FalkorDB's own Cypher for copying a graph (Neo4j loads in one transaction and never copies):
-# internal ids are FalkorDB's, and a range on them is answered by a "Node By Label and ID Scan".
-def _label_ids(label: NodeLabel) -> str:
-    return f"MATCH (n:{check_label(label).value}) RETURN ID(n) AS i"
-
-
-#: a node the copy keeps: not of a study being replaced, unless it was added through the API
-_KEPT = "(NOT {v}.study IN $skip OR {v}.origin = 'api')"
-
-
-def _copy_nodes(label: NodeLabel, schema: GraphSchema) -> str:
-    """Nodes copied into a staging graph: vector properties (the schema's vector indexes) come back
-    as lists and are written again as vectors, which is what the index reads."""
-    vectors = [f"n.{_key(key)} = vecf32(row.props.{_key(key)})" for lab, key, _ in schema.vectors if lab is label]
-    return ", ".join([cypher.merge_nodes(label), *vectors])
-
-
-def _window_nodes(label: NodeLabel) -> str:
-    return (f"MATCH (n:{check_label(label).value}) WHERE ID(n) >= $lo AND ID(n) < $hi AND {_KEPT.format(v='n')} "
-            "RETURN n.id AS id, properties(n) AS props")
-
-
-def _window_relationships(label: NodeLabel) -> str:
-    return (f"MATCH (a:{check_label(label).value}) WHERE ID(a) >= $lo AND ID(a) < $hi AND {_KEPT.format(v='a')} "
-            f"MATCH (a)-[r]->(b) WHERE {_KEPT.format(v='b')} "
-            "RETURN a.id AS src, type(r) AS type, labels(b)[0] AS dst_label, b.id AS dst")
-
-
-def _key(key: str) -> str:
-    if not _KEY.match(key):
-        raise QueryError(f"{key!r} is not a valid property key")
-    return key
