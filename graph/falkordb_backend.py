@@ -236,11 +236,14 @@ class FalkorStore(Store):
             else:
                 result = await graph.query(statement, dict(params or {}), timeout=timeout)
         except (redis.exceptions.RedisError, OSError) as exc:
-            if read_only and isinstance(exc, redis.exceptions.ResponseError) and "empty key" in str(exc):
-                # the graph does not exist yet: FalkorDB creates an empty one on a write query
-                await graph.query("RETURN 0")
-                return await self._run(graph, statement, params, read_only=True, timeout=timeout)
-            raise self._store_error(exc, "the statement") from exc
+            if not (read_only and isinstance(exc, redis.exceptions.ResponseError) and "empty key" in str(exc)):
+                raise self._store_error(exc, "the statement") from exc
+            result = None
+        if result is None:
+            # the graph does not exist yet: FalkorDB creates an empty one on a write query (outside the
+            # handler, so that a store dying just then is mapped like any other failure)
+            await self._run(graph, "RETURN 0", None, read_only=False, timeout=None)
+            return await self._run(graph, statement, params, read_only=True, timeout=timeout)
         names = [h[1] for h in result.header]
         return [{n: dialect.plain(v) for n, v in zip(names, row, strict=True)} for row in result.result_set]
 
@@ -350,7 +353,7 @@ class FalkorStore(Store):
                                 f"ON (n.{dialect.property_key(key)}) "
                                 f"OPTIONS {{dimension: {int(dims)}, similarityFunction: 'cosine'}}",
                                 None, read_only=False, timeout=None)
-        constraints = {(c["label"], tuple(c["properties"])) for c in await graph.list_constraints()
+        constraints = {(c["label"], tuple(c["properties"])) for c in await self._constraints(graph)
                        if c.get("type") == "UNIQUE"}
         for lab, key in schema.unique_keys:
             if (lab.value, (key,)) not in constraints:
@@ -374,12 +377,18 @@ class FalkorStore(Store):
                     dimensions[(row["label"], key)] = int(options["dimension"])
         return kinds_of, dimensions
 
+    async def _constraints(self, graph: Any) -> list[dict[str, Any]]:
+        try:
+            return list(await graph.list_constraints())
+        except (redis.exceptions.RedisError, OSError) as exc:
+            raise self._store_error(exc, "the list of constraints") from exc
+
     async def _await_operational(self, graph: Any, timeout: float = 300.0) -> None:
         deadline = time.monotonic() + timeout
         while True:
             idx = await self._run(graph, "CALL db.indexes() YIELD status RETURN status", None,
                                   read_only=True, timeout=None)
-            cons = await graph.list_constraints()
+            cons = await self._constraints(graph)
             pending = [r for r in idx if r["status"] != "OPERATIONAL"]
             pending += [c for c in cons if c.get("status") != "OPERATIONAL"]
             failed = [c for c in cons if c.get("status") == "FAILED"]

@@ -141,6 +141,30 @@ async def test_a_crash_during_a_load_leaves_the_graph_as_it_was(short_tmp: Path)
         assert report.changed and "big" in report.studies
 
 
+async def test_a_crash_as_a_new_graph_is_made_is_the_store_unavailable(short_tmp: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window CI once hit during a load: a read of a graph that does not exist yet makes it with a
+    write, and the store dies just then. The caller gets the project's error (a load says "does not
+    answer"), never the client's own ``ConnectionError``."""
+    from falkordb.asyncio.graph import AsyncGraph
+
+    async with served(short_tmp / "d", max_restarts=0) as (server, store):  # restarts after a second
+        real_query = AsyncGraph.query
+
+        async def dying(self: AsyncGraph, q: str, *args: Any, **kwargs: Any) -> Any:
+            if q == "RETURN 0":
+                _kill(server)
+                wait_until(lambda: not server.status().running, 10, "the kill landing")
+            return await real_query(self, q, *args, **kwargs)
+
+        monkeypatch.setattr(AsyncGraph, "query", dying)
+        with pytest.raises(StoreUnavailableError, match="does not answer"):
+            await store._run(store._graph("not-made-yet"), "MATCH (n) RETURN count(n) AS n", None,
+                             read_only=True, timeout=None)
+        monkeypatch.setattr(AsyncGraph, "query", real_query)
+        await _until_healthy(store)
+
+
 async def test_a_crash_during_compaction_loses_nothing(short_tmp: Path) -> None:
     async with served(short_tmp / "d") as (server, store):
         big = generate_study(short_tmp / "big", quotes=6000, study_id="big")
