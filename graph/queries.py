@@ -72,6 +72,11 @@ CONSEQUENCE_MATRIX = (
 )
 
 
+#: the columns of :data:`CONSEQUENCE_MATRIX`' rows
+CONSEQUENCE_MATRIX_COLUMNS = ("concept", "concept_name", "stakeholder", "stakeholder_name", "positive", "negative",
+                              "total")
+
+
 def concepts_of(label: NodeLabel | str) -> str:
     """The concepts each of a batch of quotes or claims (of ``label``) bears on: a claim's own
     concept, the concepts of the claims a quote supports, and the codes applied to a quote; rows

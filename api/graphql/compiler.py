@@ -517,7 +517,8 @@ def _compile_root(exe: CompiledExecution, root_type: GraphQLObjectType, key: str
         return _groups(c, key, name, group, fdef)
     if name == "consequenceMatrix":
         def matrix(args: dict[str, Any], _: Any) -> Prepared:
-            part = read_tree.Part(queries.CONSEQUENCE_MATRIX, {"study": args.get("study")}, _MATRIX_COLUMNS)
+            part = read_tree.Part(queries.CONSEQUENCE_MATRIX, {"study": args.get("study")},
+                                  queries.CONSEQUENCE_MATRIX_COLUMNS)
             return Prepared([part], lambda rows: matrix_parts(rows[0]))
         return _Root(key, name, c.plain(fdef.type, group, {}), matrix, nullable=nullable)
     raise NotCompiled(name)
@@ -640,8 +641,6 @@ def _asks_cursors(fields: list[Field]) -> bool:
     return False
 
 
-#: the columns of ``queries.CONSEQUENCE_MATRIX``
-_MATRIX_COLUMNS = ("concept", "concept_name", "stakeholder", "stakeholder_name", "positive", "negative", "total")
 
 
 def store_types() -> frozenset[str]:
