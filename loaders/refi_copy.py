@@ -3,8 +3,8 @@
 ``kxgraph export --format qdpx`` writes, beside ``project.qde``, the study's whole graph
 (:data:`OWN_COPY`) and a manifest with the checksum of the project it was written with
 (:data:`OWN_MANIFEST`). Other programs ignore both. Reading the file back, kxgraph takes the copy —
-the same graph, its analysis whole — while the project is unchanged, and reads the project as
-REFI-QDA otherwise (saying why).
+the same graph, whatever it holds — while the project is unchanged, and reads the project otherwise
+(saying why): its analysis then comes from the codes and memos that carry it (``refi_analysis``).
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ def own_copy(refi: RefiFile, study_id: str | None) -> tuple[tuple[str, Graph] | 
         return None, f"{OWN_MANIFEST}: {old!r} is not a study id; the project is read as REFI-QDA only"
     xml = refi.read_member(refi.xml_name)
     if xml is None or hashlib.sha256(xml).hexdigest() != expected:
-        return None, (f"{refi.xml_name} changed since kxgraph exported it (in another program?): it is read as "
-                      f"REFI-QDA, and kxgraph's own analysis kept in {OWN_COPY} (stakeholders, consequences, "
-                      "discussion points, events...) is left out")
+        return None, (f"{refi.xml_name} changed since kxgraph exported it (in another program?): the study is "
+                      f"read from the project, kxgraph's analysis from its codes and memos, not from the copy in "
+                      f"{OWN_COPY}")
     data = refi.read_member(OWN_COPY)
     if data is None:
         return None, f"{OWN_COPY} is missing beside {OWN_MANIFEST}; the project is read as REFI-QDA only"

@@ -5,10 +5,11 @@ Entities keep the GUID they were imported with (``kx:guid``); others get a GUID 
 IRI (UUID 5), so that exporting the same graph twice writes the same file. Dates, who created and
 who modified, user ids, variables' GUIDs and code links (name, direction, colour) are written back
 as they were imported. Notes always carry a creation date (QualCoder's importer needs one): their
-own, else the study's load time. What a REFI-QDA project has no place for is listed in the
-warnings; the whole study travels beside the project in ``kxgraph/study.ttl`` (with the project's
-checksum in ``kxgraph/manifest.json``), which kxgraph reads back while the project is unchanged.
-The project is checked against the REFI-QDA XSD before it is written.
+own, else the study's load time. The study's own analysis, which REFI-QDA has no element for, is
+written as codes, codings and memos (:mod:`kxgraph.loaders.refi_analysis`) and named in the
+warnings; the whole study also travels beside the project in ``kxgraph/study.ttl`` (with the
+project's checksum in ``kxgraph/manifest.json``), which kxgraph reads back while the project is
+unchanged. The project is checked against the REFI-QDA XSD before it is written.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ from rdflib.namespace import DCTERMS, SKOS
 
 from kxgraph import __version__
 from kxgraph.errors import ExportError, RequestError
+from kxgraph.loaders import refi_analysis as analysis
 from kxgraph.loaders.refi_archive import PROJECT_NS
 from kxgraph.loaders.refi_copy import OWN_COPY, OWN_MANIFEST
 from kxgraph.loaders.refi_import import schema_errors
-from kxgraph.loaders.yaml_format import OA
+from kxgraph.loaders.yaml_format import OA, SECTIONS
 from kxgraph.ontology.terms import DATA, KX
 
 __all__ = ["EXPORTED_BY", "QdpxExport", "to_qdpx"]
@@ -41,7 +43,7 @@ EXPORTED_BY = "; exported by kxgraph"
 #: a fixed time for zip members, so the same graph always gives the same bytes
 ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 #: claims that code their quotes with a concept, through these links
-CONCEPT_LINKS = (KX.defines, KX.concerns, KX.ofConcept)
+CONCEPT_LINKS = analysis.CONCEPT_LINKS
 #: kxgraph's own analysis, which a REFI-QDA project has no element for (the Turtle export keeps it)
 NOT_IN_REFI = ((KX.Stakeholder, "stakeholders"), (KX.Actor, "actors"), (KX.Consequence, "consequences"),
                (KX.DiscussionPoint, "discussion points"), (KX.Definition, "definitions"),
@@ -86,6 +88,35 @@ class _Writer:
             for target in g.objects(note, KX.annotates):
                 self.notes_on[URIRef(str(target))].append(note)
         self.placed_notes: set[tuple[URIRef, URIRef]] = set()
+        #: the study's own analysis, each entry a code under the analysis category (refi_analysis)
+        self.analysis = [(section, s) for section, s in analysis.analysis_entities(g, study_id)
+                         if g.value(s, KX.guid) is None]  # an imported project's users are users only
+        self.analysis_codes: dict[URIRef, str] = {}  # entity -> the GUID of its code
+        self.code_names: set[str] = set()
+
+    def carries(self, s: URIRef) -> bool:
+        """Whether the entity's code or source says its kxgraph entry (its id is kxgraph's, not a GUID
+        the project gave it)."""
+        return self.value(s, KX.guid) is None
+
+    def memo(self, s: URIRef, section: str, body: str | None) -> str | None:
+        """``body``, ending with the entity's entry when it :meth:`carries` one."""
+        if not self.carries(s):
+            return body
+        ident = analysis.local_id(s, self.sid) or ""
+        kind = "study" if section == "study" else (
+            "definition" if section == "definitions" else SECTIONS[section].kind)
+        fields = {} if section == "definitions" else analysis.entry_fields(self.g, s, section, self.sid)
+        return analysis.write_memo(body, kind, ident, fields)
+
+    def unique_name(self, name: str, s: URIRef) -> str:
+        """Code names kxgraph gives are unique in a project (QualCoder merges codes of one name); an
+        imported code keeps its name as it was."""
+        name = name.strip() or self.guid(s)
+        if name in self.code_names and self.carries(s):
+            name = f"{name} [{analysis.local_id(s, self.sid) or self.guid(s)}]"
+        self.code_names.add(name)
+        return name
 
     def of(self, cls: URIRef) -> list[URIRef]:
         found = [URIRef(str(s)) for s in self.g.subjects(RDF.type, cls) if str(s).startswith(self.prefix)]
@@ -187,7 +218,8 @@ class _Writer:
             for s in sets:
                 self.set(block, s)
         self.untravelled()
-        _text(root, "Description", self.value(study, DCTERMS.description))
+        description = self.value(study, DCTERMS.description)
+        _text(root, "Description", self.memo(study, "study", description) if self.analysis else description)
         self.note_refs(root, study)
         for note, targets in self.notes_on.items():
             for t in targets:
@@ -215,10 +247,13 @@ class _Writer:
         def write(parent: ET.Element, c: URIRef) -> None:
             placed.add(c)
             codable = self.g.value(c, KX.codable)
-            el = _sub(parent, "Code", guid=self.guid(c), name=self.name(c) or self.guid(c),
+            el = _sub(parent, "Code", guid=self.guid(c), name=self.unique_name(self.name(c), c),
                       isCodable="false" if codable is not None and str(codable).lower() == "false" else "true",
                       color=self.value(c, KX.colour))
-            _text(el, "Description", self.value(c, SKOS.definition))
+            continuum = (c, RDF.type, KX.Continuum) in self.g
+            body = self.value(c, DCTERMS.description) if continuum else (
+                self.value(c, SKOS.definition) or self.value(c, DCTERMS.description))
+            _text(el, "Description", self.memo(c, "continua" if continuum else "concepts", body))
             self.note_refs(el, c)
             self.counts["codes"] += 1
             for child in children.get(c, []):
@@ -231,15 +266,42 @@ class _Writer:
             if c not in placed:
                 self.warnings.append(f"{self.name(c)!r} is in a cycle of broader codes; written at the top")
                 write(codes, c)
+        self.analysis_codebook(codes)
+
+    def analysis_codebook(self, codes: ET.Element) -> None:
+        """The study's analysis as codes: a category per kind of entry, a code per entry, its memo the
+        claim's text (or the entry's description) ending with the entry (``refi_analysis``)."""
+        if not self.analysis:
+            return
+        root = _sub(codes, "Code", guid=analysis.derived_guid(self.prefix, "analysis"), name=analysis.ANALYSIS_ROOT,
+                    isCodable="false")
+        _text(root, "Description", analysis.write_memo(
+            "kxgraph's analysis of this study: each code below is an entry of the study (a stakeholder, a claim, "
+            "an event...), its memo ends with the entry as kxgraph writes it, and the quotes coded with it are "
+            "its evidence. kxgraph reads them back.", "analysis", self.sid, {}))
+        categories: dict[str, ET.Element] = {}
+        for section, s in self.analysis:
+            if section not in categories:
+                categories[section] = _sub(root, "Code", guid=analysis.derived_guid(self.prefix, "category", section),
+                                           name=analysis.category_name(section), isCodable="false")
+            body, name = analysis.body_and_name(self.g, s, section)
+            if section == "definitions":
+                concept = self.g.value(s, KX.defines)
+                name = f"Definition of {self.name(URIRef(str(concept))) if concept is not None else ''}".strip()
+            guid = analysis.derived_guid(s, "code")  # not the entity's own: a person is a user too
+            el = _sub(categories[section], "Code", guid=guid, name=self.unique_name(name, s), isCodable="true")
+            _text(el, "Description", self.memo(s, section, body))
+            self.note_refs(el, s)
+            self.analysis_codes[s] = guid
+            self.counts["analysis codes"] += 1
 
     def untravelled(self) -> None:
-        """One warning listing the study's analysis that a REFI-QDA project has no element for."""
-        lost = [f"{len(self.of(cls))} {word}" for cls, word in NOT_IN_REFI if self.of(cls)]
-        if lost:
-            self.warnings.append("not in the project (REFI-QDA has no element for them; the claims' quotes are "
-                                 f"exported as coded selections), kept for kxgraph in {OWN_COPY} inside the .qdpx "
-                                 "(read back while the project is unchanged; other programs ignore it): "
-                                 + ", ".join(lost))
+        """One line saying how the study's analysis, which REFI-QDA has no element for, travels."""
+        kept = [f"{len(self.of(cls))} {word}" for cls, word in NOT_IN_REFI if self.of(cls)]
+        if kept:
+            self.warnings.append(f"REFI-QDA has no element for {', '.join(kept)}: each is a code under "
+                                 f"'{analysis.ANALYSIS_ROOT}', its evidence coded with it and its entry at the end "
+                                 "of its memo, which kxgraph reads back (other programs show them as codes)")
 
     def variables(self, study: URIRef) -> dict[str, tuple[str, str]]:
         kept: dict[str, Any] = {}
@@ -301,7 +363,8 @@ class _Writer:
         el = _sub(block, "TextSource", guid=guid, name=self.value(d, DCTERMS.title),
                   plainTextPath=f"internal://{guid}.txt", **self.stamp(d))
         self.files[f"sources/{guid}.txt"] = self.value(d, KX.content) or ""
-        _text(el, "Description", self.value(d, DCTERMS.description))
+        description = self.value(d, DCTERMS.description)
+        _text(el, "Description", self.memo(d, "documents", description) if self.analysis else description)
         quotes = [URIRef(str(q)) for q in self.g.subjects(OA.hasSource, d)]
         quotes.sort(key=lambda q: (int(self.value(q, OA.start) or 0), int(self.value(q, OA.end) or 0), str(q)))
         for q in quotes:
@@ -318,11 +381,8 @@ class _Writer:
         sel = _sub(parent, "PlainTextSelection", guid=self.guid(q), name=self.value(q, RDFS.label),
                    startPosition=self.value(q, OA.start), endPosition=self.value(q, OA.end),
                    **self.stamp(q))
-        description = self.value(q, DCTERMS.description)
-        claims = [URIRef(str(c)) for c in self.g.subjects(KX.supportedBy, q)]
-        if description is None and claims:
-            description = "\n".join(sorted(f"Supports: {self.value(c, KX.text) or self.name(c)}" for c in claims))
-        _text(sel, "Description", description)
+        claims = sorted((URIRef(str(c)) for c in self.g.subjects(KX.supportedBy, q)), key=str)
+        _text(sel, "Description", self.value(q, DCTERMS.description))
         coded: set[URIRef] = set()
         for coding in sorted((URIRef(str(c)) for c in self.g.subjects(KX.codesText, q)), key=str):
             concept = self.g.value(coding, KX.appliesCode)
@@ -338,6 +398,16 @@ class _Writer:
             c_el = _sub(sel, "Coding", guid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{q} coded {concept}")))
             _sub(c_el, "CodeRef", targetGUID=self.guid(concept))
             coded.add(concept)
+            self.counts["codings"] += 1
+        for entry in claims:  # the quote is evidence of these entries: coded with their codes
+            target = self.analysis_codes.get(entry)
+            if target is None and self.carries(entry) and ((entry, RDF.type, KX.Concept) in self.g
+                                                            or (entry, RDF.type, KX.Continuum) in self.g):
+                target = self.guid(entry)  # a concept's own evidence
+            if target is None:
+                continue
+            c_el = _sub(sel, "Coding", guid=analysis.derived_guid(q, "evidence for", entry))
+            _sub(c_el, "CodeRef", targetGUID=target)
             self.counts["codings"] += 1
         self.note_refs(sel, q)
         self.counts["selections"] += 1

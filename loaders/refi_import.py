@@ -10,6 +10,10 @@ collections; cases -> ``Case`` nodes with their variables as attributes (the var
 types kept on the study). Creation and modification dates -> ``dcterms:created`` /
 ``dcterms:modified``, who modified -> ``kx:modifiedBy``, wherever the project has them.
 
+A project kxgraph exported says its study's analysis in its codes and memos; those entries are
+read back as the study format reads a study file (:mod:`kxgraph.loaders.refi_analysis`), and the
+codes and sources they belong to keep the entries' ids.
+
 The file is checked against the REFI-QDA XSD. What does not fit is reported as a warning and left
 out where that is safe (a selection outside its text, a coding of an unknown code); what would make
 the result wrong (a damaged zip, unsafe members, XML with a DTD) is an error.
@@ -31,11 +35,12 @@ from xml.etree.ElementTree import Element
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
-from kxgraph.errors import DataFormatError, InputError
+from kxgraph.errors import DataFormatError, InputError, ProblemList
+from kxgraph.loaders import refi_analysis as analysis
 from kxgraph.loaders.anchoring import CONTEXT, sha256_text
 from kxgraph.loaders.refi_archive import RefiFile, open_refi
 from kxgraph.loaders.refi_copy import own_copy
-from kxgraph.loaders.yaml_format import ID_PATTERN, OA, literal
+from kxgraph.loaders.yaml_format import ID_PATTERN, OA, build_study, literal
 from kxgraph.ontology.terms import DATA, KX
 
 __all__ = ["RefiImport", "guid_of", "read_refi", "schema_errors", "study_id_from_name"]
@@ -135,9 +140,14 @@ def schema_errors(root: Element, kind: str, limit: int = MAX_SCHEMA_PROBLEMS) ->
 class _Builder:
     """Walks the project's XML and writes RDF, collecting warnings instead of stopping where safe."""
 
-    def __init__(self, refi: RefiFile, study_id: str) -> None:
+    def __init__(self, refi: RefiFile, study_id: str, plan: analysis.Plan | None = None) -> None:
         self.refi = refi
         self.sid = study_id
+        #: kxgraph's analysis, said by the project's codes and memos (``refi_analysis``); its entities'
+        #: own triples come from the study format's builder, not from here
+        self.plan = plan if plan else None
+        self.category: str | None = None  # the analysis' category being read
+        self.pending_codings: list[tuple[Element, URIRef, URIRef, str]] = []
         self.file = str(refi.path)
         self.g = Graph()
         self.places: dict[URIRef, str] = {}
@@ -174,6 +184,16 @@ class _Builder:
         self.g.add((subject, KX.guid, literal(guid)))
         self.dates(subject, el, place)
         return subject, guid
+
+    def people_of_the_analysis(self) -> dict[str, URIRef]:
+        """The analysis' people by the GUID kxgraph gives them as users, and by name."""
+        found: dict[str, URIRef] = {}
+        for c in (self.plan.coded.values() if self.plan else ()):
+            if c.entry.section == "people":
+                iri = analysis.entry_iri(c.entry, self.sid)
+                found[analysis.derived_guid(iri)] = iri
+                found.setdefault(c.name, iri)
+        return found
 
     def dates(self, subject: URIRef, el: Element, place: str) -> None:
         """The element's creation and modification dates (kept as written when they are dates)."""
@@ -214,20 +234,29 @@ class _Builder:
         root = self.refi.root
         name = (root.get("name") or "").strip() or self.refi.path.stem
         g = self.g
-        g.add((self.study, RDF.type, KX.Study))
-        g.add((self.study, RDFS.label, literal(name)))
         self.places[self.study] = "Project"
         origin = (root.get("origin") or "").strip()
-        if origin:
-            # a project kxgraph exported keeps the program it first came from: "<program>; exported by kxgraph"
+        if self.plan is None:  # else the study and its scheme are the analysis' entries
+            g.add((self.study, RDF.type, KX.Study))
+            g.add((self.study, RDFS.label, literal(name)))
+            if origin:
+                # a project kxgraph exported keeps the program it first came from: "<program>; exported by kxgraph"
+                g.add((self.study, KX.software, literal(origin.split("; exported by kxgraph", 1)[0])))
+            self.description(self.study, root)
+            g.add((self.scheme, RDF.type, KX.ConceptScheme))
+            g.add((self.scheme, RDFS.label, literal(f"Codes of {name}")))
+            g.add((self.scheme, DCTERMS.isPartOf, self.study))
+        elif origin and not origin.startswith("kxgraph"):
             g.add((self.study, KX.software, literal(origin.split("; exported by kxgraph", 1)[0])))
-        self.description(self.study, root)
         self.dates(self.study, root, "Project")
-        g.add((self.scheme, RDF.type, KX.ConceptScheme))
-        g.add((self.scheme, RDFS.label, literal(f"Codes of {name}")))
-        g.add((self.scheme, DCTERMS.isPartOf, self.study))
         self.places[self.scheme] = "Project/CodeBook"
+        people = self.people_of_the_analysis()
         for i, user in enumerate(self._path(root, "Users", "User")):
+            person = people.get(guid_of(user.get("guid")) or "") or people.get((user.get("name") or "").strip())
+            if person is not None and guid_of(user.get("guid")) not in self.by_guid:
+                self.by_guid[guid_of(user.get("guid")) or ""] = person  # a person of the analysis who coded
+                self.count("users")
+                continue
             made = self.entity(user, "person", KX.Person, f"Users/User[{i + 1}]")
             if made:
                 person, guid = made
@@ -256,6 +285,8 @@ class _Builder:
     def codes(self, parent: Element, broader: URIRef | None, place: str) -> None:
         for i, code in enumerate(_children(parent, "Code")):
             where = f"{place}/Code[{i + 1}]"
+            if self.plan is not None and self.analysis_code(code, broader, where):
+                continue
             made = self.entity(code, "concept", KX.Concept, f"{where} ({code.get('name')!r})")
             if made is None:
                 continue
@@ -278,6 +309,40 @@ class _Builder:
                 g.add((concept, SKOS.broader, broader))
             self.count("codes")
             self.codes(code, concept, where)
+
+    def analysis_code(self, code: Element, broader: URIRef | None, where: str) -> bool:
+        """A code that is the analysis' (a category, or a code that says its entry): registered by
+        its GUID, its sub-codes read. False for any other code."""
+        assert self.plan is not None
+        guid = guid_of(code.get("guid")) or ""
+        if guid in self.plan.categories:
+            self.category = code.get("name") or ""
+            self.codes(code, None, where)
+            self.category = None
+            return True
+        iri = self.plan.iri(guid, self.sid)
+        if iri is None:
+            if self.category is not None:
+                self.warn(f"{where} ({code.get('name')!r})", f"a code under {self.category!r} whose memo ends with "
+                          f"no '{analysis.MARK}' entry: read as a plain code (to make it an entry of the study, "
+                          "end its memo as the other codes there end theirs, with its own id)")
+            return False
+        if guid in self.by_guid:
+            self.warn(f"{where} ({code.get('name')!r})", f"left out: the guid {guid} is used twice")
+            return True
+        self.by_guid[guid] = iri
+        entry = self.plan.coded[guid].entry
+        conceptual = entry.section in ("concepts", "continua")
+        if conceptual:
+            self.count("codes")
+            if code.get("color"):
+                self.g.add((iri, KX.colour, literal(code.get("color", ""))))
+            if broader is not None:  # nesting is the standard's own 'broader'
+                self.g.add((iri, SKOS.broader, broader))
+        else:
+            self.count("analysis codes")
+        self.codes(code, iri if conceptual else None, where)
+        return True
 
     def sources(self) -> None:
         root = self.refi.root
@@ -349,21 +414,27 @@ class _Builder:
         if text is None:
             self.count("sources left out")
             return
-        made = self.entity(src, "document", KX.SourceDocument, where)
-        if made is None:
-            return
-        doc, doc_guid = made
         g = self.g
-        path = src.get("plainTextPath") or ""
-        title = (src.get("name") or "").strip() or Path(path.split("://")[-1]).name or doc_guid
         checksum = sha256_text(text)
-        g.add((doc, DCTERMS.title, literal(title)))
+        planned = self.plan.iri(guid_of(src.get("guid")) or "", self.sid) if self.plan is not None else None
+        if planned is not None:  # a document of the analysis: its entry says the rest
+            doc, doc_guid = planned, analysis.local_id(planned, self.sid) or ""
+            self.by_guid[guid_of(src.get("guid")) or ""] = doc
+            self.dates(doc, src, where)
+        else:
+            made = self.entity(src, "document", KX.SourceDocument, where)
+            if made is None:
+                return
+            doc, doc_guid = made
+            path = src.get("plainTextPath") or ""
+            title = (src.get("name") or "").strip() or Path(path.split("://")[-1]).name or doc_guid
+            g.add((doc, DCTERMS.title, literal(title)))
+            g.add((doc, DCTERMS.format, literal("text/plain")))
+            self.description(doc, src)
         g.add((doc, KX.content, literal(text)))
         g.add((doc, KX.sha256, literal(checksum)))
         g.add((doc, KX.length, literal(len(text))))
-        g.add((doc, DCTERMS.format, literal("text/plain")))
         self.people(doc, src)
-        self.description(doc, src)
         self.attributes(doc, src, where)
         self.count("sources")
         if not text.strip():
@@ -395,7 +466,12 @@ class _Builder:
         quote = DATA[f"{self.sid}/quote/{doc_guid}/{start}-{end}"]
         g = self.g
         if (quote, RDF.type, KX.EvidenceQuote) in g:
-            self.warn(where, f"the span {start}-{end} was selected twice; its codings join the first selection")
+            # QualCoder writes a selection per coding: the span's codings join its first selection
+            self.count("selections joined")
+            memo = _text_of(sel, "Description")
+            if memo and memo.strip() and (quote, DCTERMS.description, literal(memo)) not in g:
+                self.warn(where, f"the span {start}-{end} is selected again with a memo of its own; its codings "
+                                 "join the first selection, its memo is left out")
             self.by_guid[guid] = quote
         else:
             self.by_guid[guid] = quote
@@ -404,10 +480,12 @@ class _Builder:
             for p, o in ((RDF.type, KX.EvidenceQuote), (OA.hasSource, doc), (OA.exact, literal(exact)),
                          (OA.prefix, literal(text[max(0, start - CONTEXT):start])),
                          (OA.suffix, literal(text[end:end + CONTEXT])), (OA.start, literal(start)),
-                         (OA.end, literal(end)), (KX.documentSha256, literal(checksum)), (KX.guid, literal(guid))):
+                         (OA.end, literal(end)), (KX.documentSha256, literal(checksum))):
                 g.add((quote, p, o))
+            if guid != analysis.derived_guid(quote):  # kxgraph's own GUID comes back by itself
+                g.add((quote, KX.guid, literal(guid)))
             name = (sel.get("name") or "").strip()
-            if name:
+            if name and not (self.plan is not None and name == exact.strip()):  # QualCoder names it by its words
                 g.add((quote, RDFS.label, literal(name)))
             self.people(quote, sel)
             self.dates(quote, sel, where)
@@ -422,7 +500,20 @@ class _Builder:
         ref = _child(coding, "CodeRef")
         target = guid_of(ref.get("targetGUID") if ref is not None else None)
         concept = self.by_guid.get(target or "")
-        if concept is None or (concept, RDF.type, KX.Concept) not in self.g:
+        if self.plan is not None and concept is not None and (target or "") in self.plan.coded:
+            entry = self.plan.coded[target or ""].entry
+            if entry.section in ("concepts", "continua"):
+                self.pending_codings.append((coding, quote, concept, where))  # once the claims are known
+            else:  # the quote is evidence of the entry
+                self.g.add((concept, KX.supportedBy, quote))
+                self.count("evidence codings")
+            return
+        self.code_quote(coding, quote, concept, where)
+
+    def code_quote(self, coding: Element, quote: URIRef, concept: URIRef | None, where: str) -> None:
+        """A ``Coding`` of a quote with a code of the codebook."""
+        ref = _child(coding, "CodeRef")
+        if concept is None or not ((concept, RDF.type, KX.Concept) in self.g or self.planned(concept)):
             self.warn(where, f"left out: it names no code of the codebook (targetGUID "
                              f"{ref.get('targetGUID') if ref is not None else None!r})")
             self.count("codings left out")
@@ -436,6 +527,23 @@ class _Builder:
         self.g.add((subject, KX.codesText, quote))
         self.creator(subject, coding)
         self.count("codings")
+
+    def planned(self, subject: URIRef) -> bool:
+        """A concept or continuum of the analysis (made by the study format's builder, later)."""
+        if self.plan is None:
+            return False
+        if not hasattr(self, "_planned"):
+            self._planned = self.plan.conceptual(self.sid)
+        return subject in self._planned
+
+    def settle_codings(self) -> None:
+        """Codings with the analysis' concepts: a quote's coding with the concept of a claim it backs
+        is how kxgraph shows the claim under its concept (the claim's own coding says it already); any
+        other makes the quote evidence of the concept, as ``evidence:`` under a concept does."""
+        for _coding, quote, concept, _where in self.pending_codings:
+            if not any((claim, p, concept) in self.g for claim in self.g.subjects(KX.supportedBy, quote)
+                       for p in analysis.CONCEPT_LINKS):
+                self.g.add((concept, KX.supportedBy, quote))
 
     def attributes(self, subject: URIRef, el: Element, where: str) -> None:
         values: dict[str, Any] = {}
@@ -504,7 +612,13 @@ class _Builder:
                 self.warn(where, "left out: an end of the link is not in the project")
                 continue
             a_note, b_note = (a, RDF.type, KX.Note) in self.g, (b, RDF.type, KX.Note) in self.g
-            if (a, RDF.type, KX.Concept) in self.g and (b, RDF.type, KX.Concept) in self.g:
+            conceptual = all((x, RDF.type, KX.Concept) in self.g or (x, RDF.type, KX.Continuum) in self.g
+                             for x in (a, b))
+            if conceptual and self.plan is not None and not (link.get("name") or "").strip() and (
+                    (link.get("direction") or "Associative") == "Associative"
+                    and ((a, SKOS.related, b) in self.g or (b, SKOS.related, a) in self.g)):
+                continue  # the entries say so already
+            if conceptual:
                 self.code_link(link, a, b, where)
             elif a_note or b_note:  # NVivo keeps an annotation as a link between a note and its target
                 note, target = (a, b) if a_note else (b, a)
@@ -583,6 +697,9 @@ class _Builder:
             if concept is not None:
                 self.notes_of(code, concept)
         self.sources()
+        if self.plan is not None:
+            self.analysis_entries()
+            self.settle_codings()
         self.cases()
         self.links()
         self.sets()
@@ -591,6 +708,26 @@ class _Builder:
         graphs = list(self._path(root, "Graphs", "Graph"))
         if graphs:
             self.warn("Graphs", f"{len(graphs)} graph(s) (network views) left out: kxgraph draws its own pictures")
+
+    def analysis_entries(self) -> None:
+        """The study's entries that the codes, sources and description say, checked and turned into
+        RDF by the study format's own builder; the codes and sources read as REFI-QDA are ids they
+        may name."""
+        assert self.plan is not None
+        old = self.plan.study.entry.ident if self.plan.study is not None else None
+        data, places = analysis.study_data(self.plan, self.sid, old)
+        if "study" not in data:  # the project's description lost its entry: the study is the project
+            data["study"] = {"id": self.sid, "name": (self.refi.root.get("name") or "").strip() or self.sid}
+        prefix = f"{DATA}{self.sid}/"
+        known = {}
+        for cls, section in ((KX.Concept, "concepts"), (KX.SourceDocument, "documents")):
+            for s in self.g.subjects(RDF.type, cls):
+                if str(s).startswith(prefix) and not self.planned(URIRef(str(s))):
+                    known[analysis.local_id(s, self.sid) or ""] = (self.places.get(URIRef(str(s)), str(s)), section)
+        built = build_study(data, self.refi.path, places, documents=False, known=known)
+        self.g += built.graph
+        for subject, place in built.places.items():
+            self.places.setdefault(subject, place)
 
     def _all_codes(self) -> Iterator[Element]:
         for el in self.refi.root.iter():
@@ -630,8 +767,18 @@ def read_refi(path: Path, *, study_id: str | None = None) -> tuple[RefiImport, d
         if why_not:
             warnings.append(why_not)
         name = refi.root.get("name") if refi.kind == "project" else path.stem
-        sid = study_id or study_id_from_name(name or path.stem)
-        builder = _Builder(refi, sid)
+        plan = analysis.read_plan(refi.root, guid_of=guid_of, local=_local) if refi.kind == "project" else None
+        if plan is not None and plan.problems:
+            problems = ProblemList()
+            for place, what in plan.problems:
+                problems.add(DataFormatError(
+                    f"kxgraph's entry at the end of this memo cannot be read: {what}", file=str(path), place=place,
+                    fix=f"write the lines under '{analysis.MARK}' back as kxgraph wrote them (or delete them: the "
+                        "code is then read as a plain code)"))
+            problems.raise_if_any()
+        said = plan.study.entry.ident if plan is not None and plan.study is not None else None
+        sid = study_id or (said if said and re.match(ID_PATTERN, said) else study_id_from_name(name or path.stem))
+        builder = _Builder(refi, sid, plan)
         builder.build()
     finally:
         refi.close()

@@ -25,7 +25,7 @@ from kxgraph.loaders.continua import write_stops
 from kxgraph.loaders.files import inside, read_limited
 from kxgraph.ontology.terms import DATA, KX
 
-__all__ = ["SECTIONS", "EvidenceSpec", "StudyFile", "read_study_file"]
+__all__ = ["SECTIONS", "EvidenceSpec", "StudyFile", "build_study", "parse_yaml", "read_study_file"]
 
 OA = Namespace("http://www.w3.org/ns/oa#")
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,80}$"
@@ -308,7 +308,8 @@ def _refuse_nul(path: Path, data: Any) -> None:
             stack.extend((v, f"{where}[{i}]") for i, v in enumerate(node))
 
 
-def _parse_yaml(text: str) -> Any:
+def parse_yaml(text: str) -> Any:
+    """YAML as study files are read: safe, no aliases, duplicate keys refused."""
     try:
         return yaml.load(text, Loader=_FastNoAliasLoader)  # noqa: S506 - a SafeLoader without aliases
     except (yaml.YAMLError, _AliasFoundError):
@@ -354,7 +355,7 @@ def read_study_file(path: Path) -> StudyFile:
         raise _fail(path, f"byte {exc.start}", "the file is not valid UTF-8",
                     "save the file as UTF-8") from None
     try:
-        data = _parse_yaml(raw_text)
+        data = parse_yaml(raw_text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         place = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -399,11 +400,22 @@ def read_study_file(path: Path) -> StudyFile:
                             "write each entry as '- id: ...'")
             listed.append(row_entry)
             places_of[id(row_entry)] = table_place
+    return build_study(data, path, places_of, tables=tables)
 
+
+def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | None = None, *,
+                tables: Any = None, documents: bool = True, known: dict[str, tuple[str, str]] | None = None
+                ) -> StudyFile:
+    """The RDF of a study given as the sections of a study file (``data``: section -> entries, as
+    YAML gives them): every entry checked, references resolved. ``places_of`` names where an entry
+    comes from (by ``id()`` of its mapping) when that is not ``section[i]`` of ``path``; with
+    ``documents=False`` the documents' files are not looked for (their text comes from elsewhere);
+    ``known``: ids of entities made elsewhere (id -> (where, section)) that entries may name."""
+    places_of = places_of if places_of is not None else {}
     # 1. shape of every entry, and every id once: every problem of the file in one pass
     problems = ProblemList()
     entries: dict[str, list[tuple[str, BaseModel]]] = {}
-    ids: dict[str, tuple[str, str]] = {}
+    ids: dict[str, tuple[str, str]] = dict(known or {})
     for name, section in SECTIONS.items():
         items = data.get(name)
         if items is None:
@@ -415,7 +427,7 @@ def read_study_file(path: Path) -> StudyFile:
             continue
         model = _model(name, section)
         for i, item in enumerate(items):
-            where = name if section.single else places_of.get(id(item), f"{name}[{i}]")
+            where = places_of.get(id(item), name if section.single else f"{name}[{i}]")
             if not isinstance(item, dict):
                 problems.add(_fail(path, where, "an entry must be a mapping", "write 'id: ...' and its fields"))
                 continue
@@ -503,12 +515,13 @@ def read_study_file(path: Path) -> StudyFile:
                 g.add((subject, SKOS.prefLabel, literal(entry.name)))  # type: ignore[attr-defined]
             if name == "events" and entry.study is None:  # type: ignore[attr-defined]
                 g.add((subject, DCTERMS.isPartOf, study_iri))
-            if name == "documents":
+            if name == "documents" and documents:
                 try:
                     docs[entry.id] = inside(path.parent, entry.file, what="document",  # type: ignore[attr-defined]
                                             file=str(path), place=f"{where}.file")
                 except InputError as exc:
                     problems.add(exc)
+            if name == "documents":
                 g.add((subject, KX.path, literal(entry.file)))  # type: ignore[attr-defined]
             for j, ev in enumerate(entry.evidence):  # type: ignore[attr-defined]
                 spec_ = ev if isinstance(ev, EvidenceSpec) else EvidenceSpec(text=ev)

@@ -239,12 +239,13 @@ async def test_bundled_study_exports_as_a_valid_coded_project(bundled: Store, tm
     out.write_bytes(exported.data)
     assert exported.counts["codes"] == 8 and exported.counts["selections"] == 44  # 6 concepts + 2 continua
     assert exported.counts["codings"] > 0
-    # what a REFI-QDA project has no place for is named, with the counts the store holds
-    [lost] = [w for w in exported.warnings if w.startswith("not in the project")]
+    # what REFI-QDA has no element for is named, with the counts the store holds, and how it travels
+    [said] = [w for w in exported.warnings if w.startswith("REFI-QDA has no element for")]
+    assert "each is a code under 'kxgraph analysis'" in said
     for label, word in (("Stakeholder", "stakeholders"), ("Consequence", "consequences"),
                         ("DiscussionPoint", "discussion points"), ("Event", "events")):
         n = (await bundled.read(f"MATCH (x:{label} {{study: 'link-worker'}}) RETURN count(x) AS n"))[0]["n"]
-        assert n > 0 and f"{n} {word}" in lost
+        assert n > 0 and f"{n} {word}" in said
     prep = prepare([out], study_id="lw-again")
     assert prep.warnings == []
     assert prep.quote_count == 44
@@ -256,8 +257,10 @@ async def test_bundled_study_exports_as_a_valid_coded_project(bundled: Store, tm
 
 async def test_a_study_of_kxgraph_s_own_format_comes_back_whole_through_qdpx(bundled: Store, tmp_path: Path) -> None:
     """Stakeholders, consequences and valence, discussion points, events, continua and placements
-    have no REFI-QDA element: they travel beside the project and come back, the same graph. Once
-    the project is edited in another program, that copy is no longer read, and the import says so."""
+    have no REFI-QDA element: they travel as codes and memos (tests/test_refi_analysis.py) and, while
+    the project is unchanged, in kxgraph's copy beside it too, and come back, the same graph. Once the
+    project is edited in another program, the copy is no longer read (the import says so): the edit
+    and the analysis come from the project."""
     first = await content_graph(bundled)
     exported = to_qdpx(await export_graph(bundled, ["link-worker"]), "link-worker")
     assert_follows_the_xsd(exported.data)
@@ -276,8 +279,12 @@ async def test_a_study_of_kxgraph_s_own_format_comes_back_whole_through_qdpx(bun
     edited = as_other_programs_write_it(out, tmp_path / "edited.qdpx",
                                         edit=lambda b: b.replace(b"Holding", b"Holding (edited)", 1))
     report = await load(bundled, [edited], study_id="lw-edited")
-    assert any("changed since kxgraph exported it" in w and "left out" in w for w in report.warnings)
-    assert (await bundled.read("MATCH (k:Consequence {study: 'lw-edited'}) RETURN count(k) AS n"))[0]["n"] == 0
+    assert any("changed since kxgraph exported it" in w and "from its codes and memos" in w for w in report.warnings)
+    edited_copy = await bundled.read("MATCH (k:Consequence {study: 'lw-edited'})-[:FOR_STAKEHOLDER]->(s:Stakeholder) "
+                                     "RETURN count(k) AS n, count(DISTINCT s) AS s")
+    assert edited_copy == original
+    assert await bundled.read("MATCH (c:Concept {id: 'lw-edited/concept/holding'}) RETURN c.name AS name") == [
+        {"name": "Holding (edited)"}]
 
 
 # --- the real exports (../shared) ----------------------------------------------------------------------
