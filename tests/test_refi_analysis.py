@@ -213,6 +213,24 @@ def test_the_analysis_comes_back_after_qualcoder_rewrote_the_project(tmp_path: P
     assert counts["analysis codes"] == 63 and counts["evidence codings"] == 44 and counts["selections"] == 44
 
 
+def test_qualcoder_s_own_round_trip_keeps_the_analysis() -> None:
+    """The real thing: kxgraph's export through QualCoder's own importer and exporter
+    (tests/data/refi/qualcoder/README.md). Every entry of the study and every quote behind it comes
+    back; what QualCoder adds is its own: its coder and the dates it wrote."""
+    again = prepare([ROOT / "tests" / "data" / "refi" / "qualcoder" / "link-worker-analysis.qdpx"])
+    assert again.study_ids == ["link-worker"] and again.warnings == []
+    before = analysis_of(prepare([BUNDLED]).graph, "link-worker")
+    after = analysis_of(again.graph, "link-worker")
+    assert before <= after
+    added = after - before
+    created = URIRef("http://purl.org/dc/terms/created")
+    assert {s for s, p, _ in added if p == created} == {DATA["link-worker/study/link-worker"],
+                                                          DATA["link-worker/document/exeter-blog"]}
+    [coder] = {s for s, p, _ in added if p != created}
+    assert str(again.graph.value(coder, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))) == "default"
+    assert again.sources[0].counts["evidence codings"] == 44
+
+
 def test_edits_made_in_another_program_come_back(tmp_path: Path) -> None:
     """A researcher renames a stakeholder, codes one more quote with a consequence, rewrites a claim's
     text and adds a code of their own under the analysis: each edit is in the graph; the code with no
