@@ -503,6 +503,11 @@ def test_pages_and_pictures_at_phone_width(server: str, browser: object, name: s
     page.goto(server + PAGES[name])
     scroll_width = page.evaluate("() => document.documentElement.scrollWidth")
     assert scroll_width <= 400, scroll_width  # nothing wider than the screen (tables scroll inside)
+    # no table squeezed into letter-by-letter columns: a cell keeps room for a word or two
+    narrowest = page.evaluate("() => Math.min(1e9, ...[...document.querySelectorAll('main table:not(.kx-table-alt "
+                              "table) th, main table:not(.kx-table-alt table) td')]"
+                              ".filter(c => c.offsetParent !== null).map(c => c.getBoundingClientRect().width))")
+    assert narrowest >= 80, narrowest
     for viz in page.query_selector_all("[data-kxviz]"):
         wait_drawn(page, viz.get_attribute("id"))
         box = viz.bounding_box()

@@ -138,7 +138,7 @@ class Picture:
             "edges": {"smooth": False, "font": {"size": 10, "align": "middle"}},
             "layout": {"improvedLayout": False, "randomSeed": 7,
                        **({"hierarchical": {"enabled": True, "direction": "LR", "sortMethod": "directed",
-                                            "levelSeparation": 260, "nodeSpacing": 70}} if layered else {})},
+                                            "levelSeparation": 340, "nodeSpacing": 70}} if layered else {})},
             "interaction": {"hover": True, "tooltipDelay": 150},
             "nodes": {"font": {"size": 13}},
         }
