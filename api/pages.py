@@ -18,8 +18,7 @@ from kxgraph.api.graphql.execute import GraphQLRunner
 from kxgraph.api.viz.builders import KINDS, build_picture
 from kxgraph.api.viz.picture import vis_asset
 from kxgraph.loaders import embedding
-from kxgraph.loaders.identifiers import label_of_id
-from kxgraph.ontology.vocabulary import NodeLabel
+from kxgraph.ontology.vocabulary import NodeLabel, label_of_id
 
 __all__ = ["CSP", "render_standalone", "router"]
 

@@ -25,6 +25,7 @@ class KX(DefinedNamespace):
     graphType: URIRef
     graphProperty: URIRef
     graphMultiple: URIRef
+    idSegment: URIRef
 
     # classes
     Claim: URIRef

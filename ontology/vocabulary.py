@@ -23,6 +23,7 @@ __all__ = [
     "RelType",
     "check_label",
     "check_rel_type",
+    "label_of_id",
     "ontology_graph",
     "projection",
     "shapes_graph",
@@ -154,6 +155,7 @@ class Projection:
     keys: dict[URIRef, str]                  # datatype predicate IRI -> property key
     key_predicates: dict[str, URIRef]        # property key -> predicate IRI
     multiple: frozenset[str]                 # keys stored as lists
+    segments: dict[str, NodeLabel]           # the part of an id that names its class -> label
 
 
 @lru_cache(maxsize=1)
@@ -173,7 +175,29 @@ def projection() -> Projection:
         keys=keys,
         key_predicates={v: k for k, v in keys.items()},
         multiple=multiple,
+        segments={str(o): labels[URIRef(str(s))] for s, o in g.subject_objects(KX.idSegment)},
     )
+
+
+#: ids of no study: ``load/<slug>``, ``edit/<slug>``
+_STUDYLESS = ("load", "edit")
+
+
+def label_of_id(ident: str) -> NodeLabel | None:
+    """The label of the entity an id names, read off the id as the ontology's ``kx:idSegment``s
+    shape it (``link-worker/consequence/holding-risks`` -> Consequence), or None when the id has no
+    shape the ontology knows. Lets a look-up by id use the label's index."""
+    segments = projection().segments
+    if ident.endswith("#embedding"):
+        return segments.get("embedding")
+    parts = ident.split("/")
+    if len(parts) >= 3:
+        return segments.get(parts[1])
+    if len(parts) == 2:
+        if parts[0] in _STUDYLESS:
+            return segments.get(parts[0])
+        return segments.get("scheme") if parts[1] == "scheme" else None
+    return None
 
 
 @lru_cache(maxsize=1)

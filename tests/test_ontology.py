@@ -55,3 +55,29 @@ def test_check_label_refuses_anything_outside_the_closed_set(bad: str) -> None:
         check_label(bad)
     with pytest.raises(VocabularyError):
         check_rel_type(bad)
+
+
+def test_ids_are_read_by_the_ontology_and_every_writer_mints_them_so() -> None:
+    """Every node label has its one ``kx:idSegment``; the study format, the REFI-QDA importer, the
+    loader's quotes and the API's edits mint ids with those segments, so the ontology alone tells
+    which label an id names (the API's look-ups by id use it)."""
+    from kxgraph.loaders.yaml_format import SECTIONS
+    from kxgraph.ontology.vocabulary import label_of_id
+
+    proj = projection()
+    assert sorted(proj.segments.values(), key=str) == sorted(NodeLabel, key=str)  # one each, all of them
+    for section in SECTIONS.values():
+        assert proj.segments[section.kind] == proj.labels[section.cls], section.kind
+    cases = {"link-worker/consequence/holding-risks": NodeLabel.Consequence,
+             "link-worker/quote/exeter-blog/3182-3326": NodeLabel.EvidenceQuote,
+             "interviews/concept/5f0c2c1e-0000-4000-8000-000000000001": NodeLabel.Concept,
+             "interviews/link/30000000-0000-4000-8000-000000000003": NodeLabel.CodeLink,
+             "link-worker/stop/discretion-boundaries-0": NodeLabel.ContinuumStop,
+             "link-worker/definition/holding": NodeLabel.Definition,
+             "link-worker/scheme": NodeLabel.ConceptScheme,
+             "load/2026-12-06T201500-1a2b3c4d": NodeLabel.Load, "edit/2026-12-06T201500-1a2b3c4d": NodeLabel.Edit,
+             "link-worker/quote/exeter-blog/3182-3326#embedding": NodeLabel.Embedding}
+    for ident, label in cases.items():
+        assert label_of_id(ident) == label, ident
+    for unknown in ("", "holding", "link-worker/nonsense/x", "nonsense/x"):
+        assert label_of_id(unknown) is None, unknown

@@ -8,8 +8,8 @@ from strawberry.types import Info
 
 from kxgraph.api.graphql import types as t
 from kxgraph.api.graphql.context import Context
-from kxgraph.loaders.identifiers import label_of_id
 from kxgraph.ontology.vocabulary import NodeLabel as L
+from kxgraph.ontology.vocabulary import label_of_id
 
 __all__ = ["CLAIMS", "ctx", "node"]
 

@@ -43,8 +43,8 @@ from kxgraph.api.graphql.reads import READ
 from kxgraph.graph import filtering, queries, read_tree
 from kxgraph.graph.filtering import Connection, Via
 from kxgraph.graph.read_tree import Child, Select
-from kxgraph.loaders.identifiers import label_of_id
 from kxgraph.ontology.vocabulary import NodeLabel as L
+from kxgraph.ontology.vocabulary import label_of_id
 
 __all__ = ["CompiledExecution", "matrix_parts"]
 

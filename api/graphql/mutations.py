@@ -21,9 +21,9 @@ from kxgraph.graph import cypher, queries
 from kxgraph.graph.schema import SEARCH_KEY, search_text
 from kxgraph.loaders import embedding
 from kxgraph.loaders.anchoring import anchor_quote
-from kxgraph.loaders.identifiers import label_of_id
 from kxgraph.loaders.pipeline import embedding_rows
 from kxgraph.ontology.vocabulary import NodeLabel as L
+from kxgraph.ontology.vocabulary import label_of_id
 from kxgraph.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from kxgraph.api.graphql.extensions import KxSchema, NoSuggestions, RoundTrips
 from kxgraph.api.graphql.mutations import Mutation, principal_for
 from kxgraph.api.graphql.search import ConceptSuggestion, SearchHit, SearchMode, snippet
 from kxgraph.graph import queries, read_tree
-from kxgraph.loaders.identifiers import label_of_id
 from kxgraph.ontology.vocabulary import NodeLabel as L
+from kxgraph.ontology.vocabulary import label_of_id
 from kxgraph.settings import Settings
 
 __all__ = ["build_schema", "principal_for"]
