@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 
 async def start_up_writes(store: Store, settings: Settings) -> None:
     """What the store's owner writes when the API starts, before it answers anything."""
-    from kxgraph.loaders.pipeline import relink_api_additions
+    from kxgraph.loaders.edits import record_legacy_edits
 
-    await relink_api_additions(store)  # heal an API write cut off before it was acknowledged
+    await record_legacy_edits(store)  # edits of an older kxgraph: their entries, before any load
     if settings.load_bundled_study:
         from kxgraph.loaders.bundled import load_bundled_if_empty
 

@@ -11,13 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kxgraph.errors import VocabularyError
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = [
-    "ANY_API_ADDITIONS",
-    "API_ADDITIONS",
-    "API_QUOTES",
     "COUNT_BY_LABEL",
     "COUNT_NODES",
     "COUNT_RELATIONSHIPS",
@@ -32,14 +28,15 @@ __all__ = [
     "EXPORT_RELATIONSHIPS",
     "FINGERPRINT_NODES",
     "FINGERPRINT_RELATIONSHIPS",
+    "LEGACY_EDITS",
     "LOAD_HISTORY",
-    "MARK_API_EMBEDDINGS",
     "PING",
     "REPLACE_DOCUMENT",
+    "SET_EDIT_ENTRIES",
+    "STUDY_EDITS",
     "STUDY_IDS",
     "STUDY_LOADED_AT",
     "all_statements",
-    "api_nodes_to_embed",
     "delete_studies",
     "merge_nodes",
     "merge_relationships",
@@ -81,22 +78,11 @@ EXPORT_RELATIONSHIPS = (
 )
 #: the text embeddings of some studies, by the key they were made from (a reload reuses them)
 EMBEDDINGS_OF = "UNWIND $studies AS sid MATCH (e:Embedding {study: sid}) RETURN e.key AS key, e.vector AS vector"
-#: embeddings (rows ``{"id"}``) of nodes added through the API are kept across reloads, as those nodes are
-MARK_API_EMBEDDINGS = "UNWIND $rows AS row MATCH (e:Embedding {id: row.id}) SET e.origin = 'api'"
 #: how many of some studies' embeddings there are, and how many of them the model ``$model`` made
 EMBEDDINGS_BY_MODEL = (
     "UNWIND $studies AS sid OPTIONAL MATCH (e:Embedding {study: sid}) "
     "RETURN count(e) AS n, sum(CASE WHEN e.key STARTS WITH $model THEN 1 ELSE 0 END) AS current"
 )
-
-
-def api_nodes_to_embed(label: NodeLabel | str) -> str:
-    """Nodes of ``label`` added through the API to some studies that have no embedding made by the
-    model ``$model`` (its embedding failed, or the model changed): embedded at the next load."""
-    lab = check_label(label).value
-    return (f"UNWIND $studies AS sid MATCH (n:{lab} {{origin: 'api'}}) WHERE n.study = sid "
-            "OPTIONAL MATCH (e:Embedding)-[:EMBEDS]->(n) WITH n, e WHERE e IS NULL OR NOT e.key STARTS WITH $model "
-            "RETURN properties(n) AS props")
 
 
 #: a node's own embedding (what "similar" starts from)
@@ -120,31 +106,29 @@ REPLACE_DOCUMENT = (
     "UNWIND $quotes AS row MATCH (q:EvidenceQuote {id: row.id})-[:IN_DOCUMENT]->(d) SET q += row.props "
     "RETURN count(q) AS n"
 )
-#: whether some studies hold nodes added through the API (only quotes and discussion points are)
-API_ADDITIONS = (
-    "UNWIND $studies AS sid OPTIONAL MATCH (q:EvidenceQuote {origin: 'api'}) WHERE q.study = sid "
-    "WITH sid, count(q) AS quotes OPTIONAL MATCH (d:DiscussionPoint {origin: 'api'}) WHERE d.study = sid "
-    "WITH sid, quotes, count(d) AS points RETURN sum(quotes + points) AS n"
+#: the edits made through the API to some studies (all, with ``$studies`` null), oldest first
+STUDY_EDITS = (
+    "MATCH (e:Edit) WHERE e.editEntry IS NOT NULL AND ($studies IS NULL OR e.editedStudy IN $studies) "
+    "RETURN properties(e) AS props ORDER BY e.startedAt, e.id"
 )
-#: whether the graph holds any node added through the API (answered from the index on ``origin``)
-ANY_API_ADDITIONS = (
-    "OPTIONAL MATCH (q:EvidenceQuote {origin: 'api'}) WITH count(q) AS quotes "
-    "OPTIONAL MATCH (d:DiscussionPoint {origin: 'api'}) WITH quotes, count(d) AS points RETURN quotes + points AS n"
+#: edits recorded before edits kept their entry (their nodes then carried ``origin: 'api'`` and
+#: their links as id lists): what each generated, to write its entry (``loaders/edits.py``)
+LEGACY_EDITS = (
+    "MATCH (e:Edit) WHERE e.editEntry IS NULL OPTIONAL MATCH (e)-[:GENERATED]->(n) "
+    "RETURN properties(e) AS edit, collect({label: labels(n)[0], props: properties(n)}) AS made"
 )
-#: quotes added through the API on the documents of some studies (kept across reloads)
-API_QUOTES = (
-    "UNWIND $studies AS sid MATCH (q:EvidenceQuote {origin: 'api'}) WHERE q.study = sid "
-    "RETURN q.id AS id, q.documentIds AS documents, q.documentSha256 AS sha256, q.exact AS exact, "
-    "q.prefix AS prefix, q.suffix AS suffix, q.start AS start, q.end AS end"
+#: rows ``{"id", "entry", "study"}``: the entry and the study of edits recorded without them
+SET_EDIT_ENTRIES = (
+    "UNWIND $rows AS row MATCH (e:Edit {id: row.id}) SET e.editEntry = row.entry, e.editedStudy = row.study"
 )
 
 
 def delete_studies(label: NodeLabel | str) -> str:
     """Remove the nodes of one label of whole studies (every node carries its study's id, indexed
-    per label): rows ``{"study": id}``. Nodes added through the API (``origin: 'api'``) are kept and
-    linked again by :func:`relink`."""
+    per label): rows ``{"study": id}``. What was added through the API goes too: the load that
+    replaces the study applies its edits again (``loaders/edits.py``)."""
     lab = check_label(label).value
-    return f"UNWIND $rows AS row MATCH (n:{lab} {{study: row.study}}) WHERE n.origin IS NULL DETACH DELETE n"
+    return f"UNWIND $rows AS row MATCH (n:{lab} {{study: row.study}}) DETACH DELETE n"
 
 
 def merge_nodes(label: NodeLabel | str) -> str:
@@ -162,39 +146,9 @@ def merge_relationships(src: NodeLabel | str, rel: RelType | str, dst: NodeLabel
     )
 
 
-#: id-list properties through which API-added nodes remember their links (see :func:`relink`)
-LINK_KEYS = ("claimIds", "documentIds", "raisedInIds", "concernsIds", "affectsIds", "evidenceIds")
-
-
-def relink(label: NodeLabel | str, key: str, rel: RelType | str, other: NodeLabel | str,
-           outgoing: bool) -> str:
-    """Link API-added nodes of ``label`` again to the nodes their ``key`` list names (after a
-    reload recreated those nodes): ``(a)-[rel]->(b)`` when ``outgoing``, else ``(b)-[rel]->(a)``."""
-    a, b, r = check_label(label).value, check_label(other).value, check_rel_type(rel).value
-    if key not in LINK_KEYS:
-        raise VocabularyError(f"{key!r} is not a link property")
-    pattern = f"(a)-[:{r}]->(b)" if outgoing else f"(b)-[:{r}]->(a)"
-    return (f"MATCH (a:{a} {{origin: 'api'}}) UNWIND a.{key} AS target "
-            f"MATCH (b:{b} {{id: target}}) MERGE {pattern}")
-
-
-_CLAIMS = (NodeLabel.Definition, NodeLabel.DiscussionPoint, NodeLabel.Consequence, NodeLabel.Placement,
-           NodeLabel.Reflection, NodeLabel.Method)
-
-
-def relinks() -> list[str]:
-    """Every link an API-added node can have, to restore after its neighbours were reloaded."""
-    q, d = NodeLabel.EvidenceQuote, NodeLabel.DiscussionPoint
-    return [
-        *(relink(q, "claimIds", RelType.SUPPORTED_BY, claim, False) for claim in _CLAIMS),
-        relink(q, "documentIds", RelType.IN_DOCUMENT, NodeLabel.SourceDocument, True),
-        relink(d, "raisedInIds", RelType.RAISED_IN, NodeLabel.Activity, True),
-        relink(d, "raisedInIds", RelType.RAISED_IN, NodeLabel.Event, True),
-        relink(d, "concernsIds", RelType.CONCERNS, NodeLabel.Concept, True),
-        relink(d, "concernsIds", RelType.CONCERNS, NodeLabel.Continuum, True),
-        relink(d, "affectsIds", RelType.AFFECTS, NodeLabel.Stakeholder, True),
-        relink(d, "evidenceIds", RelType.SUPPORTED_BY, NodeLabel.EvidenceQuote, True),
-    ]
+#: properties nodes added through the API carried before edits kept their entry (see
+#: :data:`LEGACY_EDITS`): never exported, and gone at their study's next load
+LEGACY_KEYS = ("origin", "claimIds", "documentIds", "raisedInIds", "concernsIds", "affectsIds", "evidenceIds")
 
 
 def all_statements() -> Iterator[str]:
@@ -202,12 +156,10 @@ def all_statements() -> Iterator[str]:
     yield from (PING, COUNT_NODES, COUNT_RELATIONSHIPS, COUNT_BY_LABEL, DELETE_ALL,
                 FINGERPRINT_NODES, FINGERPRINT_RELATIONSHIPS, CURRENT_LOADS,
                 STUDY_IDS, STUDY_LOADED_AT, LOAD_HISTORY, EXPORT_NODES, EXPORT_RELATIONSHIPS, EXPORT_PROVENANCE,
-                DOCUMENT_QUOTES, EMBEDDINGS_OF, EMBEDDING_OF_NODE, MARK_API_EMBEDDINGS,
-                EMBEDDINGS_BY_MODEL, api_nodes_to_embed(NodeLabel.EvidenceQuote),
-                REPLACE_DOCUMENT, API_QUOTES, API_ADDITIONS, ANY_API_ADDITIONS)
+                DOCUMENT_QUOTES, EMBEDDINGS_OF, EMBEDDING_OF_NODE,
+                EMBEDDINGS_BY_MODEL, REPLACE_DOCUMENT, STUDY_EDITS, LEGACY_EDITS, SET_EDIT_ENTRIES)
     for label in NodeLabel:
         yield merge_nodes(label)
         yield delete_studies(label)
     for rel in RelType:
         yield merge_relationships(NodeLabel.Concept, rel, NodeLabel.Concept)
-    yield from relinks()

@@ -192,11 +192,17 @@ class FalkorStore(Store):
     async def _query_and_count(self, graph: Any, statement: str, params: Mapping[str, Any] | None) -> Any:
         """``GRAPH.QUERY`` and the increment of the write counter in one ``MULTI``/``EXEC``, refused
         (503, retry) while a load holds writes off — checked atomically with ``WATCH``."""
+        return (await self._queries_and_count(graph, [(statement, params)]))[0]
+
+    async def _queries_and_count(self, graph: Any, statements: Sequence[tuple[str, Mapping[str, Any] | None]]
+                                 ) -> list[Any]:
+        """Several ``GRAPH.QUERY`` (see :meth:`_query_and_count`) in one ``MULTI``/``EXEC``."""
         from falkordb.asyncio.query_result import QueryResult
 
         held = StoreUnavailableError("a load is swapping in a new version of the graph: writes resume in a "
                                      "moment; try again")
-        command = ["GRAPH.QUERY", graph.name, graph._build_params_header(dict(params or {})) + statement, "--compact"]
+        commands = [["GRAPH.QUERY", graph.name, graph._build_params_header(dict(params or {})) + statement,
+                     "--compact"] for statement, params in statements]
         for attempt in range(1, WATCH_ATTEMPTS + 1):
             try:
                 async with self._db.connection.pipeline(transaction=True) as pipe:
@@ -204,7 +210,8 @@ class FalkorStore(Store):
                     if await pipe.exists(self._hold_key):
                         raise held
                     pipe.multi()
-                    pipe.execute_command(*command)
+                    for command in commands:
+                        pipe.execute_command(*command)
                     pipe.incr(self._version_key)
                     replies = await pipe.execute(raise_on_error=False)
                 break
@@ -218,11 +225,14 @@ class FalkorStore(Store):
                 if attempt == WATCH_ATTEMPTS:
                     raise self._unavailable(exc) from None
                 # nothing was written: a hold that came and went already, so the write goes again
-        if isinstance(replies[0], Exception):
-            raise replies[0]
-        result = QueryResult(graph)
-        await result.parse(replies[0])
-        return result
+        results = []
+        for reply in replies[:-1]:
+            if isinstance(reply, Exception):
+                raise reply
+            result = QueryResult(graph)
+            await result.parse(reply)
+            results.append(result)
+        return results
 
     async def _run(self, graph: Any, statement: str, params: Mapping[str, Any] | None, *,
                    read_only: bool, timeout: int | None, counted: bool = False) -> list[Row]:
@@ -283,6 +293,15 @@ class FalkorStore(Store):
 
     async def write(self, statement: str, rows: Sequence[Row], batch_size: int | None = None) -> int:
         return await self._write_to(self._graph(), statement, rows, batch_size, counted=True)
+
+    async def apply(self, ops: Sequence[WriteOp]) -> None:
+        statements = [(op.statement, dialect.params({"rows": list(op.rows)})) for op in ops if op.rows]
+        if not statements:
+            return
+        try:
+            await self._queries_and_count(self._graph(), statements)
+        except (redis.exceptions.RedisError, OSError) as exc:
+            raise self._store_error(exc, "the edit") from exc
 
     async def _write_to(self, graph: Any, statement: str, rows: Sequence[Row],
                         batch_size: int | None, *, counted: bool = False) -> int:

@@ -110,8 +110,9 @@ def label_ids(label: NodeLabel) -> str:
     return f"MATCH (n:{check_label(label).value}) RETURN ID(n) AS i"
 
 
-#: a node the copy keeps: not of a study being replaced, unless it was added through the API
-_KEPT = "(NOT {v}.study IN $skip OR {v}.origin = 'api')"
+#: a node the copy keeps: not of a study being replaced (what the API added to it is applied again by
+#: the load, as edits; the Edit nodes, of no study, are kept)
+_KEPT = "(NOT {v}.study IN $skip)"
 
 
 def copy_nodes(label: NodeLabel, schema: GraphSchema) -> str:

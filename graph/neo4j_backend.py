@@ -272,6 +272,14 @@ class Neo4jStore(Store):
             await self._in_write_tx(work)
         return len(batches)
 
+    async def apply(self, ops: Sequence[WriteOp]) -> None:
+        async def work(tx: Any) -> None:
+            for op in ops:
+                if op.rows:
+                    await (await tx.run(neo4j_form(op.statement), rows=list(op.rows))).consume()
+
+        await self._in_write_tx(work)
+
     def fulltext_part(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> Part | None:
         lab = check_label(label)
         query = escape_lucene(text, prefix=prefix)

@@ -15,7 +15,9 @@ from kxgraph.ontology.vocabulary import NodeLabel, check_label
 __all__ = [
     "CONSEQUENCE_GROUPS",
     "CONSEQUENCE_MATRIX",
+    "CONSEQUENCE_MATRIX_COLUMNS",
     "QUOTE_DOCUMENT_TEXT",
+    "STUDY_DOCUMENTS",
     "all_statements",
     "concepts_of",
     "neighbours",
@@ -95,36 +97,3 @@ def all_statements() -> Iterator[str]:
         yield nodes_by_id(label)
         yield neighbours(label)
     yield concepts_of(NodeLabel.EvidenceQuote)
-    yield add_quote(NodeLabel.DiscussionPoint)
-    yield add_discussion_point(NodeLabel.Activity)
-
-
-# --- writes made through the API (each one statement: all or nothing) ---------------------------------
-def add_quote(claim_label: NodeLabel | str) -> str:
-    """A new evidence quote for an existing claim, recorded by an Edit. Nothing is created unless
-    both the claim and the document exist."""
-    c = check_label(claim_label).value
-    return (
-        f"MATCH (c:{c} {{id: $claim}}) MATCH (d:SourceDocument {{id: $document}}) "
-        "CREATE (q:EvidenceQuote) SET q += $quote "
-        "CREATE (e:Edit) SET e += $edit "
-        "CREATE (e)-[:GENERATED]->(q) "
-        "MERGE (c)-[:SUPPORTED_BY]->(q) MERGE (q)-[:IN_DOCUMENT]->(d) "
-        "RETURN properties(q) AS props"
-    )
-
-
-def add_discussion_point(raised_label: NodeLabel | str) -> str:
-    """A new discussion point with its quotes, recorded by an Edit. Its other links (concepts,
-    stakeholders, the quotes' document) are made by the relink statements from its id lists."""
-    r = check_label(raised_label).value
-    return (
-        f"MATCH (r:{r} {{id: $raised_in}}) "
-        "CREATE (d:DiscussionPoint) SET d += $point "
-        "CREATE (e:Edit) SET e += $edit "
-        "CREATE (e)-[:GENERATED]->(d) CREATE (d)-[:RAISED_IN]->(r) "
-        "WITH d, e UNWIND $quotes AS quote "
-        "CREATE (q:EvidenceQuote) SET q += quote "
-        "CREATE (e)-[:GENERATED]->(q) CREATE (d)-[:SUPPORTED_BY]->(q) "
-        "RETURN count(q) AS quotes"
-    )

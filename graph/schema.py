@@ -57,9 +57,7 @@ def default_schema() -> GraphSchema:
         unique_keys=tuple((label, "id") for label in NodeLabel),
         range_indexes=((NodeLabel.Concept, "name"), (NodeLabel.Stakeholder, "name"),
                        (NodeLabel.EvidenceQuote, "documentSha256"),
-                       *((label, "study") for label in NodeLabel),
-                       # nodes added through the API (origin 'api') are found without a scan
-                       (NodeLabel.EvidenceQuote, "origin"), (NodeLabel.DiscussionPoint, "origin")),
+                       *((label, "study") for label in NodeLabel)),
         fulltext=tuple((label, (SEARCH_KEY,)) for label in FULLTEXT_FIELDS),
         vectors=((VECTOR_LABEL, VECTOR_KEY, VECTOR_DIMENSIONS),),
     )

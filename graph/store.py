@@ -75,6 +75,12 @@ class Store(abc.ABC):
         """Run one write statement with parameters."""
 
     @abc.abstractmethod
+    async def apply(self, ops: Sequence[WriteOp]) -> None:
+        """Run a few writes to the served graph as one: one transaction (Neo4j), or one ``MULTI``/
+        ``EXEC`` that nothing else interleaves with (FalkorDB, which runs each statement whole).
+        For the small writes of an edit; a load uses :meth:`replace_graph`."""
+
+    @abc.abstractmethod
     async def ensure_schema(self, schema: GraphSchema) -> None:
         """Create unique keys, range and full-text indexes that do not exist yet (idempotent)."""
 

@@ -29,8 +29,8 @@ from kxgraph.graph.schema import VECTOR_DIMENSIONS
 from kxgraph.loaders import meaning_model
 from kxgraph.ontology.vocabulary import NodeLabel
 
-__all__ = ["DIMENSIONS", "EMBEDDED", "INSTALL", "active", "embed", "embedding_id", "model_name", "text_key",
-           "text_of", "unavailable", "using"]
+__all__ = ["DIMENSIONS", "EMBEDDED", "INSTALL", "active", "embed", "embedding_id", "embedding_rows", "model_name",
+           "text_key", "text_of", "unavailable", "using"]
 
 DIMENSIONS = VECTOR_DIMENSIONS
 #: a model and folder set by ``using`` (the benchmark that compares models); otherwise the settings'
@@ -182,3 +182,27 @@ def embed(texts: Sequence[str], batch: int = 32, progress: Callable[[int], None]
         if progress is not None:
             progress(len(part))
     return out
+
+
+def embedding_rows(items: Sequence[tuple[NodeLabel, Mapping[str, Any]]], known: dict[str, list[float]],
+                   say: Callable[[str], None] | None = None) -> dict[NodeLabel, list[dict[str, Any]]]:
+    """The rows of :meth:`Store.embedding_statement` for nodes (label, properties), embedding the
+    texts ``known`` has no vector for (and adding them to it); ``say`` is told how far it is."""
+    keyed = [(label, props, text_key(text)) for label, props in items
+             if (text := text_of(label, props))]
+    texts = {key: text_of(label, props) or "" for label, props, key in keyed}
+    missing = sorted(k for k in texts if k not in known)
+    if missing:
+        done = [0]
+
+        def step(n: int) -> None:
+            done[0] += n
+            if say is not None:
+                say(f"embedding texts for search by meaning: {done[0]:,} of {len(missing):,}")
+
+        known.update(zip(missing, embed([texts[k] for k in missing], progress=step), strict=True))
+    rows: dict[NodeLabel, list[dict[str, Any]]] = {}
+    for label, props, key in keyed:
+        rows.setdefault(label, []).append({"id": embedding_id(props["id"]), "owner": props["id"],
+                                           "study": props.get("study", ""), "key": key, "vector": list(known[key])})
+    return rows

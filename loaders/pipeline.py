@@ -16,17 +16,18 @@ from pathlib import Path
 
 from rdflib import Graph
 
-from kxgraph.errors import DataFormatError
+from kxgraph.errors import DataFormatError, InputError
 from kxgraph.graph import cypher
 from kxgraph.graph.schema import default_schema
-from kxgraph.graph.store import Row, Store, WriteOp
+from kxgraph.graph.store import Store, WriteOp
 from kxgraph.loaders import embedding
-from kxgraph.loaders.projection import Projected, project
+from kxgraph.loaders.edits import Edit, apply_edit, apply_to_store, generated_ops, graph_view, record_legacy_edits
+from kxgraph.loaders.projection import Projected, node_id, project
 from kxgraph.loaders.shacl import validate
 from kxgraph.loaders.sources import StudySource, read_source
-from kxgraph.ontology.vocabulary import NodeLabel, RelType
+from kxgraph.ontology.vocabulary import NodeLabel, RelType, label_of_id
 
-__all__ = ["LoadReport", "Prepared", "load", "prepare", "relink_api_additions", "write_prepared"]
+__all__ = ["LoadReport", "Prepared", "load", "prepare", "study_edits", "write_prepared"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ class Prepared:
     graph: Graph
     projected: Projected
     files: list[str]  # "<sha256>  <path>", sorted
+    #: the edits made through the API that the studies now hold (edit id -> what it made), and those
+    #: left out of this version (see ``loaders/edits.py``)
+    edits: dict[str, list[tuple[NodeLabel, str]]] = field(default_factory=dict)
+    edits_left_out: list[str] = field(default_factory=list)
 
     @property
     def study_ids(self) -> list[str]:
@@ -69,13 +74,17 @@ class LoadReport:
     counts: dict[str, int] = field(default_factory=dict)  # what the sources held, by kind (REFI-QDA)
 
 
-def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id: str | None = None) -> Prepared:
-    """Read, anchor, validate and project; raises an :class:`InputError` naming file and place.
+def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id: str | None = None,
+            edits: Sequence[Edit] = ()) -> Prepared:
+    """Read, anchor, apply the studies' ``edits``, validate and project; raises an
+    :class:`InputError` naming file and place.
 
     ``study_id`` names the study of a REFI-QDA project (one path only)."""
     say = progress or (lambda _msg: None)
     sources: list[StudySource] = []
     seen: dict[str, Path] = {}
+    applied: dict[str, list[tuple[NodeLabel, str]]] = {}
+    left_out: list[str] = []
     for path in paths:
         say(f"reading {path}")
         src = read_source(Path(path), study_id=study_id)
@@ -84,6 +93,12 @@ def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id
                 raise DataFormatError(f"the study {sid!r} is also in {seen[sid]}", file=str(src.path),
                                       place="study.id", fix="give each study its own id, or load one copy")
             seen[sid] = src.path
+        for edit in sorted((e for e in edits if e.study in src.study_ids), key=lambda e: (e.started_at, e.id)):
+            made = _apply(edit, src)
+            if made is None:
+                left_out.append(edit.id)
+            else:
+                applied[edit.id] = made
         say(f"validating {src.path}")
         validate(src.graph, file=str(src.path), places=src.places)
         sources.append(src)
@@ -95,7 +110,29 @@ def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id
     say("projecting")
     projected = project(merged, file=", ".join(str(s.path) for s in sources))
     files = sorted(f"{sha}  {p}" for src in sources for p, sha in src.files.items())
-    return Prepared(sources=sources, graph=merged, projected=projected, files=files)
+    return Prepared(sources=sources, graph=merged, projected=projected, files=files, edits=applied,
+                    edits_left_out=left_out)
+
+
+def _apply(edit: Edit, src: StudySource) -> list[tuple[NodeLabel, str]] | None:
+    """An edit made through the API, applied again to the study a load read (``loaders/edits.py``):
+    what it made, or None (and a warning) when it no longer fits the study."""
+    try:
+        applied = apply_edit(edit, graph_view(src.graph, edit.study), replay=True)
+    except InputError as exc:
+        src.warnings.append(f"{edit.describe()} is left out of this version of {edit.study}: {exc.message}"
+                            + (f" ({exc.place})" if exc.place else "") + ". The edit stays recorded: a load where it "
+                            "fits applies it again")
+        return None
+    src.graph += applied.graph
+    src.warnings += applied.warnings
+    return [(lab, node_id(s)) for s in applied.made if (lab := label_of_id(node_id(s))) is not None]
+
+
+async def study_edits(store: Store, studies: Sequence[str] | None = None) -> list[Edit]:
+    """The edits made through the API to ``studies`` (all, when None), in the order they were made."""
+    rows = await store.read(cypher.STUDY_EDITS, {"studies": list(studies) if studies is not None else None})
+    return [Edit.from_props(r["props"]) for r in rows]
 
 
 def _load_ops(prep: Prepared, load_id: str, started: str) -> list[WriteOp]:
@@ -113,40 +150,6 @@ def _load_ops(prep: Prepared, load_id: str, started: str) -> list[WriteOp]:
     ]
 
 
-async def relink_api_additions(store: Store) -> None:
-    """Restore the links of nodes added through the API (idempotent; nothing to do, and one
-    indexed look-up, when there are none)."""
-    added = await store.read(cypher.ANY_API_ADDITIONS)
-    if not (added and added[0]["n"]):
-        return
-    for statement in cypher.relinks():
-        await store.execute(statement)
-
-
-async def follow_api_quotes(store: Store, prep: Prepared) -> tuple[list[WriteOp], list[str]]:
-    """Quotes added through the API outlive reloads; when a reload changes their document's text,
-    place them again in the new text (or mark them orphaned) in the same write."""
-    from kxgraph.loaders.revisions import place_all
-
-    new_docs = {r["id"]: r["props"] for r in prep.projected.nodes.get(NodeLabel.SourceDocument, [])}
-    moved: dict[str, list[Row]] = {}
-    for r in await store.read(cypher.API_QUOTES, {"studies": prep.study_ids}):
-        doc = (r["documents"] or [None])[0]
-        if doc in new_docs and r["sha256"] != new_docs[doc]["sha256"]:
-            moved.setdefault(doc, []).append(r)
-    updates: list[Row] = []
-    said: list[str] = []
-    for doc, quotes in sorted(moved.items()):
-        current = await store.read(cypher.DOCUMENT_QUOTES, {"id": doc})
-        old_text = current[0]["content"] if current else None
-        rows, outcomes = place_all(quotes, old_text, new_docs[doc]["content"], new_docs[doc]["sha256"])
-        updates += rows
-        said += [f"{o.quote}: {o.status}" + (" - its words are no longer in the document" if o.status == "orphaned"
-                                             else "") for o in outcomes if o.status != "exact"]
-    ops = [WriteOp(cypher.merge_nodes(NodeLabel.EvidenceQuote), updates)] if updates else []
-    return ops, said
-
-
 async def unchanged(store: Store, prep: Prepared, meaning: bool = False) -> bool:
     """True when every study was last loaded from exactly these files (and, with ``meaning``, its
     embeddings are all there and made by the installed model: a new model loads them again)."""
@@ -161,30 +164,6 @@ async def unchanged(store: Store, prep: Prepared, meaning: bool = False) -> bool
     return True
 
 
-def embedding_rows(items: Sequence[tuple[NodeLabel, Row]], known: dict[str, list[float]],
-                   say: Progress | None = None) -> dict[NodeLabel, list[Row]]:
-    """The rows of :meth:`Store.embedding_statement` for nodes (label, properties), embedding the
-    texts ``known`` has no vector for (and adding them to it); ``say`` is told how far it is."""
-    keyed = [(label, props, embedding.text_key(text)) for label, props in items
-             if (text := embedding.text_of(label, props))]
-    texts = {key: embedding.text_of(label, props) or "" for label, props, key in keyed}
-    missing = sorted(k for k in texts if k not in known)
-    if missing:
-        done = [0]
-
-        def step(n: int) -> None:
-            done[0] += n
-            if say is not None:
-                say(f"embedding texts for search by meaning: {done[0]:,} of {len(missing):,}")
-
-        known.update(zip(missing, embedding.embed([texts[k] for k in missing], progress=step), strict=True))
-    rows: dict[NodeLabel, list[Row]] = {}
-    for label, props, key in keyed:
-        rows.setdefault(label, []).append({"id": embedding.embedding_id(props["id"]), "owner": props["id"],
-                                           "study": props.get("study", ""), "key": key, "vector": list(known[key])})
-    return rows
-
-
 async def embedding_ops(store: Store, prep: Prepared, say: Progress) -> list[WriteOp]:
     """The text embeddings of the prepared studies' quotes and claims (``loaders/embedding.py``),
     as writes after their nodes; an embedding the store already holds for the same text is reused,
@@ -193,24 +172,15 @@ async def embedding_ops(store: Store, prep: Prepared, say: Progress) -> list[Wri
         return []
     items = [(label, {**row["props"], "id": row["id"]}) for label in embedding.EMBEDDED
              for row in prep.projected.nodes.get(label, [])]
-    # nodes added through the API are kept, with their embeddings; those without one of this model
-    # (its write failed, or the model changed) get it now
-    added = [(label, r["props"]) for label in (NodeLabel.EvidenceQuote, NodeLabel.DiscussionPoint)
-             for r in await store.read(cypher.api_nodes_to_embed(label),
-                                       {"studies": prep.study_ids, "model": embedding.model_name() + ":"})]
-    items += added
     if not items:
         return []
     known = {r["key"]: r["vector"] for r in await store.read(cypher.EMBEDDINGS_OF, {"studies": prep.study_ids})
              if r["vector"] is not None}
     before = len(known)
-    rows = embedding_rows(items, known, say)
+    rows = embedding.embedding_rows(items, known, say)
     if len(known) > before:
         say(f"embedded {len(known) - before} texts for search by meaning (the others were kept from the last load)")
-    ops = [WriteOp(store.embedding_statement(label.value), r) for label, r in rows.items()]
-    if added:
-        ops.append(WriteOp(cypher.MARK_API_EMBEDDINGS, [{"id": embedding.embedding_id(p["id"])} for _, p in added]))
-    return ops
+    return [WriteOp(store.embedding_statement(label.value), r) for label, r in rows.items()]
 
 
 async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None = None,
@@ -218,7 +188,9 @@ async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None
     """Load studies into the store, replacing those studies whole (all or nothing); ``meaning``:
     with text embeddings for search by meaning (when the optional model is installed)."""
     started = datetime.now(timezone.utc).isoformat()
-    prep = prepare(paths, progress, study_id=study_id)
+    await record_legacy_edits(store)
+    edits = await study_edits(store)
+    prep = prepare(paths, progress, study_id=study_id, edits=edits)
     return await write_prepared(store, prep, progress=progress, force=force, started=started, meaning=meaning)
 
 
@@ -235,21 +207,23 @@ async def write_prepared(store: Store, prep: Prepared, *, progress: Progress | N
         say("unchanged: the store already holds these files")
         return report
     load_id = f"load/{started[:19].replace(':', '')}-{uuid.uuid4().hex[:8]}"
-    follow, outcomes = await follow_api_quotes(store, prep)
-    report.warnings += [f"a quote added through the API was placed again: {o}" for o in outcomes]
-    # nodes added through the API outlive the reload: linked again to the nodes it recreates
-    added = await store.read(cypher.API_ADDITIONS, {"studies": prep.study_ids})
-    relinks = cypher.relinks() if added and added[0]["n"] else []
     embeddings = await embedding_ops(store, prep, say) if meaning else []
     ops = [*(WriteOp(cypher.delete_studies(label), [{"study": s} for s in prep.study_ids]) for label in NodeLabel),
            *prep.projected.write_ops(),
            *embeddings,
-           *(WriteOp(statement, [{}]) for statement in relinks),
-           *follow,
+           *generated_ops(prep.edits),
            *_load_ops(prep, load_id, started)]
     say(f"writing {report.nodes} nodes and {report.relationships} relationships")
     await store.replace_graph(ops, default_schema(), keep_other_studies=True, replacing=prep.study_ids)
     report.changed = True
     report.load_id = load_id
+    # an edit made while the load wrote is in the new graph's Edit nodes, not in what the load
+    # applied: it is made again now (one statement per edit; they are few)
+    for edit in await study_edits(store, prep.study_ids):
+        if edit.id not in prep.edits and edit.id not in prep.edits_left_out:
+            try:
+                await apply_to_store(store, edit, meaning=meaning, replay=True)
+            except InputError as exc:
+                report.warnings.append(f"{edit.describe()} is left out of this version of {edit.study}: {exc.message}")
     log.info("loaded %s: %d nodes, %d quotes", ", ".join(prep.study_ids), report.nodes, report.quotes)
     return report

@@ -22,9 +22,9 @@ from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
 
 __all__ = ["Projected", "node_id", "project", "python_value"]
 
-#: properties every node carries besides the ontology's keys, and the bookkeeping of API-added
-#: nodes (where they came from, what they link to): never exported as RDF
-STRUCTURAL_KEYS = ("id", "iri", "study", "origin", SEARCH_KEY, *cypher.LINK_KEYS)
+#: properties every node carries besides the ontology's keys (and those nodes added through the API
+#: carried before edits were applied by loads): never exported as RDF
+STRUCTURAL_KEYS = ("id", "iri", "study", SEARCH_KEY, *cypher.LEGACY_KEYS)
 #: relationships that read the same both ways (``skos:related``): stored once, smaller id first
 SYMMETRIC = frozenset({RelType.RELATED_TO})
 

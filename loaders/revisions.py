@@ -1,8 +1,9 @@
 """A document replaced by a new version: every quote on it placed again (see ``reanchoring``), its
 outcome stored on the quote (``anchorStatus``, ``anchorScore``) and reported.
 
-Used by ``kxgraph replace-document`` (one document in the store) and by the loader (quotes added
-through the API, which outlive reloads, follow their document when a reload changes its text).
+Used by ``kxgraph replace-document`` (one document in the store); the placing itself
+(``reanchoring``) also places the quotes of edits made through the API when a load applies them to a
+document whose text changed (``loaders/edits.py``).
 """
 
 from __future__ import annotations

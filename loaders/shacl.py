@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from rdflib import Graph, URIRef
@@ -47,8 +47,10 @@ def validation_shapes() -> Graph:
     return flat
 
 
-def validate(data: Graph, *, file: str, places: Mapping[URIRef, str] | None = None) -> None:
-    """Raise :class:`ValidationError` listing every violation, or return when the data conforms."""
+def validate(data: Graph, *, file: str, places: Mapping[URIRef, str] | None = None,
+             focus: Sequence[URIRef] | None = None) -> None:
+    """Raise :class:`ValidationError` listing every violation, or return when the data conforms;
+    ``focus``: check these entities only (an edit's, beside the few triples of what it names)."""
     from pyshacl import validate as shacl_validate
 
     # pyshacl copies the whole data graph to mix the ontology in (half of its time at 10k quotes);
@@ -57,7 +59,7 @@ def validate(data: Graph, *, file: str, places: Mapping[URIRef, str] | None = No
     try:
         conforms, results, _ = shacl_validate(data, shacl_graph=validation_shapes(), ont_graph=ontology_graph(),
                                               inference="none", advanced=False, allow_warnings=True,
-                                              inplace=True)
+                                              inplace=True, focus_nodes=list(focus) if focus is not None else None)
     finally:
         for triple in [t for t in data if t not in before]:
             data.remove(triple)

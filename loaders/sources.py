@@ -9,18 +9,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rdflib import RDF, Graph, Literal, URIRef
 
 from kxgraph.errors import DataFormatError, InputError, ProblemList, QuoteError
-from kxgraph.loaders.anchoring import anchor_quote, check_anchor, sha256_text
+from kxgraph.loaders.anchoring import Anchor, anchor_quote, check_anchor, sha256_text
 from kxgraph.loaders.continua import complete_continua
 from kxgraph.loaders.files import json_depth_exceeds, read_limited
 from kxgraph.loaders.standalone import without_entailments
 from kxgraph.loaders.yaml_format import OA, StudyFile, literal, read_study_file
 from kxgraph.ontology.terms import DATA, KX
 
-__all__ = ["StudySource", "file_sha256", "read_document", "read_source"]
+__all__ = ["StudySource", "file_sha256", "quote_triples", "read_document", "read_source"]
 
 RDF_FORMATS = {".ttl": "turtle", ".jsonld": "json-ld", ".json-ld": "json-ld", ".nt": "nt"}
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
@@ -105,6 +106,23 @@ def _from_refi(path: Path, study_id: str | None) -> StudySource:
                        counts=imported.counts)
 
 
+def quote_triples(g: Graph, study_id: str, document: str, doc: URIRef, checksum: str, a: Anchor,
+                  **more: Any) -> tuple[URIRef, bool]:
+    """The evidence quote ``a`` of the document ``document`` (its id; ``doc`` its IRI): its IRI, the
+    same for the same words at the same place (``<study>/quote/<document>/<start>-<end>``), and
+    whether it was new to ``g``; ``more``: other properties (``anchorStatus``...) as predicates'
+    local names."""
+    quote = DATA[f"{study_id}/quote/{document}/{a.start}-{a.end}"]
+    if (quote, RDF.type, KX.EvidenceQuote) in g:
+        return quote, False
+    for p, o in ((RDF.type, KX.EvidenceQuote), (OA.hasSource, doc), (OA.exact, literal(a.exact)),
+                 (OA.prefix, literal(a.prefix)), (OA.suffix, literal(a.suffix)),
+                 (OA.start, literal(a.start)), (OA.end, literal(a.end)),
+                 (KX.documentSha256, literal(checksum)), *((KX[k], literal(v)) for k, v in more.items())):
+        g.add((quote, p, o))
+    return quote, True
+
+
 def _from_yaml(path: Path) -> StudySource:
     sf: StudyFile = read_study_file(path)
     g = sf.graph
@@ -140,14 +158,9 @@ def _from_yaml(path: Path) -> StudySource:
         except QuoteError as exc:
             problems.add(exc)
             continue
-        quote = DATA[f"{sf.study_id}/quote/{wanted}/{a.start}-{a.end}"]
-        if (quote, RDF.type, KX.EvidenceQuote) not in g:
+        quote, made = quote_triples(g, sf.study_id, wanted, doc, checksum, a)
+        if made:
             count += 1
-            for p, o in ((RDF.type, KX.EvidenceQuote), (OA.hasSource, doc), (OA.exact, literal(a.exact)),
-                         (OA.prefix, literal(a.prefix)), (OA.suffix, literal(a.suffix)),
-                         (OA.start, literal(a.start)), (OA.end, literal(a.end)),
-                         (KX.documentSha256, literal(checksum))):
-                g.add((quote, p, o))
             sf.places[quote] = q.place
         g.add((q.claim, KX.supportedBy, quote))
     problems.raise_if_any()

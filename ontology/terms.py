@@ -116,6 +116,8 @@ class KX(DefinedNamespace):
     quoteCount: URIRef
     operation: URIRef
     agentName: URIRef
+    editedStudy: URIRef
+    editEntry: URIRef
     guid: URIRef
     colour: URIRef
     codable: URIRef

@@ -142,12 +142,22 @@ async def test_api_quotes_follow_their_document_on_reload(store: Store, garden: 
         added = (await c.ok(mutation))["addEvidenceQuote"]
     notes = garden / "documents" / "interview-notes.md"
     notes.write_text("# Interview notes\n\nA new first line.\n" + notes.read_text(encoding="utf-8"), encoding="utf-8")
+    report = await load(store, [garden])  # the edit is applied again: its quote placed in the new text
+    [said] = [w for w in report.warnings if "addEvidenceQuote by alice" in w]
+    assert "'some found the rota rigid' was placed again (moved" in said, said
+    row = await store.read("MATCH (:DiscussionPoint {id: 'allotment/discussion-point/ownership-excludes'})"
+                           "-[:SUPPORTED_BY]->(q:EvidenceQuote {exact: 'some found the rota rigid'})-[:IN_DOCUMENT]->(d) "
+                           "RETURN q.id AS id, q.start AS s, q.end AS e, d.content AS text, q.anchorStatus AS status")
+    assert len(row) == 1 and row[0]["status"] == "moved"
+    assert row[0]["text"][row[0]["s"]:row[0]["e"]] == "some found the rota rigid"
+    assert row[0]["s"] > added["start"] and row[0]["id"].endswith(f"/{row[0]['s']}-{row[0]['e']}")
+    # the quote's words gone from the document: left out of this version, said, and kept by the edit
+    notes.write_text(notes.read_text(encoding="utf-8").replace("some found the rota rigid", "a few said little"),
+                     encoding="utf-8")
     report = await load(store, [garden])
-    assert any(added["id"] in w and "moved" in w for w in report.warnings)
-    row = await store.read("MATCH (q:EvidenceQuote {id: $id})-[:IN_DOCUMENT]->(d) RETURN q.start AS s, q.end AS e, "
-                           "q.exact AS exact, d.content AS text, q.anchorStatus AS status", {"id": added["id"]})
-    assert row[0]["text"][row[0]["s"]:row[0]["e"]] == "some found the rota rigid" and row[0]["status"] == "moved"
-    assert row[0]["s"] > added["start"]
+    assert any("addEvidenceQuote by alice" in w and "left out of this version" in w for w in report.warnings)
+    assert not await store.read("MATCH (q:EvidenceQuote {exact: 'some found the rota rigid'}) RETURN q.id AS id")
+    assert (await store.read("MATCH (e:Edit {operation: 'addEvidenceQuote'}) RETURN count(e) AS n"))[0]["n"] == 1
 
 
 def test_markdown_and_html_become_normalised_text() -> None:

@@ -12,7 +12,7 @@ from strawberry.fastapi import BaseContext
 from kxgraph.errors import StoreUnavailableError
 from kxgraph.graph.queries import QUOTE_DOCUMENT_TEXT
 from kxgraph.graph.read_tree import Walk, walk_batch
-from kxgraph.graph.store import Row, Store
+from kxgraph.graph.store import Row, Store, WriteOp
 from kxgraph.ontology.vocabulary import NodeLabel
 from kxgraph.settings import Settings
 
@@ -50,6 +50,9 @@ class CountingStore:
 
     async def execute(self, statement: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         return await self._call(self.inner.execute(statement, params))
+
+    async def apply(self, ops: Sequence[WriteOp]) -> None:
+        return await self._call(self.inner.apply(ops))
 
     async def fulltext(self, label: str, text: str, limit: int = 20, *, prefix: bool = False) -> list[Row]:
         return await self._call(self.inner.fulltext(label, text, limit, prefix=prefix))

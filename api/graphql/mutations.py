@@ -1,13 +1,14 @@
-"""The two audited writes (``addEvidenceQuote``, ``addDiscussionPoint``) and who may make them."""
+"""The two audited writes (``addEvidenceQuote``, ``addDiscussionPoint``) and who may make them.
+
+Each is an edit (``loaders/edits.py``): a small load of an entry of the study format, applied the
+loader's way, recorded on its ``Edit`` node and applied again at every load of its study."""
 
 from __future__ import annotations
 
 import hmac
 import logging
 import re
-import uuid
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 import strawberry
@@ -16,12 +17,8 @@ from strawberry.types import Info
 from kxgraph.api.graphql import types as t
 from kxgraph.api.graphql.common import CLAIMS, ctx
 from kxgraph.api.graphql.common import node as _node
-from kxgraph.errors import KxError, RequestError
-from kxgraph.graph import cypher, queries
-from kxgraph.graph.schema import SEARCH_KEY, search_text
-from kxgraph.loaders import embedding
-from kxgraph.loaders.anchoring import anchor_quote
-from kxgraph.loaders.pipeline import embedding_rows
+from kxgraph.errors import RequestError
+from kxgraph.loaders.edits import Edit, apply_to_store
 from kxgraph.ontology.vocabulary import NodeLabel as L
 from kxgraph.ontology.vocabulary import label_of_id
 from kxgraph.settings import Settings
@@ -54,13 +51,6 @@ def _require_writer(info: Info) -> str:
     return c.principal
 
 
-def _edit(operation: str, agent: str) -> dict[str, Any]:
-    now = datetime.now(timezone.utc).isoformat()
-    ident = f"edit/{now[:19].replace(':', '')}-{uuid.uuid4().hex[:8]}"
-    return {"id": ident, "iri": f"https://w3id.org/kxgraph/id/{ident}", "study": "", "startedAt": now,
-            "agentName": agent, "operation": operation}
-
-
 @strawberry.input
 class QuoteInput:
     text: str = strawberry.field(description="the exact words of the document")
@@ -81,43 +71,25 @@ class DiscussionPointInput:
     evidence: list[QuoteInput]
 
 
-async def _anchor(info: Info, study: str, q: QuoteInput, place: str) -> tuple[dict[str, Any], str]:
-    """The quote's properties, anchored in its document as the loader does, and the document id."""
-    c = ctx(info)
-    doc_id = str(q.document) if q.document else None
-    if doc_id is None:
-        docs = await c.store.read(queries.STUDY_DOCUMENTS, {"study": study})
-        if len(docs) != 1:
-            raise RequestError(f"{place}: say which document the quote is from ('document')", "BAD_INPUT")
-        doc = docs[0]["props"]
-        doc_id = doc["id"]
-    else:
-        doc = await c.loaders.nodes(L.SourceDocument).load(doc_id)
-        if doc is None or doc.get("study") != study:
-            raise RequestError(f"{place}: no document {doc_id!r} in study {study!r}", "NOT_FOUND")
-    a = anchor_quote(doc["content"], q.text, hint=q.hint, occurrence=q.occurrence, file=doc_id, place=place,
-                     document=doc_id)
-    ident = f"{study}/quote/{doc_id.rsplit('/', 1)[-1]}/{a.start}-{a.end}/{uuid.uuid4().hex[:8]}"
-    props = {"id": ident, "iri": f"https://w3id.org/kxgraph/id/{ident}", "study": study, "origin": "api",
-             "exact": a.exact, "start": a.start, "end": a.end, "prefix": a.prefix, "suffix": a.suffix,
-             "documentSha256": doc["sha256"], "documentIds": [doc_id]}
-    props[SEARCH_KEY] = search_text(L.EvidenceQuote, props)
-    return props, doc_id
+def _local(ident: str, study: str, field: str) -> str:
+    """An id of the study as its study file would write it (``link-worker/event/x`` -> ``x``)."""
+    parts = ident.split("/", 2)
+    if len(parts) != 3 or parts[0] != study:
+        raise RequestError(f"{field}: {ident!r} is not an id of study {study!r}", "NOT_FOUND")
+    return parts[2]
 
 
-async def _embed(info: Info, items: list[tuple[L, dict[str, Any]]]) -> None:
-    """The text embeddings of nodes added through the API, as a load makes them, so that search by
-    meaning finds them at once; kept across reloads with them. After the node is stored: should this
-    write fail, the node stands, without its embedding until the next load of its study."""
+def _evidence(quotes: Sequence[QuoteInput], study: str) -> list[dict[str, Any]]:
+    return [{"text": q.text, "hint": q.hint, "occurrence": q.occurrence,
+             "document": _local(str(q.document), study, f"evidence[{i}].document") if q.document else None}
+            for i, q in enumerate(quotes)]
+
+
+async def _make(info: Info, edit: Edit) -> dict[str, dict[str, Any]]:
+    """The edit made the loader's way (``loaders/edits.py``): the rows it wrote, by id."""
     c = ctx(info)
-    if not c.settings.meaning or embedding.unavailable() is not None:
-        return
-    try:
-        for label, rows in embedding_rows(items, {}).items():
-            await c.store.inner.write(c.store.inner.embedding_statement(label.value), rows)
-            await c.store.execute(cypher.MARK_API_EMBEDDINGS, {"rows": [{"id": r["id"]} for r in rows]})
-    except KxError as exc:
-        log.warning("an embedding of a node added through the API was not written: %s", exc)
+    rows = await apply_to_store(c.store, edit, meaning=c.settings.meaning)
+    return {ident: {**r["props"], "id": ident} for ident, r in rows.items()}
 
 
 @strawberry.type
@@ -131,14 +103,11 @@ class Mutation:
         target = await ctx(info).loaders.nodes(label).load(str(claim))
         if target is None:
             raise RequestError(f"no claim {claim!r}", "NOT_FOUND")
-        props, doc_id = await _anchor(info, target["study"], quote, "quote")
-        props["claimIds"] = [str(claim)]
-        rows = await ctx(info).store.execute(queries.add_quote(label), {
-            "claim": str(claim), "document": doc_id, "quote": props, "edit": _edit("addEvidenceQuote", agent)})
-        if not rows:
-            raise RequestError("the claim or the document disappeared meanwhile", "CONFLICT")
-        await _embed(info, [(L.EvidenceQuote, rows[0]["props"])])
-        return t.build("EvidenceQuote", rows[0]["props"])
+        study = target["study"]
+        edit = Edit.new("addEvidenceQuote", study, agent, {"claim": str(claim), "evidence": _evidence([quote], study)})
+        made = await _make(info, edit)
+        [props] = [p for ident, p in made.items() if label_of_id(ident) is L.EvidenceQuote]
+        return t.build("EvidenceQuote", props)
 
     @strawberry.mutation(description="Add a discussion point with its evidence quotes.")
     async def add_discussion_point(self, info: Info, point: DiscussionPointInput) -> t.DiscussionPoint:
@@ -151,7 +120,6 @@ class Mutation:
         ident = f"{point.study}/discussion-point/{point.slug}"
         if await c.loaders.nodes(L.DiscussionPoint).load(ident) is not None:
             raise RequestError(f"{ident!r} exists already", "CONFLICT")
-        raised = label_of_id(str(point.raised_in))
         refs: list[tuple[str, Sequence[L], str]] = [(str(point.raised_in), (L.Activity, L.Event), "raisedIn")]
         refs += [(str(x), (L.Concept, L.Continuum), "concerns") for x in point.concerns]
         refs += [(str(x), (L.Stakeholder,), "affects") for x in point.affects]
@@ -159,24 +127,13 @@ class Mutation:
             found = await _node(info, ref, *allowed)
             if found is None or found.props["study"] != point.study:
                 raise RequestError(f"{field}: no {' or '.join(a.value for a in allowed)} {ref!r} in study "
-                               f"{point.study!r}", "NOT_FOUND")
-        quotes = []
-        for i, q in enumerate(point.evidence):
-            props, _ = await _anchor(info, point.study, q, f"evidence[{i}]")
-            props["claimIds"] = [ident]
-            quotes.append(props)
-        props = {"id": ident, "iri": f"https://w3id.org/kxgraph/id/{ident}", "study": point.study,
-                 "origin": "api", "text": point.text, "raisedInIds": [str(point.raised_in)],
-                 "concernsIds": [str(x) for x in point.concerns], "affectsIds": [str(x) for x in point.affects],
-                 "evidenceIds": [q["id"] for q in quotes]}
-        props[SEARCH_KEY] = search_text(L.DiscussionPoint, props)
-        assert raised is not None
-        rows = await c.store.execute(queries.add_discussion_point(raised), {
-            "raised_in": str(point.raised_in), "point": props, "quotes": quotes,
-            "edit": _edit("addDiscussionPoint", agent)})
-        if not rows or rows[0]["quotes"] != len(quotes):
-            raise RequestError("the activity or event disappeared meanwhile", "CONFLICT")
-        for statement in cypher.relinks():
-            await c.store.execute(statement)
-        await _embed(info, [(L.DiscussionPoint, props), *((L.EvidenceQuote, q) for q in quotes)])
-        return t.build("DiscussionPoint", props)
+                                   f"{point.study!r}", "NOT_FOUND")
+        entry = {"id": point.slug, "text": point.text,
+                 "raised_in": _local(str(point.raised_in), point.study, "raisedIn"),
+                 "concerns": [_local(str(x), point.study, "concerns") for x in point.concerns],
+                 "affects": [_local(str(x), point.study, "affects") for x in point.affects]}
+        edit = Edit.new("addDiscussionPoint", point.study, agent,
+                        {"section": "discussion_points", "entry": entry,
+                         "evidence": _evidence(point.evidence, point.study)})
+        made = await _make(info, edit)
+        return t.build("DiscussionPoint", made[ident])
