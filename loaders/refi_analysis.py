@@ -47,6 +47,7 @@ import yaml
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS
 
+from kxgraph.loaders.refi_xml import guid_of, local
 from kxgraph.loaders.yaml_format import SECTIONS, parse_yaml
 from kxgraph.ontology.terms import DATA, KX
 
@@ -282,9 +283,8 @@ def entry_iri(entry: Entry, study_id: str) -> URIRef:
     return DATA[f"{study_id}/{entry.kind}/{entry.ident}"]
 
 
-def read_plan(root: Any, *, guid_of: Any, local: Any) -> Plan:
-    """Every entry a project's codes, sources and description end with. ``guid_of`` and ``local``
-    are the importer's (a GUID as kept; an element's tag without its namespace)."""
+def read_plan(root: Any) -> Plan:
+    """Every entry a project's codes, sources and description end with."""
     coded: dict[str, Coded] = {}
     categories: set[str] = set()
     problems: list[tuple[str, str]] = []

@@ -33,7 +33,7 @@ from kxgraph.errors import ExportError, RequestError
 from kxgraph.loaders import refi_analysis as analysis
 from kxgraph.loaders.refi_archive import PROJECT_NS
 from kxgraph.loaders.refi_copy import OWN_COPY, OWN_MANIFEST
-from kxgraph.loaders.refi_import import schema_errors
+from kxgraph.loaders.refi_xml import schema_errors
 from kxgraph.loaders.yaml_format import OA, SECTIONS
 from kxgraph.ontology.terms import DATA, KX
 

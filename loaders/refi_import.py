@@ -25,9 +25,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -40,13 +37,21 @@ from kxgraph.loaders import refi_analysis as analysis
 from kxgraph.loaders.anchoring import CONTEXT, sha256_text
 from kxgraph.loaders.refi_archive import RefiFile, open_refi
 from kxgraph.loaders.refi_copy import own_copy
+from kxgraph.loaders.refi_xml import (
+    LINK_DIRECTIONS,
+    child_named,
+    children_named,
+    date_time,
+    guid_of,
+    local,
+    schema_errors,
+    study_id_from_name,
+    text_of,
+)
 from kxgraph.loaders.yaml_format import ID_PATTERN, OA, build_study, literal
 from kxgraph.ontology.terms import DATA, KX
 
-__all__ = ["RefiImport", "guid_of", "read_refi", "schema_errors", "study_id_from_name"]
-
-MAX_SCHEMA_PROBLEMS = 20
-
+__all__ = ["RefiImport", "read_refi"]
 
 @dataclass
 class RefiImport:
@@ -61,80 +66,6 @@ class RefiImport:
     #: the graph is the copy kxgraph wrote beside the project when it exported it (see
     #: :data:`OWN_COPY`), read because the project is unchanged since
     own_copy: bool = False
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _children(el: Element, name: str) -> Iterator[Element]:
-    for child in el:
-        if _local(child.tag) == name:
-            yield child
-
-
-def _child(el: Element, name: str) -> Element | None:
-    return next(_children(el, name), None)
-
-
-def _text_of(el: Element, name: str) -> str | None:
-    child = _child(el, name)
-    if child is None or child.text is None:
-        return None
-    return child.text
-
-
-def guid_of(value: str | None) -> str | None:
-    """A GUID as kxgraph keeps it: lower case, no braces (ATLAS.ti writes upper case)."""
-    if not value:
-        return None
-    g = value.strip().strip("{}").lower()
-    return g if re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", g) else None
-
-
-#: the directions a REFI-QDA link can have
-LINK_DIRECTIONS = ("Associative", "OneWay", "Bidirectional")
-
-
-def date_time(value: str) -> str | None:
-    """An ``xsd:dateTime`` as written (trimmed) when it is one, else None."""
-    text = value.strip()
-    if not re.fullmatch(r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?", text):
-        return None
-    try:
-        datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return text
-
-
-def study_id_from_name(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60].strip("-")
-    return slug or "imported-study"
-
-
-@lru_cache(maxsize=2)
-def _schema(kind: str) -> Any:
-    import xmlschema
-
-    name = "Project.xsd" if kind == "project" else "Codebook.xsd"
-    path = resources.files("kxgraph.ontology").joinpath("refi-qda").joinpath(name)
-    with resources.as_file(path) as p:
-        return xmlschema.XMLSchema(str(p))
-
-
-def schema_errors(root: Element, kind: str, limit: int = MAX_SCHEMA_PROBLEMS) -> list[str]:
-    """What does not fit the REFI-QDA XSD, as 'path: reason' lines (at most ``limit`` and a count)."""
-    problems: list[str] = []
-    total = 0
-    for err in _schema(kind).iter_errors(root):
-        total += 1
-        if len(problems) < limit:
-            reason = (err.reason or str(err)).splitlines()[0]
-            problems.append(f"{err.path or '/'}: {reason}")
-    if total > limit:
-        problems.append(f"... and {total - limit} more")
-    return problems
 
 
 class _Builder:
@@ -225,7 +156,7 @@ class _Builder:
             self.g.add((subject, KX.modifiedBy, person))
 
     def description(self, subject: URIRef, el: Element) -> None:
-        text = _text_of(el, "Description")
+        text = text_of(el, "Description")
         if text and text.strip():
             self.g.add((subject, DCTERMS.description, literal(text)))
 
@@ -279,11 +210,11 @@ class _Builder:
         if not names:
             yield el
             return
-        for child in _children(el, names[0]):
+        for child in children_named(el, names[0]):
             yield from self._path(child, *names[1:])
 
     def codes(self, parent: Element, broader: URIRef | None, place: str) -> None:
-        for i, code in enumerate(_children(parent, "Code")):
+        for i, code in enumerate(children_named(parent, "Code")):
             where = f"{place}/Code[{i + 1}]"
             if self.plan is not None and self.analysis_code(code, broader, where):
                 continue
@@ -296,7 +227,7 @@ class _Builder:
             g.add((concept, RDFS.label, literal(name)))
             g.add((concept, SKOS.prefLabel, literal(name)))
             g.add((concept, SKOS.inScheme, self.scheme))
-            definition = _text_of(code, "Description")
+            definition = text_of(code, "Description")
             if definition and definition.strip():
                 g.add((concept, SKOS.definition, literal(definition)))
             colour = code.get("color")
@@ -346,9 +277,9 @@ class _Builder:
 
     def sources(self) -> None:
         root = self.refi.root
-        for block in _children(root, "Sources"):
+        for block in children_named(root, "Sources"):
             for i, src in enumerate(block):
-                kind = _local(src.tag)
+                kind = local(src.tag)
                 where = f"Sources/{kind}[{i + 1}] ({src.get('name') or src.get('guid')!r})"
                 if kind != "TextSource":
                     self.warn(where, f"left out: kxgraph holds text sources only, not a {kind}")
@@ -357,7 +288,7 @@ class _Builder:
                 self.text_source(src, where)
 
     def _source_text(self, src: Element, where: str) -> str | None:
-        inline = _text_of(src, "PlainTextContent")
+        inline = text_of(src, "PlainTextContent")
         path = src.get("plainTextPath")
         if path is None:
             if inline is None:
@@ -393,7 +324,7 @@ class _Builder:
         say otherwise: then the mark is kept, so that no selection comes in shifted."""
         stripped = text[1:]
         fits = {"without": 0, "with": 0}
-        for sel in _children(src, "PlainTextSelection"):
+        for sel in children_named(src, "PlainTextSelection"):
             name = sel.get("name") or ""
             try:
                 start, end = int(sel.get("startPosition", "")), int(sel.get("endPosition", ""))
@@ -440,9 +371,9 @@ class _Builder:
         if not text.strip():
             self.warn(where, "its plain text is empty (the program kept the text in its rich-text file only, "
                              f"{src.get('richTextPath') or 'none'}, which kxgraph does not read)")
-        for j, sel in enumerate(_children(src, "PlainTextSelection")):
+        for j, sel in enumerate(children_named(src, "PlainTextSelection")):
             self.selection(sel, doc, doc_guid, text, checksum, f"{where}/PlainTextSelection[{j + 1}]")
-        whole = list(_children(src, "Coding"))
+        whole = list(children_named(src, "Coding"))
         if whole:
             self.warn(where, f"{len(whole)} coding(s) of the whole source left out: kxgraph codes spans of text")
         self.notes_of(src, doc)
@@ -468,7 +399,7 @@ class _Builder:
         if (quote, RDF.type, KX.EvidenceQuote) in g:
             # QualCoder writes a selection per coding: the span's codings join its first selection
             self.count("selections joined")
-            memo = _text_of(sel, "Description")
+            memo = text_of(sel, "Description")
             if memo and memo.strip() and (quote, DCTERMS.description, literal(memo)) not in g:
                 self.warn(where, f"the span {start}-{end} is selected again with a memo of its own; its codings "
                                  "join the first selection, its memo is left out")
@@ -492,12 +423,12 @@ class _Builder:
             self.description(quote, sel)
             self.quote_count += 1
             self.count("selections")
-        for k, coding in enumerate(_children(sel, "Coding")):
+        for k, coding in enumerate(children_named(sel, "Coding")):
             self.coding(coding, quote, f"{where}/Coding[{k + 1}]")
         self.notes_of(sel, quote)
 
     def coding(self, coding: Element, quote: URIRef, where: str) -> None:
-        ref = _child(coding, "CodeRef")
+        ref = child_named(coding, "CodeRef")
         target = guid_of(ref.get("targetGUID") if ref is not None else None)
         concept = self.by_guid.get(target or "")
         if self.plan is not None and concept is not None and (target or "") in self.plan.coded:
@@ -512,7 +443,7 @@ class _Builder:
 
     def code_quote(self, coding: Element, quote: URIRef, concept: URIRef | None, where: str) -> None:
         """A ``Coding`` of a quote with a code of the codebook."""
-        ref = _child(coding, "CodeRef")
+        ref = child_named(coding, "CodeRef")
         if concept is None or not ((concept, RDF.type, KX.Concept) in self.g or self.planned(concept)):
             self.warn(where, f"left out: it names no code of the codebook (targetGUID "
                              f"{ref.get('targetGUID') if ref is not None else None!r})")
@@ -547,15 +478,15 @@ class _Builder:
 
     def attributes(self, subject: URIRef, el: Element, where: str) -> None:
         values: dict[str, Any] = {}
-        for i, vv in enumerate(_children(el, "VariableValue")):
-            ref = _child(vv, "VariableRef")
+        for i, vv in enumerate(children_named(el, "VariableValue")):
+            ref = child_named(vv, "VariableRef")
             guid = guid_of(ref.get("targetGUID") if ref is not None else None)
             if guid is None or guid not in self.variables:
                 self.warn(f"{where}/VariableValue[{i + 1}]", "left out: it names no variable of the project")
                 continue
             name, _typ = self.variables[guid]
             for child in vv:
-                tag = _local(child.tag)
+                tag = local(child.tag)
                 if tag == "VariableRef":
                     continue
                 raw = child.text or ""
@@ -590,7 +521,7 @@ class _Builder:
 
     def notes_of(self, el: Element, subject: URIRef) -> None:
         """``NoteRef`` children of an element: the note annotates the element's entity."""
-        for ref in _children(el, "NoteRef"):
+        for ref in children_named(el, "NoteRef"):
             self._pending_note_refs.append((guid_of(ref.get("targetGUID")), subject))
 
     _pending_note_refs: list[tuple[str | None, URIRef]]
@@ -672,7 +603,7 @@ class _Builder:
         self.description(subject, el)
         self.attributes(subject, el, where)
         for tag in member_tags:
-            for ref in _children(el, tag):
+            for ref in children_named(el, tag):
                 target = self.by_guid.get(guid_of(ref.get("targetGUID")) or "")
                 if target is None:
                     self.warn(where, f"a member ({ref.get('targetGUID')}) is not in the project; left out")
@@ -685,7 +616,7 @@ class _Builder:
         root = self.refi.root
         if self.refi.kind == "codebook":
             self.project_from_codebook()
-            self.codes(_child(root, "Codes") or Element("Codes"), None, "CodeBook/Codes")
+            self.codes(child_named(root, "Codes") or Element("Codes"), None, "CodeBook/Codes")
             self.sets()
             return
         self.project()
@@ -731,7 +662,7 @@ class _Builder:
 
     def _all_codes(self) -> Iterator[Element]:
         for el in self.refi.root.iter():
-            if _local(el.tag) == "Code":
+            if local(el.tag) == "Code":
                 yield el
 
     def project_from_codebook(self) -> None:
@@ -767,7 +698,7 @@ def read_refi(path: Path, *, study_id: str | None = None) -> tuple[RefiImport, d
         if why_not:
             warnings.append(why_not)
         name = refi.root.get("name") if refi.kind == "project" else path.stem
-        plan = analysis.read_plan(refi.root, guid_of=guid_of, local=_local) if refi.kind == "project" else None
+        plan = analysis.read_plan(refi.root) if refi.kind == "project" else None
         if plan is not None and plan.problems:
             problems = ProblemList()
             for place, what in plan.problems:

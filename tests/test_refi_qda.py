@@ -18,7 +18,7 @@ from kxgraph.loaders.export import export_graph
 from kxgraph.loaders.pipeline import load, prepare
 from kxgraph.loaders.refi_archive import open_refi
 from kxgraph.loaders.refi_export import to_qdpx
-from kxgraph.loaders.refi_import import schema_errors
+from kxgraph.loaders.refi_xml import schema_errors
 from tests.helpers import BUNDLED, ROOT, fingerprint
 
 pytestmark = pytest.mark.anyio
