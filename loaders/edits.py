@@ -71,9 +71,13 @@ class Edit:
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> Edit:
+        try:
+            entry = json.loads(props.get("editEntry") or "{}")
+        except ValueError:  # edited by hand: applying it says so, and the load goes on
+            entry = {}
         return cls(str(props["id"]), str(props.get("editedStudy") or ""), str(props.get("operation") or ""),
                    str(props.get("agentName") or ""), str(props.get("startedAt") or ""),
-                   json.loads(props.get("editEntry") or "{}"))
+                   entry if isinstance(entry, dict) else {})
 
     def props(self) -> dict[str, Any]:
         """The ``Edit`` node's properties (no study of its own: replacing its study keeps it)."""

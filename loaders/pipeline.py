@@ -119,10 +119,11 @@ def _apply(edit: Edit, src: StudySource) -> list[tuple[NodeLabel, str]] | None:
     what it made, or None (and a warning) when it no longer fits the study."""
     try:
         applied = apply_edit(edit, graph_view(src.graph, edit.study), replay=True)
-    except InputError as exc:
-        src.warnings.append(f"{edit.describe()} is left out of this version of {edit.study}: {exc.message}"
-                            + (f" ({exc.place})" if exc.place else "") + ". The edit stays recorded: a load where it "
-                            "fits applies it again")
+    except (InputError, KeyError, TypeError, ValueError) as exc:  # the last three: an entry edited by hand
+        why = exc.message + (f" ({exc.place})" if exc.place else "") if isinstance(exc, InputError) else \
+            f"its entry cannot be read ({type(exc).__name__}: {exc})"
+        src.warnings.append(f"{edit.describe()} is left out of this version of {edit.study}: {why}. The edit stays "
+                            "recorded: a load where it fits applies it again")
         return None
     src.graph += applied.graph
     src.warnings += applied.warnings
@@ -223,7 +224,7 @@ async def write_prepared(store: Store, prep: Prepared, *, progress: Progress | N
         if edit.id not in prep.edits and edit.id not in prep.edits_left_out:
             try:
                 await apply_to_store(store, edit, meaning=meaning, replay=True)
-            except InputError as exc:
-                report.warnings.append(f"{edit.describe()} is left out of this version of {edit.study}: {exc.message}")
+            except (InputError, KeyError, TypeError, ValueError) as exc:
+                report.warnings.append(f"{edit.describe()} is left out of this version of {edit.study}: {exc}")
     log.info("loaded %s: %d nodes, %d quotes", ", ".join(prep.study_ids), report.nodes, report.quotes)
     return report

@@ -230,10 +230,10 @@ def body_and_name(g: Graph, subject: URIRef, section: str) -> tuple[str | None, 
 
 
 def analysis_entities(g: Graph, study_id: str) -> Iterator[tuple[str, URIRef]]:
-    """(section, entity) for every entry of the study that is a code under the analysis."""
+    """(section, entity) for every entry of the study that is a code under the analysis, a section
+    after the other (definitions last)."""
     prefix = f"{DATA}{study_id}/"
-    for section in (*ANALYSIS_SECTIONS[:ANALYSIS_SECTIONS.index("methods") + 1], "definitions",
-                    *ANALYSIS_SECTIONS[ANALYSIS_SECTIONS.index("methods") + 1:]):
+    for section in (*ANALYSIS_SECTIONS, "definitions"):
         cls = KX.Definition if section == "definitions" else SECTIONS[section].cls
         found = sorted((URIRef(str(s)) for s in g.subjects(RDF.type, cls) if str(s).startswith(prefix)), key=str)
         for s in found:

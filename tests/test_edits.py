@@ -101,6 +101,10 @@ async def test_a_load_applies_edits_again_and_says_when_one_no_longer_fits(store
     study.write_text(original, encoding="utf-8")
     report = await load(store, [garden])
     assert report.warnings == [] and await _node(store, ident) == before
+    # an entry broken by hand on the Edit node: said, and the load goes on without it
+    await store.execute("MATCH (e:Edit) SET e.editEntry = '{not json'")
+    report = await load(store, [garden], force=True)
+    assert any("its entry cannot be read" in w for w in report.warnings) and await _node(store, ident) is None
 
 
 async def test_an_edit_made_while_a_load_writes_is_not_lost(store: Store, garden: Path,
