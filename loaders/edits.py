@@ -37,16 +37,11 @@ from kxgraph.loaders.reanchoring import OldQuote, reanchor
 from kxgraph.loaders.sources import quote_triples
 from kxgraph.loaders.yaml_format import SECTIONS, build_study
 from kxgraph.ontology.terms import DATA, KX
-from kxgraph.ontology.vocabulary import NodeLabel, RelType, label_of_id, projection
+from kxgraph.ontology.vocabulary import NodeLabel, RelType, claim_labels, label_of_id, projection
 
-__all__ = ["OPERATIONS", "Applied", "Doc", "Edit", "StudyView", "apply_edit", "apply_to_store", "edit_ops",
-           "generated_ops", "graph_view", "record_legacy_edits", "section_of_label", "store_view"]
+__all__ = ["Applied", "Doc", "Edit", "StudyView", "apply_edit", "apply_to_store", "edit_ops", "generated_ops",
+           "graph_view", "record_legacy_edits", "store_view"]
 
-#: what the API can do, each an edit
-OPERATIONS = ("addEvidenceQuote", "addDiscussionPoint")
-#: the labels of claims, which evidence quotes back
-CLAIMS = (NodeLabel.Definition, NodeLabel.DiscussionPoint, NodeLabel.Consequence, NodeLabel.Placement,
-          NodeLabel.Reflection, NodeLabel.Method)
 
 
 @dataclass
@@ -124,11 +119,6 @@ class Applied:
     warnings: list[str] = field(default_factory=list)
 
 
-def section_of_label(label: NodeLabel) -> str | None:
-    cls = projection().classes[label]
-    return next((name for name, sec in SECTIONS.items() if sec.cls == cls), None)
-
-
 def _refs(entry: Mapping[str, Any], section: str) -> Iterable[tuple[str, tuple[str, ...]]]:
     """(id, the sections it may name) for every reference of an entry."""
     for key, spec in SECTIONS[section].fields.items():
@@ -174,7 +164,7 @@ def apply_edit(edit: Edit, view: StudyView, *, replay: bool) -> Applied:
     else:
         target = DATA[str(edit.entry["claim"])]
         label = view.label_of(target)
-        if label not in CLAIMS:
+        if label not in claim_labels():
             raise InputError(f"{node_id(target)!r} is not a claim of the study {sid!r}", file=where, place="claim",
                              fix="give the id of a definition, discussion point, consequence, placement, "
                                  "reflection or method")

@@ -78,6 +78,8 @@ class _Builder:
         #: own triples come from the study format's builder, not from here
         self.plan = plan if plan else None
         self.category: str | None = None  # the analysis' category being read
+        #: the concepts and continua the analysis' entries make
+        self.planned_concepts = self.plan.conceptual(study_id) if self.plan else set()
         self.pending_codings: list[tuple[Element, URIRef, URIRef, str]] = []
         self.file = str(refi.path)
         self.g = Graph()
@@ -461,11 +463,7 @@ class _Builder:
 
     def planned(self, subject: URIRef) -> bool:
         """A concept or continuum of the analysis (made by the study format's builder, later)."""
-        if self.plan is None:
-            return False
-        if not hasattr(self, "_planned"):
-            self._planned = self.plan.conceptual(self.sid)
-        return subject in self._planned
+        return subject in self.planned_concepts
 
     def settle_codings(self) -> None:
         """Codings with the analysis' concepts: a quote's coding with the concept of a claim it backs

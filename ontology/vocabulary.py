@@ -23,6 +23,7 @@ __all__ = [
     "RelType",
     "check_label",
     "check_rel_type",
+    "claim_labels",
     "label_of_id",
     "ontology_graph",
     "projection",
@@ -219,3 +220,10 @@ def superclasses() -> dict[URIRef, frozenset[URIRef]]:
                 stack.extend(direct.get(c, ()))
         out[cls] = frozenset(seen)
     return out
+
+
+@lru_cache(maxsize=1)
+def claim_labels() -> frozenset[NodeLabel]:
+    """The labels of claims (the classes under ``kx:Claim``), which evidence quotes back."""
+    proj = projection()
+    return frozenset(label for cls, label in proj.labels.items() if KX.Claim in superclasses().get(cls, frozenset()))

@@ -81,3 +81,13 @@ def test_ids_are_read_by_the_ontology_and_every_writer_mints_them_so() -> None:
         assert label_of_id(ident) == label, ident
     for unknown in ("", "holding", "link-worker/nonsense/x", "nonsense/x"):
         assert label_of_id(unknown) is None, unknown
+
+
+def test_the_claims_are_the_ontology_s() -> None:
+    """The API's lists of claim labels are the classes under kx:Claim (which edits check against)."""
+    from kxgraph.api.graphql import types
+    from kxgraph.api.graphql.common import CLAIMS
+    from kxgraph.ontology.vocabulary import claim_labels
+
+    assert set(CLAIMS) == set(types.CLAIM_LABELS) == claim_labels()
+    assert NodeLabel.DiscussionPoint in claim_labels() and NodeLabel.Concept not in claim_labels()
