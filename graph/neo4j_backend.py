@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Neo4jStore", "escape_lucene", "fulltext_statement", "schema_statements"]
+__all__ = ["Neo4jStore", "escape_lucene", "fulltext_statement", "schema_plan", "schema_statements"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -39,23 +39,39 @@ def index_name(kind: str, label: NodeLabel, key: str = "") -> str:
     return f"kx_{kind}_{check_label(label).value}" + (f"_{key}" if key else "")
 
 
-def schema_statements(schema: GraphSchema) -> Iterator[str]:
-    """Neo4j 5 DDL for ``schema``; every statement is idempotent (``IF NOT EXISTS``)."""
+def schema_plan(schema: GraphSchema) -> Iterator[tuple[str, str, bool]]:
+    """Neo4j 5 DDL for ``schema``: (index or constraint name, statement, True when it creates that
+    name, False when it drops it); every statement is idempotent (``IF [NOT] EXISTS``)."""
     for lab, key in schema.unique_keys:
-        yield (f"CREATE CONSTRAINT {index_name('unique', lab, key)} IF NOT EXISTS "
-               f"FOR (n:{lab.value}) REQUIRE n.{key} IS UNIQUE")
+        name = index_name("unique", lab, key)
+        yield name, f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{lab.value}) REQUIRE n.{key} IS UNIQUE", True
     for lab, key in schema.range_indexes:
-        yield (f"CREATE INDEX {index_name('range', lab, key)} IF NOT EXISTS "
-               f"FOR (n:{lab.value}) ON (n.{key})")
+        name = index_name("range", lab, key)
+        yield name, f"CREATE INDEX {name} IF NOT EXISTS FOR (n:{lab.value}) ON (n.{key})", True
     for lab, keys in schema.fulltext:
         fields = ", ".join(f"n.{k}" for k in keys)
+        old = index_name("fulltext", lab)  # before 0.2: unstemmed, on the raw fields
+        yield old, f"DROP INDEX {old} IF EXISTS", False
         # the English analyzer stems (waited -> wait), as FalkorDB's index does by default
-        yield f"DROP INDEX {index_name('fulltext', lab)} IF EXISTS"  # before 0.2: unstemmed, on the raw fields
-        yield (f"CREATE FULLTEXT INDEX {index_name('search', lab)} IF NOT EXISTS "
-               f"FOR (n:{lab.value}) ON EACH [{fields}] OPTIONS {{indexConfig: {{`fulltext.analyzer`: 'english'}}}}")
+        name = index_name("search", lab)
+        yield name, (f"CREATE FULLTEXT INDEX {name} IF NOT EXISTS FOR (n:{lab.value}) ON EACH [{fields}] "
+                     "OPTIONS {indexConfig: {`fulltext.analyzer`: 'english'}}"), True
     for lab, key, dims in schema.vectors:
-        yield (f"CREATE VECTOR INDEX {index_name('vector', lab)} IF NOT EXISTS FOR (n:{lab.value}) ON n.{key} "
-               f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dims)}, `vector.similarity_function`: 'cosine'}}}}")
+        name = index_name("vector", lab)
+        yield name, (f"CREATE VECTOR INDEX {name} IF NOT EXISTS FOR (n:{lab.value}) ON n.{key} "
+                     f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dims)}, "
+                     "`vector.similarity_function`: 'cosine'}}"), True
+
+
+def schema_statements(schema: GraphSchema) -> Iterator[str]:
+    """The statements of :func:`schema_plan`, all of them (what a new database needs)."""
+    return (statement for _name, statement, _creates in schema_plan(schema))
+
+
+#: every index and constraint of the database by name (a constraint's backing index has its name),
+#: with whether it can be used yet and, for a vector index, its dimensions
+SCHEMA_NOW = ("SHOW INDEXES YIELD name, state, options "
+              "RETURN name, state, options.indexConfig['vector.dimensions'] AS dims")
 
 
 #: the embeddings nearest a vector, the nodes they embed, and those nodes' evidence quotes (claims have some);
@@ -94,6 +110,7 @@ def neo4j_form(statement: str) -> str:
 def dialect_statements(schema: GraphSchema) -> Iterator[str]:
     """Every statement this module sends, for the Neo4j lint."""
     yield from schema_statements(schema)
+    yield SCHEMA_NOW
     yield fulltext_statement()
     yield AWAIT_INDEXES
     yield NEAREST
@@ -296,19 +313,24 @@ class Neo4jStore(Store):
         return [{**r, "score": 2.0 * float(r["score"]) - 1.0} for r in rows]
 
     async def ensure_schema(self, schema: GraphSchema) -> None:
+        """Make what is missing of ``schema`` (one read when nothing is: every load asks)."""
+        now = {r["name"]: r for r in await self.read(SCHEMA_NOW)}
         for lab, key, dims in schema.vectors:
             name = index_name("vector", lab)
-            rows = await self.read("SHOW VECTOR INDEXES YIELD name, options WHERE name = $name "
-                                   "RETURN options.indexConfig['vector.dimensions'] AS dims", {"name": name})
-            if rows and rows[0]["dims"] is not None and int(rows[0]["dims"]) != dims:
+            if name in now and now[name]["dims"] is not None and int(now[name]["dims"]) != dims:
                 # another model's vectors: no longer comparable; made again at the next load
                 log.warning("the vector index %s holds %s dimensions, the model gives %d: it is made again, and "
-                            "the vectors are made again at the next load", name, rows[0]["dims"], dims)
+                            "the vectors are made again at the next load", name, now[name]["dims"], dims)
                 await self.execute(f"DROP INDEX {name} IF EXISTS")
                 await self.execute(f"MATCH (n:{check_label(lab).value}) REMOVE n.{key}")
-        for statement in schema_statements(schema):
-            await self.execute(statement)
-        await self.execute(AWAIT_INDEXES)
+                del now[name]
+        made = False
+        for name, statement, creates in schema_plan(schema):
+            if (name in now) != creates:
+                await self.execute(statement)
+                made = True
+        if made or any(r["state"] != "ONLINE" for r in now.values()):
+            await self.execute(AWAIT_INDEXES)
 
     async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema, *,
                             keep_other_studies: bool = False, replacing: Sequence[str] = ()) -> None:

@@ -78,6 +78,35 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return Neo4jOnOneWorker(config, log)
 
 
+@pytest.fixture(autouse=True)
+def remembered_vectors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The meaning model gives a text the same vector every time, so the suite's process remembers
+    each text's vector from the first test that embedded it: a test that loads the bundled study
+    again (most do, on both stores) no longer runs the model over its ~70 texts each time — a sixth
+    of the suite's time. The vectors are the model's own; the load still asks for exactly the texts
+    the store lacks (``embedding.embed`` is called as before). A test marked ``model`` runs the
+    model itself."""
+    from kxgraph.loaders import embedding
+
+    if request.node.get_closest_marker("model"):
+        yield
+        return
+    real = embedding._Model.vectors
+
+    def vectors(self: Any, texts: list[str]) -> Any:
+        import numpy as np
+
+        memo = self.__dict__.setdefault("remembered", {})  # kept on the model: another model, other vectors
+        missing = [t for t in dict.fromkeys(texts) if t not in memo]
+        if missing:
+            memo.update(zip(missing, real(self, missing), strict=True))
+        return np.stack([memo[t] for t in texts])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(embedding._Model, "vectors", vectors)
+        yield
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"

@@ -208,6 +208,7 @@ def test_the_model_loads_without_the_network(monkeypatch: pytest.MonkeyPatch) ->
     assert near > far  # the paraphrase is nearer than noise
 
 
+@pytest.mark.model
 def test_a_batch_gives_each_text_its_own_vector() -> None:
     """Texts are batched by length: each vector must still be its own text's, as if embedded alone
     (to within the quantised model's rounding, which depends a little on the batch)."""
