@@ -80,12 +80,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
 @pytest.fixture(autouse=True)
 def remembered_vectors(request: pytest.FixtureRequest) -> Iterator[None]:
-    """The meaning model gives a text the same vector every time, so the suite's process remembers
-    each text's vector from the first test that embedded it: a test that loads the bundled study
-    again (most do, on both stores) no longer runs the model over its ~70 texts each time — a sixth
-    of the suite's time. The vectors are the model's own; the load still asks for exactly the texts
-    the store lacks (``embedding.embed`` is called as before). A test marked ``model`` runs the
-    model itself."""
+    """The meaning model gives a batch of texts the same vectors every time, so the suite's process
+    remembers each batch's vectors from the first test that asked for them: a test that loads the
+    bundled study again (most do, on both stores) no longer runs the model over the same ~70 texts
+    each time — a sixth of the suite's time. The vectors are the model's own for that very batch
+    (a text's vector depends a little on the batch it is in); the load still asks for exactly the
+    texts the store lacks (``embedding.embed`` is called as before). A test marked ``model`` runs
+    the model itself."""
     from kxgraph.loaders import embedding
 
     if request.node.get_closest_marker("model"):
@@ -94,13 +95,11 @@ def remembered_vectors(request: pytest.FixtureRequest) -> Iterator[None]:
     real = embedding._Model.vectors
 
     def vectors(self: Any, texts: list[str]) -> Any:
-        import numpy as np
-
         memo = self.__dict__.setdefault("remembered", {})  # kept on the model: another model, other vectors
-        missing = [t for t in dict.fromkeys(texts) if t not in memo]
-        if missing:
-            memo.update(zip(missing, real(self, missing), strict=True))
-        return np.stack([memo[t] for t in texts])
+        key = tuple(texts)
+        if key not in memo:
+            memo[key] = real(self, texts)
+        return memo[key].copy()
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(embedding._Model, "vectors", vectors)
