@@ -193,7 +193,7 @@ async def test_round_trips_do_not_grow_with_the_study(store: Store, tmp_path: Pa
     async with client(store) as c:
         small = {name: await trips(c, q, v) for name, q, v in examples()}
         big_study = generate_study(tmp_path / "big", quotes=10 * 44, study_id="big")
-        await load(store, [big_study])
+        await load(store, [big_study], meaning=False)  # its 440 quotes' vectors change no round trip
         large = {name: await trips(c, q, v) for name, q, v in examples()}
         assert large == small
         trace = next(q for n, q, _ in examples() if n == "1-trace-concept")
