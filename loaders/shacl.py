@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
+from rdflib.plugins.stores.memory import Memory
 
 from kxgraph.errors import ValidationError
 from kxgraph.loaders.shape_checks import NotCompiled, Result, compiled_shapes, run
@@ -88,6 +89,10 @@ def pyshacl_results(data: Graph, focus: Sequence[URIRef] | None = None) -> list[
     compiled checks are tested against."""
     from pyshacl import validate as shacl_validate
 
+    if not isinstance(data.store, Memory):  # the loader's graphs are SimpleMemory: pyshacl needs contexts
+        copy = Graph()
+        copy += data
+        data = copy
     # pyshacl copies the whole data graph to mix the ontology in (half of its time at 10k quotes);
     # mixing in place and taking the mixed-in triples out again afterwards is the same check
     lent = [t for t in ontology_graph() if t not in data]

@@ -17,7 +17,9 @@ from tests.helpers import BUNDLED
 def _violations(data: Graph, shapes: Graph) -> list[tuple[str, str, str, str]]:
     from pyshacl import validate
 
-    _, results, _ = validate(data, shacl_graph=shapes, ont_graph=ontology_graph(), inference="none",
+    copy = Graph()  # pyshacl needs a context-aware store; the loader's graphs are SimpleMemory
+    copy += data
+    _, results, _ = validate(copy, shacl_graph=shapes, ont_graph=ontology_graph(), inference="none",
                              allow_warnings=True)
     return sorted((str(results.value(r, SH.focusNode)), str(results.value(r, SH.resultPath)),
                    str(results.value(r, SH.resultMessage)), str(results.value(r, SH.value)))

@@ -84,7 +84,7 @@ def bundled_graph() -> Graph:
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_the_same_results_as_pyshacl_on_damage(data: st.DataObject) -> None:
-    graph = Graph()
+    graph = Graph(store="SimpleMemory")  # the store the loader's graphs use
     graph += bundled_graph()
     nodes = sorted({s for s in graph.subjects(RDF.type, None) if isinstance(s, URIRef)})
     paths = sorted({p for p in shacl.validation_shapes().objects(None, SH.path) if isinstance(p, URIRef)})
