@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 def run(quotes: int, runs: int) -> dict[str, Any]:
     from bench.generate import generate_study
-    from kxgraph.loaders.shacl import pyshacl_results, validate
+    from kxgraph.loaders.shacl import pyshacl_results, validate, validation_shapes
     from kxgraph.loaders.shape_checks import compiled_shapes
     from kxgraph.loaders.shape_checks import run as run_checks
     from kxgraph.loaders.sources import read_source
@@ -32,7 +32,7 @@ def run(quotes: int, runs: int) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory() as tmp:
         src = read_source(generate_study(Path(tmp) / "study", quotes))
-    shapes = compiled_shapes()
+    shapes = compiled_shapes(validation_shapes())
     assert shapes is not None
     times: dict[str, list[float]] = {"pyshacl": [], "compiled": [], "validate": []}
     same = True

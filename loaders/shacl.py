@@ -60,7 +60,7 @@ def validate(data: Graph, *, file: str, places: Mapping[URIRef, str] | None = No
     The shapes run compiled (``loaders/shape_checks.py``: the same results, ~10× faster); pyshacl
     checks whatever they do not compile."""
     results = None
-    shapes = compiled_shapes()
+    shapes = compiled_shapes(validation_shapes())
     if shapes is not None:
         try:
             results = run(shapes, data, ontology_graph(), focus)

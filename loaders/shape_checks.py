@@ -251,11 +251,9 @@ def _compile(shapes: Graph, shape: Node) -> _Shape:
 
 
 @lru_cache(maxsize=1)
-def compiled_shapes() -> tuple[_Shape, ...] | None:
-    """The validation shapes compiled, or None when one of them says what is not compiled here."""
-    from kxgraph.loaders.shacl import validation_shapes
-
-    shapes = validation_shapes()
+def compiled_shapes(shapes: Graph) -> tuple[_Shape, ...] | None:
+    """``shapes`` (each property shape standing alone with its targets: ``shacl.validation_shapes``)
+    compiled, or None when one of them says what is not compiled here."""
     compiled = []
     try:
         kinds = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))

@@ -27,7 +27,7 @@ BROKEN = sorted((ROOT / "tests" / "bad_inputs" / "files").iterdir())
 
 
 def both(data: Graph, focus: list[URIRef] | None = None) -> tuple[Counter[str], Counter[str]]:
-    shapes = compiled_shapes()
+    shapes = compiled_shapes(shacl.validation_shapes())
     assert shapes is not None, "every shape of ontology/shapes.ttl compiles"
     size = len(data)
     compiled = Counter(map(repr, run(shapes, data, ontology_graph(), focus)))
@@ -36,7 +36,7 @@ def both(data: Graph, focus: list[URIRef] | None = None) -> tuple[Counter[str], 
 
 
 def test_every_shape_compiles_and_none_is_left_out() -> None:
-    shapes = compiled_shapes()
+    shapes = compiled_shapes(shacl.validation_shapes())
     assert shapes is not None
     flat = shacl.validation_shapes()
     assert len(shapes) == len(set(flat.subjects(SH.path, None)))
@@ -111,7 +111,7 @@ def test_what_the_checks_do_not_read_goes_to_pyshacl() -> None:
     data = read_source(BUNDLED).graph
     quote = sorted(data.subjects(RDF.type, KX.EvidenceQuote))[0]
     data.add((quote, URIRef("http://www.w3.org/ns/oa#end"), BNode()))
-    shapes = compiled_shapes()
+    shapes = compiled_shapes(shacl.validation_shapes())
     assert shapes is not None
     with pytest.raises(NotCompiled):
         run(shapes, data, ontology_graph())
