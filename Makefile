@@ -44,10 +44,7 @@ lint: install
 	$(BIN)/ruff check .
 
 typecheck: install
-	rm -rf .typecheck && mkdir -p .typecheck/kxgraph
-	for f in kxgraph/*.py; do ln -s ../../$$f .typecheck/kxgraph/; done
-	for d in graph ontology loaders api data; do ln -s ../../$$d .typecheck/kxgraph/$$d; done
-	cd .typecheck && $(abspath $(BIN))/mypy --config-file ../pyproject.toml -p kxgraph
+	$(BIN)/mypy -p kxgraph
 
 neo4j-info: install
 	@$(BIN)/python -c 'import os; from tests.neo4j_local import missing_tools as m; r = m(); print("Neo4j tests: " + ("against " + os.environ["KXGRAPH_NEO4J_URI"] if os.environ.get("KXGRAPH_NEO4J_URI") else "skipped, " + r if r else "a local Neo4j 5.26 is started for the run (tests/neo4j_local)"))'
@@ -76,4 +73,4 @@ test-slow: pytest-slow
 test-all: test test-slow
 
 clean:
-	rm -rf $(VENV) .typecheck tests/cypher_lint/node_modules tests/a11y/node_modules .pytest_cache .mypy_cache .ruff_cache .neo4j/build
+	rm -rf $(VENV) tests/cypher_lint/node_modules tests/a11y/node_modules .pytest_cache .mypy_cache .ruff_cache .neo4j/build
