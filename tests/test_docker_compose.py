@@ -62,13 +62,25 @@ def _bytes(value: str) -> float:
 def test_the_tests_neo4j_runs_with_the_compose_settings(neo4j_target: Any) -> None:
     from neo4j import GraphDatabase
 
-    from tests.neo4j_local import compose_settings
+    from tests.neo4j_local import SUITE_SETTINGS, LocalNeo4j, compose_settings
 
     with GraphDatabase.driver(neo4j_target.uri, auth=(neo4j_target.user, neo4j_target.password)) as driver:
         records, _, _ = driver.execute_query("CALL dbms.listConfig() YIELD name, value RETURN name, value")
     running = {r["name"]: r["value"] for r in records}
     for key, value in compose_settings().items():
         assert _bytes(running[key]) == _bytes(value), (key, running[key], value)
+    saved = LocalNeo4j.saved()  # `make neo4j`'s server, which CI's suite runs against
+    if neo4j_target.local is not None or (saved is not None and saved.uri == neo4j_target.uri):
+        # a server of tests/neo4j_local: with the suite's own settings too
+        assert _seconds(running["dbms.cypher.min_replan_interval"]) == _seconds(SUITE_SETTINGS["dbms.cypher.min_replan_interval"])
+        assert float(running["dbms.cypher.statistics_divergence_threshold"]) == 1.0
+
+
+def _seconds(value: str) -> float:
+    import re
+
+    number, unit = re.fullmatch(r"([\d.]+)\s*(ms|s|m|h)", value.strip()).groups()  # type: ignore[union-attr]
+    return float(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
 
 
 def test_api_service_uses_the_neo4j_backend() -> None:
