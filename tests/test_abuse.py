@@ -190,6 +190,7 @@ async def test_a_request_over_its_time_budget_is_stopped(bundled: Store) -> None
     gc.collect()
 
 
+@pytest.mark.slow  # a load run, like the 32-client one (make test-slow)
 def test_healthz_answers_throughout_an_attack_on_a_real_server() -> None:
     """Against ``kxgraph serve`` itself: clients keep sending the costliest documents while
     /healthz is asked every 50 ms; it never takes more than a second."""

@@ -580,6 +580,7 @@ AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 A11Y_PAGES = {k: v for k, v in PAGES.items() if k != "graphiql"}  # GraphiQL is not ours
 
 
+@pytest.mark.slow  # a sweep of every page, like the lint of every statement (make test-slow)
 @pytest.mark.parametrize("name", list(A11Y_PAGES))
 def test_every_page_passes_axe_with_no_serious_violation(server: str, browser: object, name: str) -> None:
     """axe-core (from npm, pinned in tests/a11y) on each page as drawn: no serious or critical
