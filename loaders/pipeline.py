@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from rdflib import Graph
+from rdflib.plugins.stores.memory import SimpleMemory
 
 from kxgraph.errors import DataFormatError, InputError
 from kxgraph.graph import cypher
@@ -46,6 +47,8 @@ class Prepared:
     #: left out of this version (see ``loaders/edits.py``)
     edits: dict[str, list[tuple[NodeLabel, str]]] = field(default_factory=dict)
     edits_left_out: list[str] = field(default_factory=list)
+    #: how many triples ``graph`` holds
+    triples: int = 0
 
     @property
     def study_ids(self) -> list[str]:
@@ -103,7 +106,7 @@ def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id
         validate(src.graph, file=str(src.path), places=src.places)
         sources.append(src)
     # the others merged into the largest graph, whose triples are not copied
-    merged = max((src.graph for src in sources), key=len, default=Graph())
+    merged = max((src.graph for src in sources), key=triple_count, default=Graph())
     for src in sources:
         if src.graph is not merged:
             merged += src.graph
@@ -111,7 +114,17 @@ def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id
     projected = project(merged, file=", ".join(str(s.path) for s in sources))
     files = sorted(f"{sha}  {p}" for src in sources for p, sha in src.files.items())
     return Prepared(sources=sources, graph=merged, projected=projected, files=files, edits=applied,
-                    edits_left_out=left_out)
+                    edits_left_out=left_out, triples=triple_count(merged))
+
+
+def triple_count(graph: Graph) -> int:
+    """``len(graph)``, without walking every triple on rdflib's ``SimpleMemory`` store (the studies'
+    store, ``yaml_format.build_study``), whose ``len()`` does: 2 s a call at 100k quotes, and a load
+    asked three times. Its subject-predicate-object index gives the same count in a sixth of the time."""
+    index = getattr(graph.store, "_SimpleMemory__spo", None)
+    if isinstance(graph.store, SimpleMemory) and isinstance(index, dict):
+        return sum(len(objects) for predicates in index.values() for objects in predicates.values())
+    return len(graph)
 
 
 def _apply(edit: Edit, src: StudySource) -> list[tuple[NodeLabel, str]] | None:
@@ -139,7 +152,7 @@ async def study_edits(store: Store, studies: Sequence[str] | None = None) -> lis
 def _load_ops(prep: Prepared, load_id: str, started: str) -> list[WriteOp]:
     ended = datetime.now(timezone.utc).isoformat()
     props = {"startedAt": started, "endedAt": ended, "files": prep.files,
-             "tripleCount": len(prep.graph), "nodeCount": prep.projected.node_count,
+             "tripleCount": prep.triples, "nodeCount": prep.projected.node_count,
              "relationshipCount": prep.projected.relationship_count, "quoteCount": prep.quote_count,
              "iri": f"https://w3id.org/kxgraph/id/{load_id}", "study": ""}
     docs = [{"src": load_id, "dst": r["id"]} for r in prep.projected.nodes.get(NodeLabel.SourceDocument, [])]
@@ -202,7 +215,7 @@ async def write_prepared(store: Store, prep: Prepared, *, progress: Progress | N
     started = started or datetime.now(timezone.utc).isoformat()
     report = LoadReport(studies=prep.study_ids, changed=False, nodes=prep.projected.node_count,
                         relationships=prep.projected.relationship_count, quotes=prep.quote_count,
-                        triples=len(prep.graph), files=prep.files, warnings=prep.warnings,
+                        triples=prep.triples, files=prep.files, warnings=prep.warnings,
                         counts={k: v for src in prep.sources for k, v in src.counts.items()})
     if not force and await unchanged(store, prep, meaning):
         say("unchanged: the store already holds these files")

@@ -173,3 +173,18 @@ async def test_a_second_study_loads_beside_the_first(loaded: Store) -> None:
 async def test_fulltext_finds_holding_quotes(loaded: Store) -> None:
     rows = await loaded.fulltext("EvidenceQuote", "holding")
     assert rows and all("holding" in r["node"]["exact"].lower() for r in rows)
+
+
+def test_a_load_counts_its_triples_as_len_does() -> None:
+    """``Prepared.triples`` (what the load report and the Load node say) is ``len()`` of the graph,
+    counted from rdflib's index instead of walking every triple; a graph on another store too."""
+    from rdflib import Graph
+
+    prep = prepare([BUNDLED, SECOND])
+    assert type(prep.graph.store).__name__ == "SimpleMemory"
+    assert prep.triples == len(prep.graph) > 700
+    other = Graph()
+    other += prep.graph
+    assert pipeline.triple_count(other) == len(prep.graph)
+    for src in prep.sources:
+        assert pipeline.triple_count(src.graph) == len(src.graph)
