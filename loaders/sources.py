@@ -6,6 +6,7 @@ kxgraph ontology (``.ttl``, ``.jsonld``) such as ``kxgraph export`` writes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,14 +114,26 @@ def quote_triples(g: Graph, study_id: str, document: str, doc: URIRef, checksum:
     whether it was new to ``g``; ``more``: other properties (``anchorStatus``...) as predicates'
     local names."""
     quote = DATA[f"{study_id}/quote/{document}/{a.start}-{a.end}"]
-    if (quote, RDF.type, KX.EvidenceQuote) in g:
+    is_a, kind, source, exact, prefix, suffix, start, end, sha = _quote_terms()
+    if (quote, is_a, kind) in g:
         return quote, False
-    for p, o in ((RDF.type, KX.EvidenceQuote), (OA.hasSource, doc), (OA.exact, literal(a.exact)),
-                 (OA.prefix, literal(a.prefix)), (OA.suffix, literal(a.suffix)),
-                 (OA.start, literal(a.start)), (OA.end, literal(a.end)),
-                 (KX.documentSha256, literal(checksum)), *((KX[k], literal(v)) for k, v in more.items())):
+    for p, o in ((is_a, kind), (source, doc), (exact, literal(a.exact)), (prefix, literal(a.prefix)),
+                 (suffix, literal(a.suffix)), (start, _shared_literal(a.start)), (end, _shared_literal(a.end)),
+                 (sha, _shared_literal(checksum)), *((KX[k], literal(v)) for k, v in more.items())):
         g.add((quote, p, o))
     return quote, True
+
+
+@functools.cache
+def _quote_terms() -> tuple[URIRef, ...]:
+    """The type and predicates of every quote, made once (a namespace look-up makes a new term)."""
+    return (RDF.type, KX.EvidenceQuote, OA.hasSource, OA.exact, OA.prefix, OA.suffix, OA.start, OA.end,
+            KX.documentSha256)
+
+
+#: the literals many quotes share (offsets, a document's checksum), made once: a study of 100k
+#: quotes made 700k literals, a fifth of the time it took to read
+_shared_literal = functools.lru_cache(maxsize=65_536, typed=True)(literal)
 
 
 def _from_yaml(path: Path) -> StudySource:
