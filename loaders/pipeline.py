@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 
 from rdflib import Graph
@@ -47,8 +48,6 @@ class Prepared:
     #: left out of this version (see ``loaders/edits.py``)
     edits: dict[str, list[tuple[NodeLabel, str]]] = field(default_factory=dict)
     edits_left_out: list[str] = field(default_factory=list)
-    #: how many triples ``graph`` holds
-    triples: int = 0
 
     @property
     def study_ids(self) -> list[str]:
@@ -57,6 +56,11 @@ class Prepared:
     @property
     def warnings(self) -> list[str]:
         return [f"{src.path}: {w}" for src in self.sources for w in src.warnings]
+
+    @cached_property
+    def triples(self) -> int:
+        """How many triples ``graph`` holds (counted once: the report and the Load node both say)."""
+        return triple_count(self.graph)
 
     @property
     def quote_count(self) -> int:
@@ -114,7 +118,7 @@ def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id
     projected = project(merged, file=", ".join(str(s.path) for s in sources))
     files = sorted(f"{sha}  {p}" for src in sources for p, sha in src.files.items())
     return Prepared(sources=sources, graph=merged, projected=projected, files=files, edits=applied,
-                    edits_left_out=left_out, triples=triple_count(merged))
+                    edits_left_out=left_out)
 
 
 def triple_count(graph: Graph) -> int:

@@ -69,11 +69,11 @@ DOCKER_ENTRYPOINT_VARIABLES = frozenset({
 
 
 #: Settings of every local server on top of docker-compose.yml's: keep a statement's plan (planned
-#: again at most hourly) however much the graph's statistics move. The suite wipes and reloads the one
-#: database hundreds of times, and with Neo4j's defaults (10 s, 0.75) it planned the same statements
-#: again and again: the Neo4j tests took 262 s with the defaults and 235 s with these (`pytest -m "neo4j and not
-#: slow"`, one process, 2026-12-07). A plan changes no answer, only how fast it comes; a deployment
-#: (docker-compose.yml) keeps Neo4j's defaults.
+#: again at most hourly) however much the graph's statistics move. The suite wipes and reloads the
+#: one database hundreds of times, and with Neo4j's defaults (10 s, 0.75) it planned the same
+#: statements again and again: the Neo4j tests took 262 s with the defaults and 235 s with these
+#: (`pytest -m "neo4j and not slow"`, one process, 2026-12-07). A plan changes no answer, only how
+#: fast it comes; a deployment (docker-compose.yml) keeps Neo4j's defaults.
 SUITE_SETTINGS = {"dbms.cypher.min_replan_interval": "1h", "dbms.cypher.statistics_divergence_threshold": "1.0"}
 
 
