@@ -58,11 +58,35 @@ def on_neo4j(nodeid: str) -> bool:
     return bool(NEO4J_ID.search(nodeid))
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m picks: the cases marked slow here leave make test
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     unnamed = [i.nodeid for i in items if i.get_closest_marker("neo4j") and not on_neo4j(i.nodeid)]
     if unnamed:
         raise pytest.UsageError("a test marked neo4j must say neo4j in its id (tests/conftest.py, "
                                 "NEO4J_ID): " + ", ".join(unnamed))
+    sample_sweeps_on_neo4j(items)
+
+
+def sample_sweeps_on_neo4j(items: list[pytest.Item]) -> None:
+    """A test marked ``sweep(neo4j=N)`` runs many cases (bad files, bad requests, pages...) on both
+    stores. On FalkorDB every case runs in ``make test``; on Neo4j, N cases spread evenly over them
+    (its first and its last among them), and the rest are marked slow: ``make test-slow``, which CI
+    runs, gives Neo4j every case. The cases differ in what they send, not in how the store answers,
+    and the local loop pays for each Neo4j case on the one worker that holds them all."""
+    sweeps: dict[tuple[str, str], list[pytest.Item]] = {}
+    for item in items:
+        marker = item.get_closest_marker("sweep")
+        if marker is not None and item.get_closest_marker("neo4j") and not item.get_closest_marker("slow"):
+            sweeps.setdefault((str(item.path), getattr(item, "originalname", item.name)), []).append(item)
+    for cases in sweeps.values():
+        keep = int(cases[0].get_closest_marker("sweep").kwargs["neo4j"])  # type: ignore[union-attr]
+        if keep < 1:
+            raise pytest.UsageError(f"{cases[0].nodeid}: sweep(neo4j=N) keeps at least one case on Neo4j")
+        n = len(cases)
+        kept = {round(i * (n - 1) / (keep - 1)) for i in range(keep)} if keep > 1 else {0}
+        for index, item in enumerate(cases):
+            if index not in kept:
+                item.add_marker(pytest.mark.slow)
 
 
 @pytest.hookimpl(optionalhook=True)

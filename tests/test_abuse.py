@@ -56,6 +56,7 @@ BAD_REQUESTS: dict[str, tuple[dict[str, Any] | str, str]] = {
 }
 
 
+@pytest.mark.sweep(neo4j=4)
 @pytest.mark.parametrize("name", list(BAD_REQUESTS))
 async def test_bad_graphql_requests_are_refused_quickly_and_change_nothing(
         http: httpx.AsyncClient, bundled: Store, name: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -156,6 +157,7 @@ ATTACKS: dict[str, tuple[str, str | None]] = {
 }
 
 
+@pytest.mark.sweep(neo4j=3)
 @pytest.mark.parametrize("name", list(ATTACKS))
 async def test_a_costly_query_is_measured_in_linear_time_and_refused_or_answered(
         http: httpx.AsyncClient, bundled: Store, name: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -246,6 +248,7 @@ MALFORMED: dict[str, tuple[str, str, bytes | None, str]] = {
 }
 
 
+@pytest.mark.sweep(neo4j=3)
 @pytest.mark.parametrize("name", list(MALFORMED))
 async def test_malformed_requests_get_a_400_in_the_error_shape(http: httpx.AsyncClient, bundled: Store,
                                                                name: str) -> None:

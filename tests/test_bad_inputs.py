@@ -209,6 +209,7 @@ def test_the_corpus_is_big_enough() -> None:
     assert set(CASES) - on_disk - MADE <= {"no-such-study", "empty-folder", "enormous.yaml", "enormous-document"}
 
 
+@pytest.mark.sweep(neo4j=8)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_input_is_refused_clearly_and_changes_nothing(served: dict[str, Any], name: str) -> None:
     import time

@@ -40,6 +40,7 @@ def _page_query(root: str, field: str, direction: str) -> str:
             "edges { cursor node { id } } } } }")
 
 
+@pytest.mark.sweep(neo4j=2)
 @pytest.mark.parametrize("walk", WALKS, ids=[f"{r}.{f}" for r, _, f in WALKS])
 async def test_pages_of_a_nested_connection_make_the_plain_list_both_ways(store: Store, walk: Any) -> None:
     root, ident, field = walk

@@ -85,6 +85,7 @@ GRAPHQL: dict[str, tuple[dict[str, Any], str | None, str]] = {
 }
 
 
+@pytest.mark.sweep(neo4j=4)
 @pytest.mark.parametrize("name", list(GRAPHQL))
 async def test_graphql_errors_have_one_shape(http: httpx.AsyncClient, name: str) -> None:
     body, token, code = GRAPHQL[name]

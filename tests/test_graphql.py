@@ -114,6 +114,7 @@ async def test_continuum_placements_between_poles(gql: GraphQLClient) -> None:
             assert_quote(q)
 
 
+@pytest.mark.sweep(neo4j=3)
 @pytest.mark.parametrize("text", ["holding", "hold* AND (", '"', "@x:{y}", "-", "' OR 1=1 --",
                                   "<script>alert(1)</script>", "ü ß 🙂", "\\", "~", ""])
 async def test_search_accepts_any_text(gql: GraphQLClient, text: str) -> None:

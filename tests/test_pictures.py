@@ -50,6 +50,7 @@ async def picture(http: httpx.AsyncClient, path: str) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.sweep(neo4j=3)
 @pytest.mark.parametrize("path", PAGES)
 async def test_pages_load_with_csp_and_refer_to_nothing_outside(http: httpx.AsyncClient, path: str) -> None:
     r = await http.get(path)

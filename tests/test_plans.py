@@ -25,6 +25,7 @@ async def plan(store: Store, statement: str, params: dict[str, Any]) -> str:
     return " ".join(operators(summary.plan))
 
 
+@pytest.mark.sweep(neo4j=5)
 @pytest.mark.parametrize("label", list(NodeLabel), ids=lambda lab: lab.value)
 async def test_the_neighbourhood_starts_from_the_ids_it_is_given(bundled: Store, label: NodeLabel) -> None:
     text = await plan(bundled, queries.neighbours(label), {"ids": ["x"], "limit": 10})

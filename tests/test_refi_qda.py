@@ -306,6 +306,7 @@ async def test_qc_demo_imports_every_selection_and_coding(store: Store) -> None:
         assert q["text"][q["start"]:q["end"]] == q["exact"] == independent[(q["doc"], q["start"], q["end"])]
 
 
+@pytest.mark.sweep(neo4j=2)
 @needs_real
 @pytest.mark.parametrize("name", ["qc-demo", "qualcoder-linkworker", "nvivo15-codebook", "atlasti23-codes"])
 async def test_real_project_round_trip(store: Store, tmp_path: Path, name: str) -> None:
@@ -382,6 +383,7 @@ HOSTILE: dict[str, tuple[dict[str, bytes], str | None, str]] = {
 }
 
 
+@pytest.mark.sweep(neo4j=3)
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 async def test_hostile_archives_are_refused(store: Store, tmp_path: Path, fixture_qdpx: Path, case: str) -> None:
     from kxgraph.errors import InputError

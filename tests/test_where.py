@@ -50,6 +50,7 @@ WHERE_CASES: list[tuple[str, dict[str, Any], Any]] = [
 ]
 
 
+@pytest.mark.sweep(neo4j=4)
 @pytest.mark.parametrize("case", WHERE_CASES, ids=[c[0] for c in WHERE_CASES])
 async def test_where_gives_what_a_reading_of_the_data_gives(store: Store, case: Any) -> None:
     _, where, expected = case
