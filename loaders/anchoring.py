@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import ahocorasick
 from rapidfuzz import fuzz
 
 from kxgraph.errors import QuoteError
 
-__all__ = ["CONTEXT", "Anchor", "anchor_quote", "check_anchor", "occurrences", "sha256_text"]
+__all__ = ["CONTEXT", "Anchor", "DocumentIndex", "anchor_quote", "check_anchor", "occurrences", "sha256_text"]
 
 #: characters of prefix and suffix kept with each quote
 CONTEXT = 32
@@ -44,6 +46,29 @@ def occurrences(text: str, exact: str, limit: int | None = None) -> list[int]:
         found.append(i)
         i = text.find(exact, i + 1)
     return found
+
+
+class DocumentIndex:
+    """Every start of many passages (a document's quotes and hints) in one document, found in one
+    pass over its text with an Aho-Corasick automaton: finding each quote on its own read the whole
+    document once per quote (twice ``str.find``: the first start, then whether there is another),
+    which grows with quotes x document length. The starts are :func:`occurrences`' (overlapping ones
+    too, in order); a passage not given here is looked up in the text as before."""
+
+    def __init__(self, text: str, passages: Iterable[str]) -> None:
+        self.text = text
+        self._starts: dict[str, list[int]] = {p: [] for p in passages if p}
+        if self._starts:
+            automaton = ahocorasick.Automaton()
+            for passage in self._starts:
+                automaton.add_word(passage, passage)
+            automaton.make_automaton()
+            for end, passage in automaton.iter(text):
+                self._starts[passage].append(end - len(passage) + 1)
+
+    def occurrences(self, passage: str) -> list[int]:
+        found = self._starts.get(passage)
+        return list(found) if found is not None else occurrences(self.text, passage)
 
 
 #: characters that change how text looks or joins but are easy to lose when copying (an emoji's
@@ -87,13 +112,15 @@ def why_not_found(text: str, exact: str) -> str:
 
 
 def anchor_quote(text: str, exact: str, *, hint: str | None = None, occurrence: int | None = None,
-                 file: str, place: str, document: str | None = None) -> Anchor:
+                 file: str, place: str, document: str | None = None, index: DocumentIndex | None = None) -> Anchor:
     """Where ``exact`` sits in ``text``. Ambiguity is resolved by ``hint`` (a longer passage of the
-    document that contains the quote once) or ``occurrence`` (1-based); otherwise it is an error."""
+    document that contains the quote once) or ``occurrence`` (1-based); otherwise it is an error.
+    ``index``: the text's :class:`DocumentIndex`, when many quotes of one document are anchored."""
     if not exact or not exact.strip():
         raise QuoteError("an evidence quote is empty", file=file, place=place,
                          fix="write the exact words of the source that support the claim")
-    starts = occurrences(text, exact)
+    find = index.occurrences if index is not None and index.text is text else (lambda s: occurrences(text, s))
+    starts = find(exact)
     short = exact if len(exact) <= 80 else exact[:77] + "..."
     if not starts:
         which = f" {document!r}" if document else ""
@@ -101,7 +128,7 @@ def anchor_quote(text: str, exact: str, *, hint: str | None = None, occurrence: 
                          file=file, place=place,
                          fix="copy the words exactly as they stand in the source, quotes and dashes included")
     if hint is not None:
-        hints = occurrences(text, hint)
+        hints = find(hint)
         if len(hints) != 1:
             raise QuoteError(f"the hint {hint[:60]!r} occurs {len(hints)} times in the document",
                              file=file, place=place, fix="give a hint passage that occurs exactly once")

@@ -15,7 +15,7 @@ from typing import Any
 from rdflib import RDF, Graph, Literal, URIRef
 
 from kxgraph.errors import DataFormatError, InputError, ProblemList, QuoteError
-from kxgraph.loaders.anchoring import Anchor, anchor_quote, check_anchor, sha256_text
+from kxgraph.loaders.anchoring import Anchor, DocumentIndex, anchor_quote, check_anchor, sha256_text
 from kxgraph.loaders.continua import complete_continua
 from kxgraph.loaders.files import json_depth_exceeds, read_limited
 from kxgraph.loaders.standalone import without_entailments
@@ -154,6 +154,12 @@ def _from_yaml(path: Path) -> StudySource:
         g.add((doc, KX.length, literal(len(text))))
         g.add((doc, KX.content, literal(text)))
         texts[doc_id] = (text, checksum, doc)
+    passages: dict[str, set[str]] = {}
+    for q in sf.quotes:
+        wanted = q.spec.document or sf.default_document
+        if wanted in texts:
+            passages.setdefault(wanted, set()).update(p for p in (q.spec.text, q.spec.hint) if p)
+    indexes = {doc_id: DocumentIndex(texts[doc_id][0], found) for doc_id, found in passages.items()}
     count = 0
     problems = ProblemList()  # every quote that is not found, in one pass
     for q in sf.quotes:
@@ -167,7 +173,7 @@ def _from_yaml(path: Path) -> StudySource:
         text, checksum, doc = texts[wanted]
         try:
             a = anchor_quote(text, q.spec.text, hint=q.spec.hint, occurrence=q.spec.occurrence,
-                             file=str(path), place=q.place, document=wanted)
+                             file=str(path), place=q.place, document=wanted, index=indexes[wanted])
         except QuoteError as exc:
             problems.add(exc)
             continue

@@ -16,7 +16,7 @@ from bench.generate import generate_study
 from kxgraph.errors import QuoteError
 from kxgraph.graph.falkordb_backend import FalkorStore
 from kxgraph.graph.falkordb_server import EmbeddedFalkorDB
-from kxgraph.loaders.anchoring import CONTEXT, anchor_quote, check_anchor, sha256_text
+from kxgraph.loaders.anchoring import CONTEXT, DocumentIndex, anchor_quote, check_anchor, occurrences, sha256_text
 from kxgraph.loaders.export import export_graph, serialize
 from kxgraph.loaders.pipeline import load, prepare
 from tests.helpers import fingerprint
@@ -51,6 +51,34 @@ def test_an_anchored_quote_is_always_the_document_text_at_its_offsets(text: str,
         else:
             raise AssertionError("an ambiguous quote was anchored")
     assert count >= 1
+
+
+#: few letters, so passages overlap and repeat; an emoji (one code point, two in UTF-16), a combining
+#: accent and a line break among them
+SMALL = st.text(alphabet="ab \n\u00e9\u0301\U0001f642", min_size=0, max_size=120)
+
+
+@given(text=SMALL, data=st.data())
+def test_a_documents_index_finds_what_a_search_of_each_quote_finds(text: str, data: st.DataObject) -> None:
+    cut = st.tuples(st.integers(0, len(text)), st.integers(0, 8))
+    passages = [text[i:i + n] for i, n in data.draw(st.lists(cut, max_size=12))]
+    passages += data.draw(st.lists(SMALL.filter(lambda s: len(s) <= 6), max_size=4))  # some not in the text
+    index = DocumentIndex(text, passages)
+    for passage in {p for p in passages if p} | {"b\U0001f642", "not given"}:
+        every = [i for i in range(len(text)) if text.startswith(passage, i)]  # overlapping ones too
+        assert index.occurrences(passage) == occurrences(text, passage) == every
+        if not passage.strip():
+            continue
+        hint = data.draw(st.sampled_from([None, *passages])) or None
+        occurrence = data.draw(st.sampled_from([None, 1, 2]))
+        outcomes = []
+        for given_index in (None, index):
+            try:
+                outcomes.append(anchor_quote(text, passage, hint=hint, occurrence=occurrence, file="f", place="p",
+                                             index=given_index))
+            except QuoteError as exc:
+                outcomes.append(str(exc))
+        assert outcomes[0] == outcomes[1]
 
 
 @given(text=TEXT, other=TEXT)
