@@ -154,16 +154,15 @@ def _from_yaml(path: Path) -> StudySource:
         g.add((doc, KX.length, literal(len(text))))
         g.add((doc, KX.content, literal(text)))
         texts[doc_id] = (text, checksum, doc)
+    placed = [(q, q.spec.document or sf.default_document) for q in sf.quotes]  # each quote's document
     passages: dict[str, set[str]] = {}
-    for q in sf.quotes:
-        wanted = q.spec.document or sf.default_document
+    for q, wanted in placed:
         if wanted in texts:
             passages.setdefault(wanted, set()).update(p for p in (q.spec.text, q.spec.hint) if p)
     indexes = {doc_id: DocumentIndex(texts[doc_id][0], found) for doc_id, found in passages.items()}
     count = 0
     problems = ProblemList()  # every quote that is not found, in one pass
-    for q in sf.quotes:
-        wanted = q.spec.document or sf.default_document
+    for q, wanted in placed:
         if wanted is None or wanted not in texts:
             problems.add(QuoteError(
                 "the quote names no document it comes from" if wanted is None else

@@ -71,8 +71,8 @@ def sample_sweeps_on_neo4j(items: list[pytest.Item]) -> None:
     """A test marked ``sweep(neo4j=N)`` runs many cases (bad files, bad requests, pages...) on both
     stores. On FalkorDB every case runs in ``make test``; on Neo4j, N cases spread evenly over them
     (its first and its last among them), and the rest are marked slow: ``make test-slow``, which CI
-    runs, gives Neo4j every case. The cases differ in what they send, not in how the store answers,
-    and the local loop pays for each Neo4j case on the one worker that holds them all."""
+    runs, gives Neo4j every case. The local loop pays for each Neo4j case on the one worker that
+    holds them all; a sample still runs each such test's path through Neo4j there."""
     sweeps: dict[tuple[str, str], list[pytest.Item]] = {}
     for item in items:
         marker = item.get_closest_marker("sweep")
