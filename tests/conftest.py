@@ -31,6 +31,16 @@ def neo4j_target() -> Iterator[Neo4jTarget]:
         no_neo4j("KXGRAPH_TEST_NEO4J=off: the Neo4j tests are switched off")
     from tests.neo4j_local import LocalNeo4j, Neo4jUnavailable, missing_tools
 
+    launched = os.environ.get(LAUNCHED_NEO4J)
+    if launched:  # by the controller of this run on workers (pytest_configure below), which stops it
+        server = LocalNeo4j.from_state(launched)
+        try:
+            server.wait_ready()
+        except Neo4jUnavailable as exc:
+            no_neo4j(f"the local Neo4j did not start: {exc}")
+        yield Neo4jTarget(uri=server.uri, user=server.user, password=server.password, database="neo4j",
+                          local=server)
+        return
     reason = missing_tools()
     if reason:
         no_neo4j(f"KXGRAPH_NEO4J_URI is not set and the local Neo4j cannot start: {reason}")
@@ -44,6 +54,50 @@ def neo4j_target() -> Iterator[Neo4jTarget]:
         yield Neo4jTarget(uri=server.uri, user=server.user, password=server.password, database="neo4j",
                           local=server)
     finally:
+        server.stop()
+
+
+#: the local Neo4j the controller of a run on workers launched (``LocalNeo4j.state()``), for the
+#: worker that runs the Neo4j tests
+LAUNCHED_NEO4J = "KX_TEST_NEO4J_LAUNCHED"
+_launched = pytest.StashKey[Any]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On workers (``make test``) with no ``KXGRAPH_NEO4J_URI``, the controller launches the local
+    Neo4j as the run begins, so that its JVM starts while the workers start and collect rather than
+    when the first Neo4j test asks for it; the ``neo4j_target`` fixture waits for it to answer."""
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+        return
+    if os.environ.get("KXGRAPH_NEO4J_URI") or os.environ.get(LAUNCHED_NEO4J) or \
+            os.environ.get("KXGRAPH_TEST_NEO4J", "").lower() in {"0", "off", "false", "no"}:
+        return
+    from tests.neo4j_local import LocalNeo4j, Neo4jUnavailable, missing_tools
+
+    if missing_tools() is not None:
+        return  # the fixture says why, on the worker
+    server = LocalNeo4j.create()
+    try:
+        server.start(launch_only=True)
+    except Neo4jUnavailable:  # Maven or javac failed: the fixture tries again and says why
+        server.stop()
+        return
+    config.stash[_launched] = server
+    os.environ[LAUNCHED_NEO4J] = server.state()  # the workers, started after this, inherit it
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """No Neo4j test selected: the server the controller launched is stopped at once."""
+    server = node.config.stash.get(_launched, None)
+    if server is not None and not any(on_neo4j(i) for i in ids):
+        server.stop()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(_launched, None)
+    if server is not None:
+        os.environ.pop(LAUNCHED_NEO4J, None)
         server.stop()
 
 

@@ -74,7 +74,13 @@ DOCKER_ENTRYPOINT_VARIABLES = frozenset({
 #: statements again and again: the Neo4j tests took 262 s with the defaults and 235 s with these
 #: (`pytest -m "neo4j and not slow"`, one process, 2026-12-07). A plan changes no answer, only how
 #: fast it comes; a deployment (docker-compose.yml) keeps Neo4j's defaults.
-SUITE_SETTINGS = {"dbms.cypher.min_replan_interval": "1h", "dbms.cypher.statistics_divergence_threshold": "1.0"}
+#: And a shutdown without Bolt's graceful wait: Netty's event loops waited a quiet period of 5 s
+#: each (two of them) for work that never comes, so a clean stop of an idle server took 10.3 s, at
+#: the end of every run that started one; with no quiet period it takes 0.3 s (a throwaway timing of
+#: ``LocalNeo4j.create().start()`` then ``stop()``, 2026-12-07). An internal setting of Neo4j 5.26,
+#: read as an integer of seconds (``GraphDatabaseInternalSettings``).
+SUITE_SETTINGS = {"dbms.cypher.min_replan_interval": "1h", "dbms.cypher.statistics_divergence_threshold": "1.0",
+                  "internal.dbms.bolt.netty_server_shutdown_quiet_period": "0"}
 
 
 class Neo4jUnavailable(RuntimeError):
@@ -286,9 +292,10 @@ class LocalNeo4j:
         return self.home / "launcher.log"
 
     # --- life -----------------------------------------------------------------------------------
-    def start(self, timeout: float = 180.0, *, detached: bool = False) -> LocalNeo4j:
+    def start(self, timeout: float = 180.0, *, detached: bool = False, launch_only: bool = False) -> LocalNeo4j:
         """Start the JVM and wait until Bolt answers with the password. ``detached``: outlive this
-        process (``make neo4j``); otherwise the server dies with it (Linux: PR_SET_PDEATHSIG)."""
+        process (``make neo4j``); otherwise the server dies with it (Linux: PR_SET_PDEATHSIG).
+        ``launch_only``: return once the JVM is launched; :meth:`wait_ready` waits for it."""
         if self.pid is not None and _alive(self.pid):
             raise Neo4jUnavailable(f"the local Neo4j on port {self.port} is already running (pid {self.pid})")
         cp, classes = build()
@@ -306,10 +313,13 @@ class LocalNeo4j:
         finally:
             log.close()
         self.pid = self._proc.pid
-        self._wait_ready(timeout)
+        if not launch_only:
+            self.wait_ready(timeout)
         return self
 
-    def _wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        """Wait until the server :meth:`start` launched (here or in another process) answers Bolt
+        with the password; raise :class:`Neo4jUnavailable` with its log when it cannot."""
         from neo4j import GraphDatabase
         from neo4j import exceptions as ne
 
@@ -396,10 +406,20 @@ class LocalNeo4j:
         return True
 
     # --- the detached server of `make neo4j` ----------------------------------------------------
+    def state(self) -> str:
+        """What another process needs to reach, wait for or stop this server (JSON)."""
+        return json.dumps({"home": str(self.home), "port": self.port, "pid": self.pid,
+                           "password": self.password, "owns_home": self.owns_home})
+
+    @classmethod
+    def from_state(cls, text: str) -> LocalNeo4j:
+        state = json.loads(text)
+        return cls(home=Path(state["home"]), port=int(state["port"]), password=state["password"],
+                   pid=state.get("pid"), owns_home=bool(state.get("owns_home")))
+
     def save(self) -> None:
         STATE_DIR.mkdir(parents=True, exist_ok=True)
-        STATE_FILE.write_text(json.dumps({"home": str(self.home), "port": self.port, "pid": self.pid,
-                                          "password": self.password, "owns_home": self.owns_home}))
+        STATE_FILE.write_text(self.state())
         os.chmod(STATE_FILE, 0o600)
         ENV_FILE.write_text("".join(f"{k}={v}\n" for k, v in self.env().items()), encoding="utf-8")
         os.chmod(ENV_FILE, 0o600)
@@ -407,11 +427,9 @@ class LocalNeo4j:
     @classmethod
     def saved(cls) -> LocalNeo4j | None:
         try:
-            state = json.loads(STATE_FILE.read_text())
-        except (OSError, ValueError):
+            return cls.from_state(STATE_FILE.read_text())
+        except (OSError, ValueError, KeyError):
             return None
-        return cls(home=Path(state["home"]), port=int(state["port"]), password=state["password"],
-                   pid=state.get("pid"), owns_home=bool(state.get("owns_home")))
 
     @staticmethod
     def forget() -> None:
