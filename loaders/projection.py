@@ -17,6 +17,7 @@ from kxgraph.errors import DataFormatError
 from kxgraph.graph import cypher
 from kxgraph.graph.schema import SEARCH_KEY, search_text
 from kxgraph.graph.store import Row, WriteOp
+from kxgraph.loaders.study_store import objects_by_subject, triples
 from kxgraph.ontology.terms import DATA
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
 
@@ -78,7 +79,8 @@ def _iri(term: object) -> URIRef:
 def project(g: Graph, *, file: str) -> Projected:
     proj = projection()
     labels: dict[URIRef, NodeLabel] = {}
-    for s, cls in g.subject_objects(RDF.type):
+    rdf_type = RDF.type
+    for s, cls in objects_by_subject(g, rdf_type):
         label = proj.labels.get(_iri(cls))
         if label is None:
             raise DataFormatError(f"the class {cls} is not in the kxgraph ontology", file=file,
@@ -93,14 +95,22 @@ def project(g: Graph, *, file: str) -> Projected:
         ident = node_id(s)
         props[s] = {"iri": str(s), "study": ident.split("/", 1)[0]}
     rels: dict[tuple[NodeLabel, RelType, NodeLabel], list[Row]] = defaultdict(list)
-    for s, p, o in g:
-        if p == RDF.type:
+    # what each predicate is, worked out once per predicate term: the triples of one study share
+    # their predicates' terms, and a look-up by the same term needs no (Python) comparison
+    meaning: dict[Any, tuple[bool, URIRef, str | None, RelType | None]] = {}
+    for s, p, o in triples(g):
+        known = meaning.get(p)
+        if known is None:
+            predicate = _iri(p)
+            known = meaning[p] = (predicate == rdf_type, predicate, proj.keys.get(predicate),
+                                  proj.rel_types.get(predicate))
+        is_type, predicate, key, rel = known
+        if is_type:
             continue
-        subject, predicate = _iri(s), _iri(p)
+        subject = _iri(s)
         if subject not in labels:
             raise DataFormatError(f"{s} has properties but no class", file=file, place=str(s),
                                   fix="add rdf:type with a class of the kxgraph ontology")
-        key = proj.keys.get(predicate)
         if key is not None and isinstance(o, Literal):
             value = python_value(o)
             if isinstance(value, str) and "\x00" in value:
@@ -115,7 +125,6 @@ def project(g: Graph, *, file: str) -> Projected:
             else:
                 bag[key] = value
             continue
-        rel = proj.rel_types.get(predicate)
         if rel is not None and isinstance(o, URIRef) and _iri(o) in labels:
             target = _iri(o)
             if rel in SYMMETRIC and node_id(target) < node_id(subject):

@@ -18,7 +18,7 @@ the checks do not read the way pyshacl does (a blank node compared by ``sh:lessT
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -27,6 +27,8 @@ from typing import cast
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
+
+from kxgraph.loaders.study_store import objects_by_subject
 
 __all__ = ["NotCompiled", "Result", "compiled_shapes", "run"]
 
@@ -48,7 +50,7 @@ class _Shape:
     message: str
     targets: tuple[URIRef, ...]
     reads: frozenset[URIRef]  # the predicates its checks read beside the path (sh:lessThan's)
-    checks: tuple[Callable[[Node, list[Node], _Index], Iterable[Node | None]], ...]
+    checks: tuple[Callable[[Node, list[Node], _Index], Sequence[Node | None]], ...]
 
 
 class _Index:
@@ -60,7 +62,7 @@ class _Index:
         for p in predicates | {RDF.type, RDFS.subClassOf}:
             by_subject: dict[Node, list[Node]] = {}
             for g in graphs:
-                for s, o in g.subject_objects(p):
+                for s, o in objects_by_subject(g, p):
                     seen = by_subject.setdefault(s, [])
                     if o not in seen:
                         seen.append(o)
@@ -72,7 +74,7 @@ class _Index:
                 for up in self.superclasses(c):
                     self.members.setdefault(up, set()).add(s)
 
-    def of(self, predicate: URIRef, subject: Node) -> list[Node]:
+    def of(self, predicate: URIRef, subject: Node) -> Sequence[Node]:
         return self.values[predicate].get(subject, [])
 
     def superclasses(self, cls: Node) -> frozenset[Node]:
@@ -93,67 +95,73 @@ class _Index:
         return self.members.get(cls, set())
 
 
+#: the datatypes whose literals are plain strings (made once: a namespace's attribute is a new term)
+_STRING_TYPES = (None, RDF.langString, XSD.string)
+
+
 def _string(v: Node) -> str:
     """pyshacl's string of a value node (``StringBasedConstraintBase.value_node_to_string``)."""
     if isinstance(v, Literal):
-        if v.value is not None and v.datatype in (None, RDF.langString, XSD.string):
+        if v.value is not None and v.datatype in _STRING_TYPES:
             return str(v.value)
         return str(v)
     return str(v)
 
 
+RDF_TYPE = RDF.type
 _NATIVE: dict[URIRef, type | tuple[type, ...]] = {XSD.string: (str, bytes), RDF.langString: (str, bytes),
                                                   XSD.integer: int, XSD.decimal: Decimal}
 
 
-def _check_class(cls: URIRef) -> Callable[[Node, list[Node], _Index], Iterable[Node]]:
-    def check(_f: Node, values: list[Node], ix: _Index) -> Iterable[Node]:
-        for v in values:
-            if isinstance(v, Literal) or not any(cls in ix.superclasses(t) for t in ix.of(RDF.type, v)):
-                yield v
+def _check_class(cls: URIRef) -> Callable[[Node, list[Node], _Index], Sequence[Node]]:
+    def check(_f: Node, values: list[Node], ix: _Index) -> Sequence[Node]:
+        types = ix.values[RDF_TYPE]
+        return [v for v in values
+                if isinstance(v, Literal) or not any(cls in ix.superclasses(t) for t in types.get(v, ()))]
     return check
 
 
-def _check_datatype(dt: URIRef) -> Callable[[Node, list[Node], _Index], Iterable[Node]]:
+def _check_datatype(dt: URIRef) -> Callable[[Node, list[Node], _Index], Sequence[Node]]:
     if dt not in _NATIVE:
         raise NotCompiled(f"sh:datatype {dt}")
     native = _NATIVE[dt]
+    plain_string, lang_string = dt == XSD.string, dt == RDF.langString
 
     def matches(v: Node) -> bool:
         if not isinstance(v, Literal):
             return False
         if v.datatype == dt:
             return getattr(v, "ill_typed", None) is not True and isinstance(v.value, native)
-        if v.datatype is None and v.language is None and dt == XSD.string:
+        if v.datatype is None and v.language is None and plain_string:
             return isinstance(v.value, native)
-        if dt == RDF.langString and v.language:
+        if lang_string and v.language:
             return isinstance(v.value, native)
         return False
 
-    def check(_f: Node, values: list[Node], _ix: _Index) -> Iterable[Node]:
+    def check(_f: Node, values: list[Node], _ix: _Index) -> Sequence[Node]:
         return [v for v in values if not matches(v)]
     return check
 
 
-def _check_min_length(n: int) -> Callable[[Node, list[Node], _Index], Iterable[Node]]:
-    def check(_f: Node, values: list[Node], _ix: _Index) -> Iterable[Node]:
+def _check_min_length(n: int) -> Callable[[Node, list[Node], _Index], Sequence[Node]]:
+    def check(_f: Node, values: list[Node], _ix: _Index) -> Sequence[Node]:
         return [v for v in values if isinstance(v, BNode) or len(_string(v)) < n]
     return check
 
 
-def _check_pattern(pattern: re.Pattern[str]) -> Callable[[Node, list[Node], _Index], Iterable[Node]]:
-    def check(_f: Node, values: list[Node], _ix: _Index) -> Iterable[Node]:
+def _check_pattern(pattern: re.Pattern[str]) -> Callable[[Node, list[Node], _Index], Sequence[Node]]:
+    def check(_f: Node, values: list[Node], _ix: _Index) -> Sequence[Node]:
         return [v for v in values if isinstance(v, BNode) or not pattern.search(_string(v))]
     return check
 
 
-def _check_in(allowed: frozenset[Node]) -> Callable[[Node, list[Node], _Index], Iterable[Node]]:
-    def check(_f: Node, values: list[Node], _ix: _Index) -> Iterable[Node]:
+def _check_in(allowed: frozenset[Node]) -> Callable[[Node, list[Node], _Index], Sequence[Node]]:
+    def check(_f: Node, values: list[Node], _ix: _Index) -> Sequence[Node]:
         return [v for v in values if v not in allowed]
     return check
 
 
-def _check_range(bound: Literal, *, low: bool) -> Callable[[Node, list[Node], _Index], Iterable[Node]]:
+def _check_range(bound: Literal, *, low: bool) -> Callable[[Node, list[Node], _Index], Sequence[Node]]:
     from pyshacl.rdfutil import compare
 
     compare_literal = cast(Callable[[Literal, Literal], int], compare.compare_literal)  # pyshacl's own ordering
@@ -168,7 +176,7 @@ def _check_range(bound: Literal, *, low: bool) -> Callable[[Node, list[Node], _I
             return False
         return order >= 0 if low else order <= 0
 
-    def check(_f: Node, values: list[Node], _ix: _Index) -> Iterable[Node]:
+    def check(_f: Node, values: list[Node], _ix: _Index) -> Sequence[Node]:
         return [v for v in values if not holds(v)]
     return check
 
@@ -183,8 +191,8 @@ def _comparable(v: Node) -> tuple[object, bool]:
     return v, False
 
 
-def _check_less_than(other: URIRef) -> Callable[[Node, list[Node], _Index], Iterable[Node]]:
-    def check(f: Node, values: list[Node], ix: _Index) -> Iterable[Node]:
+def _check_less_than(other: URIRef) -> Callable[[Node, list[Node], _Index], Sequence[Node]]:
+    def check(f: Node, values: list[Node], ix: _Index) -> Sequence[Node]:
         failed = []
         for v in values:
             left, left_is_string = _comparable(v)
@@ -199,8 +207,8 @@ def _check_less_than(other: URIRef) -> Callable[[Node, list[Node], _Index], Iter
     return check
 
 
-def _count(limit: int, *, low: bool) -> Callable[[Node, list[Node], _Index], Iterable[None]]:
-    def check(_f: Node, values: list[Node], _ix: _Index) -> Iterable[None]:
+def _count(limit: int, *, low: bool) -> Callable[[Node, list[Node], _Index], Sequence[None]]:
+    def check(_f: Node, values: list[Node], _ix: _Index) -> Sequence[None]:
         return [None] if (len(values) < limit if low else len(values) > limit) else []
     return check
 
@@ -231,10 +239,10 @@ def _compile(shapes: Graph, shape: Node) -> _Shape:
     messages = list(shapes.objects(shape, SH.message))
     if len(messages) != 1:
         raise NotCompiled(f"shape {shape}: one sh:message each")  # pyshacl's own texts are not reproduced
-    def each(parameter: URIRef) -> list[Node]:
+    def each(parameter: URIRef) -> Sequence[Node]:
         return list(shapes.objects(shape, parameter))
 
-    checks: list[Callable[[Node, list[Node], _Index], Iterable[Node | None]]] = []
+    checks: list[Callable[[Node, list[Node], _Index], Sequence[Node | None]]] = []
     checks += [_count(n, low=True) for v in each(SH.minCount) if (n := _number(v)) > 0]  # 0: always holds
     checks += [_count(_number(v), low=False) for v in each(SH.maxCount)]
     checks += [_check_class(_iri(c)) for c in each(SH["class"])]
@@ -285,6 +293,8 @@ def run(shapes: Sequence[_Shape], data: Graph, ontology: Graph,
         for node in nodes:
             values = values_of.get(node, [])
             for check in shape.checks:
-                results.extend((node, shape.path, shape.message, v) for v in check(node, values, ix))
+                failed = check(node, values, ix)  # a list, empty in a study that conforms
+                if failed:
+                    results.extend((node, shape.path, shape.message, v) for v in failed)
     return results
 

@@ -23,6 +23,7 @@ from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
 from kxgraph.errors import DataFormatError, InputError, ProblemList
 from kxgraph.loaders.continua import write_stops
 from kxgraph.loaders.files import inside, read_limited
+from kxgraph.loaders.study_store import study_graph
 from kxgraph.ontology.terms import DATA, KX
 
 __all__ = ["SECTIONS", "EvidenceSpec", "StudyFile", "build_study", "parse_yaml", "read_study_file"]
@@ -453,8 +454,9 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
     study_id = entries["study"][0][1].id  # type: ignore[attr-defined]
 
     # rdflib's plain store: the default one keeps contexts and announces every triple added, a third
-    # of the time of reading a study (the compiled shapes need neither; pyshacl gets a copy)
-    g = Graph(store="SimpleMemory")
+    # of the time of reading a study (the compiled shapes need neither; pyshacl gets a copy); adding
+    # without an exception per new key (loaders/study_store.py)
+    g = study_graph()
     places: dict[URIRef, str] = {}
     quotes: list[Quote] = []
     docs: dict[str, Path] = {}
