@@ -9,6 +9,15 @@ interleaved rounds time:
 - ``resolvers``: the same query with ``compile_queries`` off (one statement per field and level).
 Each answer is checked against the API's first.
 
+And where the compiled request's time goes, layer by layer (``layers`` in the JSON; not baselines):
+- ``compiled_statement``: the statements the API sent for the query, replayed through the store
+  client (the gap to ``statement`` is the shape of the compiled Cypher);
+- ``execute``: the query through the schema in-process (parsing and validation cached, compiling,
+  the store, shaping), with no HTTP;
+- ``asgi``: the request through the whole app (middleware, guards, FastAPI, Strawberry's view,
+  JSON), called as an ASGI server calls it, with no client;
+- ``compiled`` (above) adds httpx's in-process client.
+
 ``python -m bench.compiled [--quotes 10000] [--runs 200] [--neo4j] [--json F]``
 """
 
@@ -34,6 +43,7 @@ from bench.baselines import BASELINES, same_answer  # noqa: E402
 from bench.common import examples, loaded_neo4j, loaded_store, percentile  # noqa: E402
 from bench.generate import generate_study  # noqa: E402
 from kxgraph.api.app import create_app  # noqa: E402
+from kxgraph.api.graphql.context import Context  # noqa: E402
 from kxgraph.loaders.bundled import bundled_study_path  # noqa: E402
 from kxgraph.settings import Settings  # noqa: E402
 
@@ -67,18 +77,28 @@ async def measure(quotes: int, runs: int, neo4j: bool = False) -> dict[str, Any]
                     async def statement(n: str = name, v: dict[str, Any] = variables) -> Any:
                         return await asyncio.gather(*(store.read(s, v) for s in BASELINES[n]))
 
+                    layers = _Layers(apps["compiled"], store, query, variables)
+                    sent = await layers.statements()
                     calls = {"statement": statement, "compiled": lambda: api("compiled"),
-                             "resolvers": lambda: api("resolvers")}
+                             "resolvers": lambda: api("resolvers"),
+                             "compiled_statement": lambda s=sent: asyncio.gather(*(store.read(t, p) for t, p in s)),
+                             "execute": layers.execute, "asgi": layers.asgi}
+                    times.update({"compiled_statement": [], "execute": [], "asgi": []})
                     for i in range(runs + 5):
                         for mode, call in calls.items():  # interleaved: the machine's noise hits all three
                             started = time.perf_counter()
                             bodies[mode] = await call()
                             if i >= 5:
                                 times[mode].append((time.perf_counter() - started) * 1000)
-                    row: dict[str, Any] = {"query": name}
+                    row: dict[str, Any] = {"query": name, "layers": {}}
                     for mode, ms in times.items():
-                        row[mode] = {"median_ms": round(statistics.median(ms), 3),
-                                     "p95_ms": round(percentile(ms, 0.95), 3)}
+                        figures = {"median_ms": round(statistics.median(ms), 3),
+                                   "p95_ms": round(percentile(ms, 0.95), 3)}
+                        if mode in ("compiled_statement", "execute", "asgi"):
+                            row["layers"][mode] = figures
+                        else:
+                            row[mode] = figures
+                    row["layers"]["statements_sent"] = len(sent)
                     row["ratio_compiled"] = round(row["compiled"]["median_ms"] / row["statement"]["median_ms"], 2)
                     row["ratio_resolvers"] = round(row["resolvers"]["median_ms"] / row["statement"]["median_ms"], 2)
                     row["round_trips"] = {m: bodies[m]["extensions"]["roundTrips"] for m in ("compiled", "resolvers")}
@@ -89,6 +109,57 @@ async def measure(quotes: int, runs: int, neo4j: bool = False) -> dict[str, Any]
             for c in clients.values():
                 await c.aclose()
             return out
+
+
+class _Layers:
+    """The compiled request, each layer on its own (see the module's docstring)."""
+
+    def __init__(self, app: Any, store: Any, query: str, variables: dict[str, Any]) -> None:
+        self.app, self.store, self.query, self.variables = app, store, query, variables
+        self.schema = app.state.graphql_runner.schema
+        self.settings = app.state.graphql_runner.settings
+        self.body = json.dumps({"query": query, "variables": variables}).encode()
+
+    async def execute(self) -> Any:
+        result = await self.schema.execute(self.query, variable_values=self.variables,
+                                           context_value=Context(self.store, self.settings, None))
+        assert not result.errors, result.errors
+        return result
+
+    async def statements(self) -> list[tuple[str, Any]]:
+        """The statements one execution of the query sends to the store."""
+        sent: list[tuple[str, Any]] = []
+        real = self.store.read
+
+        async def spy(statement: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+            sent.append((statement, params))
+            return await real(statement, params, *args, **kwargs)
+
+        self.store.read = spy
+        try:
+            await self.execute()
+        finally:
+            del self.store.read  # the instance attribute: the class's method again
+        return sent
+
+    async def asgi(self) -> list[dict[str, Any]]:
+        request = [{"type": "http.request", "body": self.body, "more_body": False}]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return request.pop(0) if request else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+                 "root_path": "", "client": ("127.0.0.1", 50000), "server": ("bench", 80), "state": {},
+                 "headers": [(b"host", b"bench"), (b"content-type", b"application/json"),
+                             (b"content-length", str(len(self.body)).encode())]}
+        await self.app(scope, receive, send)
+        assert sent[0]["status"] == 200, sent[0]
+        return sent
 
 
 def main() -> None:
@@ -105,6 +176,10 @@ def main() -> None:
               f"compiled {row['compiled']['median_ms']:7.2f} ms ({row['ratio_compiled']}x, "
               f"{row['round_trips']['compiled']} trips)  resolvers {row['resolvers']['median_ms']:7.2f} ms "
               f"({row['ratio_resolvers']}x, {row['round_trips']['resolvers']} trips)  same answer {row['same_answer']}")
+        lay = row["layers"]
+        print(f"{'':28} layers: its own statements {lay['compiled_statement']['median_ms']:.2f} ms, "
+              f"execute {lay['execute']['median_ms']:.2f} ms, ASGI {lay['asgi']['median_ms']:.2f} ms, "
+              f"with the client {row['compiled']['median_ms']:.2f} ms")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 
