@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = [
-    "QUOTE_PARAGRAPH",
     "WINDOW_MAX_CHARS",
     "Child",
     "Emitter",
@@ -34,6 +33,7 @@ __all__ = [
     "combined",
     "consequence_groups",
     "order_keys",
+    "quote_paragraph",
     "quote_window",
     "split_combined",
     "walk_batch",
@@ -186,13 +186,19 @@ def walk_batch(label: NodeLabel | str, walk: Walk) -> str:
             f"RETURN {distinct}id, labels(b)[0] AS label, properties(b) AS props")
 
 
-def _document_part(parts: str) -> str:
+#: the parts of a window or paragraph besides ``before`` and ``after`` (``types.TextWindow``)
+_QUOTE_PARTS = {"exact": "substring(kx_doc.content, $v.start, $v.end - $v.start)", "start": "$v.start", "end": "$v.end"}
+
+
+def _document_part(before: str, after: str, asked: Collection[str] | None) -> str:
     """A map cut from the text of the quote ``$v``'s document in the store, or null when the quote has
-    no position or no document text (as ``types.text_window`` gives)."""
+    no position or no document text (as ``types.text_window`` gives); ``asked``: the parts the
+    request reads (None: all), so that a substring nobody reads is not cut."""
+    parts = {"before": before, "after": after, **_QUOTE_PARTS}
+    chosen = [k for k in parts if asked is None or k in asked] or ["start"]  # a map has a key at least
+    inner = ", ".join(f"{k}: {parts[k]}" for k in chosen)
     return (f"CASE WHEN $v.start IS NULL OR $v.end IS NULL THEN null ELSE head([($v)-[:{RelType.IN_DOCUMENT.value}]->"
-            f"(kx_doc:{NodeLabel.SourceDocument.value}) WHERE kx_doc.content IS NOT NULL | "
-            f"{{{parts}, exact: substring(kx_doc.content, $v.start, $v.end - $v.start), "
-            "start: $v.start, end: $v.end}]) END")
+            f"(kx_doc:{NodeLabel.SourceDocument.value}) WHERE kx_doc.content IS NOT NULL | {{{inner}}}]) END")
 
 
 #: the most characters a window gives either side of its quote
@@ -204,19 +210,19 @@ def window_chars(chars: int) -> int:
     return max(0, min(int(chars), WINDOW_MAX_CHARS))
 
 
-def quote_window(chars: int) -> str:
+def quote_window(chars: int, asked: Collection[str] | None = None) -> str:
     """The quote with up to ``chars`` characters of its document either side, cut in the store: both
     stores count a string's characters as code points, as the quotes' positions do."""
     n = window_chars(chars)
     return _document_part(
-        f"before: substring(kx_doc.content, CASE WHEN $v.start < {n} THEN 0 ELSE $v.start - {n} END, "
-        f"CASE WHEN $v.start < {n} THEN $v.start ELSE {n} END), after: substring(kx_doc.content, $v.end, {n})")
+        f"substring(kx_doc.content, CASE WHEN $v.start < {n} THEN 0 ELSE $v.start - {n} END, "
+        f"CASE WHEN $v.start < {n} THEN $v.start ELSE {n} END)", f"substring(kx_doc.content, $v.end, {n})", asked)
 
 
-#: the quote inside the line of its document it is on (``types.text_paragraph``), cut in the store
-QUOTE_PARAGRAPH = _document_part(
-    "before: coalesce(last(split(substring(kx_doc.content, 0, $v.start), '\\n')), ''), "
-    "after: coalesce(head(split(substring(kx_doc.content, $v.end), '\\n')), '')")
+def quote_paragraph(asked: Collection[str] | None = None) -> str:
+    """The quote inside the line of its document it is on (``types.text_paragraph``), cut in the store."""
+    return _document_part("coalesce(last(split(substring(kx_doc.content, 0, $v.start), '\\n')), '')",
+                          "coalesce(head(split(substring(kx_doc.content, $v.end), '\\n')), '')", asked)
 
 #: the display text list pages sort on when no sort is given (``filtering.page_statement``)
 LIST_KEY = "coalesce({v}.name, {v}.title, {v}.text, {v}.exact, {v}.id)"

@@ -229,6 +229,7 @@ ODD_CONSEQUENCE = """
 WINDOWS = """query($id: ID!) { node(id: $id) { ... on Consequence { evidence {
   id exact start end a: window(chars: 3) { before exact after start end } b: window { before after }
   c: window(chars: 0) { before after } d: window(chars: 5000) { before after } paragraph { before exact after }
+  e: window(chars: 4) { __typename end } f: paragraph { exact }
 } } } }"""
 
 
@@ -258,6 +259,8 @@ async def test_windows_cut_in_the_store_are_pythons_slices(store: Store, tmp_pat
         line_start = text.rfind("\n", 0, s) + 1
         line_end = text.find("\n", e)
         assert q["paragraph"] == {"before": text[line_start:s], "exact": q["exact"], "after": text[e:line_end]}
+        # only what is asked is cut (``read_tree.quote_window``), and given as asked
+        assert q["e"] == {"__typename": "TextWindow", "end": e} and q["f"] == {"exact": text[s:e]}
     edges = {q["exact"]: q["paragraph"] for q in quotes}
     assert edges["A quote at a line's start"]["before"] == "" and edges["runs to its end"]["after"] == ""
     assert edges["the café\u0301 👩\u200d👩\u200d👧 felt like home"]["after"] == ".\r"

@@ -200,9 +200,11 @@ class _Compiler:
             select.values.append((key, "$v.anchorStatus"))
             return Field(key, key, "anchor", nullable)
         if read.computed in ("window", "paragraph"):
-            select.values.append((key, read_tree.quote_window(args.get("chars", 200)) if read.computed == "window"
-                                  else read_tree.QUOTE_PARAGRAPH))
-            return Field(key, key, "node", nullable, child=self.plain(fdef.type, group, {}))
+            plan = self.plain(fdef.type, group, {})
+            asked = {f.source for fields in plan.types.values() for f in fields}  # only these are cut
+            select.values.append((key, read_tree.quote_window(args.get("chars", 200), asked)
+                                  if read.computed == "window" else read_tree.quote_paragraph(asked)))
+            return Field(key, key, "node", nullable, child=plan)
         if read.connection is not None:
             return self.connection(runtime, key, group, fdef, read, args, select)
         if read.walk is not None:
