@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -79,8 +80,8 @@ def pytest_configure(config: pytest.Config) -> None:
     server = LocalNeo4j.create()
     try:
         server.start(launch_only=True)
-    except Neo4jUnavailable:  # Maven or javac failed: the fixture tries again and says why
-        server.stop()
+    except (Neo4jUnavailable, OSError, subprocess.SubprocessError):  # Maven, javac or java failed:
+        server.stop()  # the fixture tries again on the worker and says why
         return
     config.stash[_launched] = server
     os.environ[LAUNCHED_NEO4J] = server.state()  # the workers, started after this, inherit it
