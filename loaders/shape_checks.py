@@ -74,7 +74,7 @@ class _Index:
                 for up in self.superclasses(c):
                     self.members.setdefault(up, set()).add(s)
 
-    def of(self, predicate: URIRef, subject: Node) -> Sequence[Node]:
+    def of(self, predicate: URIRef, subject: Node) -> list[Node]:
         return self.values[predicate].get(subject, [])
 
     def superclasses(self, cls: Node) -> frozenset[Node]:
@@ -108,14 +108,14 @@ def _string(v: Node) -> str:
     return str(v)
 
 
-RDF_TYPE = RDF.type
+_RDF_TYPE = RDF.type
 _NATIVE: dict[URIRef, type | tuple[type, ...]] = {XSD.string: (str, bytes), RDF.langString: (str, bytes),
                                                   XSD.integer: int, XSD.decimal: Decimal}
 
 
 def _check_class(cls: URIRef) -> Callable[[Node, list[Node], _Index], Sequence[Node]]:
     def check(_f: Node, values: list[Node], ix: _Index) -> Sequence[Node]:
-        types = ix.values[RDF_TYPE]
+        types = ix.values[_RDF_TYPE]
         return [v for v in values
                 if isinstance(v, Literal) or not any(cls in ix.superclasses(t) for t in types.get(v, ()))]
     return check
@@ -239,7 +239,7 @@ def _compile(shapes: Graph, shape: Node) -> _Shape:
     messages = list(shapes.objects(shape, SH.message))
     if len(messages) != 1:
         raise NotCompiled(f"shape {shape}: one sh:message each")  # pyshacl's own texts are not reproduced
-    def each(parameter: URIRef) -> Sequence[Node]:
+    def each(parameter: URIRef) -> list[Node]:
         return list(shapes.objects(shape, parameter))
 
     checks: list[Callable[[Node, list[Node], _Index], Sequence[Node | None]]] = []

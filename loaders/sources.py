@@ -19,7 +19,6 @@ from kxgraph.loaders.anchoring import Anchor, DocumentIndex, anchor_quote, check
 from kxgraph.loaders.continua import complete_continua
 from kxgraph.loaders.files import json_depth_exceeds, read_limited
 from kxgraph.loaders.standalone import without_entailments
-from kxgraph.loaders.study_store import StudyMemory
 from kxgraph.loaders.yaml_format import OA, StudyFile, literal, read_study_file
 from kxgraph.ontology.terms import DATA, KX
 
@@ -118,14 +117,10 @@ def quote_triples(g: Graph, study_id: str, document: str, doc: URIRef, checksum:
     is_a, kind, source, exact, prefix, suffix, start, end, sha = _quote_terms()
     if (quote, is_a, kind) in g:
         return quote, False
-    statements = ((is_a, kind), (source, doc), (exact, literal(a.exact)), (prefix, literal(a.prefix)),
-                  (suffix, literal(a.suffix)), (start, _shared_literal(a.start)), (end, _shared_literal(a.end)),
-                  (sha, _shared_literal(checksum)), *((KX[k], literal(v)) for k, v in more.items()))
-    if isinstance(g.store, StudyMemory):
-        g.store.add_subject(quote, statements)
-    else:
-        for p, o in statements:
-            g.add((quote, p, o))
+    for p, o in ((is_a, kind), (source, doc), (exact, literal(a.exact)), (prefix, literal(a.prefix)),
+                 (suffix, literal(a.suffix)), (start, _shared_literal(a.start)), (end, _shared_literal(a.end)),
+                 (sha, _shared_literal(checksum)), *((KX[k], literal(v)) for k, v in more.items())):
+        g.add((quote, p, o))
     return quote, True
 
 

@@ -8,15 +8,14 @@ quotes adding took 9.4 s of a 30 s profile, and walking the triples most of proj
 
 :class:`StudyMemory` is ``SimpleMemory`` with the same three indexes, filled the same way, in the
 same order, so every rdflib reader (and pyshacl, on its copy) sees the same graph; it adds without
-the exceptions, and :meth:`StudyMemory.add_subject` adds a new entity's statements at once. The
-readers below walk the indexes directly where the store has them, in the order rdflib's own
+the exceptions. The readers below walk the indexes directly where the store has them, in the order rdflib's own
 generators walk them, and fall back to rdflib's API for any other store (a parsed ``.ttl``):
 ``tests/test_study_store.py`` checks both against rdflib for random graphs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from rdflib import Graph
@@ -38,22 +37,6 @@ class StudyMemory(SimpleMemory):
         spo.setdefault(s, {}).setdefault(p, {})[o] = 1
         pos.setdefault(p, {}).setdefault(o, {})[s] = 1
         osp.setdefault(o, {}).setdefault(s, {})[p] = 1
-
-    def add_subject(self, subject: Node, statements: Iterable[tuple[Node, Node]]) -> None:
-        """Add ``(predicate, object)`` statements of a subject the store does not hold yet: the
-        same as adding each triple, with its subject's entry made once."""
-        spo, pos, osp = _indexes(self)
-        statements = list(statements)
-        if subject in spo or not statements:
-            for p, o in statements:
-                self.add((subject, p, o), None)
-            return
-        by_p: dict[Any, dict[Any, int]] = {}
-        spo[subject] = by_p
-        for p, o in statements:
-            by_p.setdefault(p, {})[o] = 1
-            pos.setdefault(p, {}).setdefault(o, {})[subject] = 1
-            osp.setdefault(o, {}).setdefault(subject, {})[p] = 1
 
 
 def study_graph() -> Graph:

@@ -18,22 +18,14 @@ OBJECTS = st.sampled_from([*SUBJECTS, "one", "two", "1", 1, 2.5, True]).map(
     lambda v: v if isinstance(v, URIRef | BNode) else Literal(v))
 
 ADD = st.tuples(st.just("add"), st.sampled_from(SUBJECTS), st.sampled_from(PREDICATES), OBJECTS)
-ADD_SUBJECT = st.tuples(st.just("add_subject"), st.sampled_from(SUBJECTS),
-                        st.lists(st.tuples(st.sampled_from(PREDICATES), OBJECTS), max_size=5))
 REMOVE = st.tuples(st.just("remove"), st.sampled_from([*SUBJECTS, None]), st.sampled_from([*PREDICATES, None]))
-OPERATIONS = st.lists(st.one_of(ADD, ADD_SUBJECT, REMOVE), max_size=40)
+OPERATIONS = st.lists(st.one_of(ADD, REMOVE), max_size=40)
 
 
 def _apply(g: Graph, operations: list[tuple]) -> None:  # type: ignore[type-arg]
     for op in operations:
         if op[0] == "add":
             g.add(op[1:])
-        elif op[0] == "add_subject":
-            if isinstance(g.store, StudyMemory):
-                g.store.add_subject(op[1], op[2])
-            else:
-                for p, o in op[2]:
-                    g.add((op[1], p, o))
         else:
             g.remove((op[1], op[2], None))
 
