@@ -43,7 +43,6 @@ from bench.baselines import BASELINES, same_answer  # noqa: E402
 from bench.common import examples, loaded_neo4j, loaded_store, percentile  # noqa: E402
 from bench.generate import generate_study  # noqa: E402
 from kxgraph.api.app import create_app  # noqa: E402
-from kxgraph.api.graphql.context import Context  # noqa: E402
 from kxgraph.loaders.bundled import bundled_study_path  # noqa: E402
 from kxgraph.settings import Settings  # noqa: E402
 
@@ -116,15 +115,11 @@ class _Layers:
 
     def __init__(self, app: Any, store: Any, query: str, variables: dict[str, Any]) -> None:
         self.app, self.store, self.query, self.variables = app, store, query, variables
-        self.schema = app.state.graphql_runner.schema
-        self.settings = app.state.graphql_runner.settings
         self.body = json.dumps({"query": query, "variables": variables}).encode()
 
     async def execute(self) -> Any:
-        result = await self.schema.execute(self.query, variable_values=self.variables,
-                                           context_value=Context(self.store, self.settings, None))
-        assert not result.errors, result.errors
-        return result
+        """The query through the app's schema in-process (``GraphQLRunner``: raises on an error)."""
+        return await self.app.state.graphql_runner(self.query, self.variables)
 
     async def statements(self) -> list[tuple[str, Any]]:
         """The statements one execution of the query sends to the store."""

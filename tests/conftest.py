@@ -28,7 +28,7 @@ def neo4j_target() -> Iterator[Neo4jTarget]:
                           password=os.environ.get("KXGRAPH_NEO4J_PASSWORD", ""),
                           database=os.environ.get("KXGRAPH_NEO4J_DATABASE", "neo4j"))
         return
-    if os.environ.get("KXGRAPH_TEST_NEO4J", "").lower() in {"0", "off", "false", "no"}:
+    if _neo4j_switched_off():
         no_neo4j("KXGRAPH_TEST_NEO4J=off: the Neo4j tests are switched off")
     from tests.neo4j_local import LocalNeo4j, Neo4jUnavailable, missing_tools
 
@@ -58,6 +58,10 @@ def neo4j_target() -> Iterator[Neo4jTarget]:
         server.stop()
 
 
+def _neo4j_switched_off() -> bool:
+    return os.environ.get("KXGRAPH_TEST_NEO4J", "").lower() in {"0", "off", "false", "no"}
+
+
 #: the local Neo4j the controller of a run on workers launched (``LocalNeo4j.state()``), for the
 #: worker that runs the Neo4j tests
 LAUNCHED_NEO4J = "KX_TEST_NEO4J_LAUNCHED"
@@ -70,8 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
     when the first Neo4j test asks for it; the ``neo4j_target`` fixture waits for it to answer."""
     if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
         return
-    if os.environ.get("KXGRAPH_NEO4J_URI") or os.environ.get(LAUNCHED_NEO4J) or \
-            os.environ.get("KXGRAPH_TEST_NEO4J", "").lower() in {"0", "off", "false", "no"}:
+    if os.environ.get("KXGRAPH_NEO4J_URI") or os.environ.get(LAUNCHED_NEO4J) or _neo4j_switched_off():
         return
     from tests.neo4j_local import LocalNeo4j, Neo4jUnavailable, missing_tools
 
