@@ -44,6 +44,7 @@ from kxgraph.graph import Store, create_store  # noqa: E402
 from kxgraph.graph.schema import default_schema  # noqa: E402
 from kxgraph.graph.store import Row  # noqa: E402
 from kxgraph.loaders.bundled import bundled_study_path  # noqa: E402
+from kxgraph.loaders.gc_pause import collector_paused  # noqa: E402
 from kxgraph.loaders.pipeline import Prepared, prepare, write_prepared  # noqa: E402
 from kxgraph.settings import Backend, Settings  # noqa: E402
 
@@ -92,11 +93,14 @@ class Stages:
 
 
 async def raw_write(store: Store, prep: Prepared) -> float:
-    """The projected rows by plain UNWIND … MERGE statements; seconds."""
-    started = time.perf_counter()
-    for op in prep.projected.write_ops():
-        await store.write(op.statement, op.rows)
-    return time.perf_counter() - started
+    """The projected rows by plain UNWIND … MERGE statements; seconds. With Python's collector
+    paused, as the load writes (``loaders/gc_pause.py``): its passes over the prepared study
+    are this process's cost, not the store's."""
+    with collector_paused():
+        started = time.perf_counter()
+        for op in prep.projected.write_ops():
+            await store.write(op.statement, op.rows)
+        return time.perf_counter() - started
 
 
 async def remove_raw(store: Store, prep: Prepared) -> None:

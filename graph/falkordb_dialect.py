@@ -11,14 +11,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kxgraph.errors import InputError, QueryError
-from kxgraph.graph import cypher
 from kxgraph.graph.schema import GraphSchema
 from kxgraph.graph.search_query import parse_search
 from kxgraph.graph.store import Row
-from kxgraph.ontology.vocabulary import NodeLabel, check_label
+from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
-__all__ = ["NEAREST", "Numbers", "copy_nodes", "escape_redisearch", "fulltext_statement", "label_ids", "params",
-           "plain", "property_key", "rows_bytes", "window_nodes", "window_relationships"]
+__all__ = ["NEAREST", "Numbers", "copy_nodes", "copy_relationships", "escape_redisearch", "fulltext_statement",
+           "label_ids", "params", "plain", "property_key", "rows_bytes", "window_nodes", "window_relationships"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -116,22 +115,32 @@ _KEPT = "(NOT {v}.study IN $skip)"
 
 
 def copy_nodes(label: NodeLabel, schema: GraphSchema) -> str:
-    """Nodes copied into a staging graph: vector properties (the schema's vector indexes) come back
-    as lists and are written again as vectors, which is what the index reads."""
+    """Nodes copied into an empty staging graph, rows ``{"i": internal id in the served graph,
+    "props": {...}}``: each node as it was, and the internal id it got, so that the relationships
+    can be made by internal ids. Vector properties (the schema's vector indexes) come back as
+    lists and are written again as vectors, which is what the index reads."""
     vectors = [f"n.{property_key(key)} = vecf32(row.props.{property_key(key)})"
                for lab, key, _ in schema.vectors if lab is label]
-    return ", ".join([cypher.merge_nodes(label), *vectors])
+    return (f"UNWIND $rows AS row CREATE (n:{check_label(label).value}) SET "
+            + ", ".join(["n = row.props", *vectors]) + " RETURN row.i AS i, ID(n) AS j")
+
+
+def copy_relationships(rel: RelType | str) -> str:
+    """Relationships copied between nodes already copied: rows ``{"s": internal id, "d": internal
+    id}`` (FalkorDB seeks a node by its internal id only from a plain variable, hence the ``WITH``)."""
+    return (f"UNWIND $rows AS row WITH row.s AS s, row.d AS d MATCH (a) WHERE ID(a) = s WITH a, d "
+            f"MATCH (b) WHERE ID(b) = d CREATE (a)-[:{check_rel_type(rel).value}]->(b)")
 
 
 def window_nodes(label: NodeLabel) -> str:
     return (f"MATCH (n:{check_label(label).value}) WHERE ID(n) >= $lo AND ID(n) < $hi AND {_KEPT.format(v='n')} "
-            "RETURN n.id AS id, properties(n) AS props")
+            "RETURN ID(n) AS i, properties(n) AS props")
 
 
 def window_relationships(label: NodeLabel) -> str:
     return (f"MATCH (a:{check_label(label).value}) WHERE ID(a) >= $lo AND ID(a) < $hi AND {_KEPT.format(v='a')} "
             f"MATCH (a)-[r]->(b) WHERE {_KEPT.format(v='b')} "
-            "RETURN a.id AS src, type(r) AS type, labels(b)[0] AS dst_label, b.id AS dst")
+            "RETURN ID(a) AS s, type(r) AS type, ID(b) AS d")
 
 
 def property_key(key: str) -> str:

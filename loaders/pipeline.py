@@ -23,6 +23,7 @@ from kxgraph.graph.schema import default_schema
 from kxgraph.graph.store import Store, WriteOp
 from kxgraph.loaders import embedding
 from kxgraph.loaders.edits import Edit, apply_edit, apply_to_store, generated_ops, graph_view, record_legacy_edits
+from kxgraph.loaders.gc_pause import collector_paused
 from kxgraph.loaders.projection import Projected, node_id, project
 from kxgraph.loaders.shacl import validate
 from kxgraph.loaders.sources import StudySource, read_source
@@ -87,6 +88,12 @@ def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id
     :class:`InputError` naming file and place.
 
     ``study_id`` names the study of a REFI-QDA project (one path only)."""
+    with collector_paused():
+        return _prepare(paths, progress, study_id, edits)
+
+
+def _prepare(paths: Sequence[Path], progress: Progress | None, study_id: str | None,
+             edits: Sequence[Edit]) -> Prepared:
     say = progress or (lambda _msg: None)
     sources: list[StudySource] = []
     seen: dict[str, Path] = {}
@@ -198,13 +205,20 @@ async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None
     started = datetime.now(timezone.utc).isoformat()
     await record_legacy_edits(store)
     edits = await study_edits(store)
-    prep = prepare(paths, progress, study_id=study_id, edits=edits)
-    return await write_prepared(store, prep, progress=progress, force=force, started=started, meaning=meaning)
+    with collector_paused():  # one pause for both halves: the collector's pass comes once, after
+        prep = prepare(paths, progress, study_id=study_id, edits=edits)
+        return await write_prepared(store, prep, progress=progress, force=force, started=started, meaning=meaning)
 
 
 async def write_prepared(store: Store, prep: Prepared, *, progress: Progress | None = None,
                          force: bool = False, started: str | None = None, meaning: bool = True) -> LoadReport:
     """The second half of :func:`load`: write studies :func:`prepare` made ready."""
+    with collector_paused():
+        return await _write_prepared(store, prep, progress, force, started, meaning)
+
+
+async def _write_prepared(store: Store, prep: Prepared, progress: Progress | None, force: bool,
+                          started: str | None, meaning: bool) -> LoadReport:
     say = progress or (lambda _msg: None)
     started = started or datetime.now(timezone.utc).isoformat()
     report = LoadReport(studies=prep.study_ids, changed=False, nodes=prep.projected.node_count,
