@@ -13,15 +13,16 @@ from typing import Literal
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 __all__ = [
-    "CONSEQUENCE_GROUPS",
-    "CONSEQUENCE_MATRIX",
     "CONSEQUENCE_MATRIX_COLUMNS",
     "QUOTE_DOCUMENT_TEXT",
     "STUDY_DOCUMENTS",
     "all_statements",
     "concepts_of",
+    "consequence_groups",
+    "consequence_matrix",
     "neighbours",
     "nodes_by_id",
+    "stakeholders",
 ]
 
 Direction = Literal["out", "in"]
@@ -57,26 +58,38 @@ QUOTE_DOCUMENT_TEXT = (
     "UNWIND $ids AS id MATCH (q:EvidenceQuote {id: id})-[:IN_DOCUMENT]->(d:SourceDocument) "
     "WITH d, collect(id) AS quotes RETURN quotes, d.content AS content"
 )
-#: from the stakeholders (few) to their consequences, never scanning every consequence
-CONSEQUENCE_GROUPS = (
-    "MATCH (s:Stakeholder) "
-    "WHERE ($stakeholder IS NULL OR s.id = $stakeholder) AND ($study IS NULL OR s.study = $study) "
-    "MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->(s) MATCH (c)-[:OF_CONCEPT]->(k) "
-    "WITH s, k, c.valence AS valence, collect(properties(c)) AS items "
-    "RETURN properties(s) AS stakeholder, labels(k)[0] AS concept_label, properties(k) AS concept, "
-    "valence, items ORDER BY stakeholder.name, concept.name, valence DESC"
-)
-CONSEQUENCE_MATRIX = (
-    "MATCH (s:Stakeholder) WHERE ($study IS NULL OR s.study = $study) "
-    "MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->(s) MATCH (c)-[:OF_CONCEPT]->(k) "
-    "RETURN k.id AS concept, k.name AS concept_name, s.id AS stakeholder, s.name AS stakeholder_name, "
-    "sum(CASE WHEN c.valence = 'positive' THEN 1 ELSE 0 END) AS positive, "
-    "sum(CASE WHEN c.valence = 'negative' THEN 1 ELSE 0 END) AS negative, count(c) AS total "
-    "ORDER BY concept_name, stakeholder_name"
-)
+def stakeholders(var: str, *, by_id: bool, by_study: bool) -> str:
+    """The stakeholders a consequence question starts from: the one of ``$stakeholder``, those of
+    ``$study``, both or all, as plain equalities written for the arguments given. The form
+    ``($study IS NULL OR s.study = $study)`` kept the stores from their index: every stakeholder was
+    read, 10,000 at 1M quotes (BENCHMARKS.md)."""
+    terms = ([f"{var}.id = $stakeholder"] if by_id else []) + ([f"{var}.study = $study"] if by_study else [])
+    return f"MATCH ({var}:Stakeholder)" + (f" WHERE {' AND '.join(terms)}" if terms else "")
 
 
-#: the columns of :data:`CONSEQUENCE_MATRIX`' rows
+def consequence_groups(*, by_id: bool, by_study: bool) -> str:
+    """From the stakeholders (few) to their consequences, never scanning every consequence."""
+    return (
+        f"{stakeholders('s', by_id=by_id, by_study=by_study)} "
+        "MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->(s) MATCH (c)-[:OF_CONCEPT]->(k) "
+        "WITH s, k, c.valence AS valence, collect(properties(c)) AS items "
+        "RETURN properties(s) AS stakeholder, labels(k)[0] AS concept_label, properties(k) AS concept, "
+        "valence, items ORDER BY stakeholder.name, concept.name, valence DESC"
+    )
+
+
+def consequence_matrix(*, by_study: bool) -> str:
+    return (
+        f"{stakeholders('s', by_id=False, by_study=by_study)} "
+        "MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->(s) MATCH (c)-[:OF_CONCEPT]->(k) "
+        "RETURN k.id AS concept, k.name AS concept_name, s.id AS stakeholder, s.name AS stakeholder_name, "
+        "sum(CASE WHEN c.valence = 'positive' THEN 1 ELSE 0 END) AS positive, "
+        "sum(CASE WHEN c.valence = 'negative' THEN 1 ELSE 0 END) AS negative, count(c) AS total "
+        "ORDER BY concept_name, stakeholder_name"
+    )
+
+
+#: the columns of :func:`consequence_matrix`' rows
 CONSEQUENCE_MATRIX_COLUMNS = ("concept", "concept_name", "stakeholder", "stakeholder_name", "positive", "negative",
                               "total")
 
@@ -94,7 +107,11 @@ def concepts_of(label: NodeLabel | str) -> str:
 
 
 def all_statements() -> Iterator[str]:
-    yield from (QUOTE_DOCUMENT_TEXT, CONSEQUENCE_GROUPS, CONSEQUENCE_MATRIX, STUDY_DOCUMENTS)
+    yield from (QUOTE_DOCUMENT_TEXT, STUDY_DOCUMENTS)
+    for by_study in (False, True):
+        yield consequence_matrix(by_study=by_study)
+        for by_id in (False, True):
+            yield consequence_groups(by_id=by_id, by_study=by_study)
     for label in NodeLabel:
         yield nodes_by_id(label)
         yield neighbours(label)

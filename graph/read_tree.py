@@ -19,6 +19,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kxgraph.graph.queries import stakeholders
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = [
@@ -229,9 +230,10 @@ LIST_KEY = "coalesce({v}.name, {v}.title, {v}.text, {v}.exact, {v}.id)"
 
 
 def consequence_groups(stakeholder: Select, concept: Select, consequences: Select | None,
-                       e: Emitter | None = None) -> str:
-    """Consequences grouped by stakeholder, concept and valence (``queries.CONSEQUENCE_GROUPS``'s
-    groups and order), each part with its tree; rows ``stakeholder, concept, valence, count, items``."""
+                       e: Emitter | None = None, *, by_id: bool = True, by_study: bool = True) -> str:
+    """Consequences grouped by stakeholder, concept and valence (``queries.consequence_groups``'
+    groups and order), each part with its tree; rows ``stakeholder, concept, valence, count, items``.
+    ``by_id``, ``by_study``: whether ``$stakeholder``, ``$study`` are given (``queries.stakeholders``)."""
     e = e or Emitter()
     s, k = e.var(), e.var()
     s_calls, s_fields, _ = e.calls(s, stakeholder)
@@ -246,8 +248,7 @@ def consequence_groups(stakeholder: Select, concept: Select, consequences: Selec
                   f"ORDER BY {', '.join(order_keys(c, 'ordinal'))} "
                   f"RETURN collect({e.projection(c, consequences, c_fields)}) AS items }}")
         items = "items"
-    return (f"MATCH ({s}:Stakeholder) WHERE ($stakeholder IS NULL OR {s}.id = $stakeholder) "
-            f"AND ($study IS NULL OR {s}.study = $study) "
+    return (f"{stakeholders(s, by_id=by_id, by_study=by_study)} "
             f"MATCH (c:Consequence)-[:FOR_STAKEHOLDER]->({s}) MATCH (c)-[:OF_CONCEPT]->({k}) "
             f"WITH {s}, {k}, c.valence AS valence, collect(c) AS cs "
             f"{s_calls} {k_calls} {c_text} "

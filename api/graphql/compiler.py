@@ -67,7 +67,7 @@ class NotCompiled(Exception):
 
 
 def matrix_parts(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The consequence matrix from ``queries.CONSEQUENCE_MATRIX``'s rows (the resolver uses it too)."""
+    """The consequence matrix from ``queries.consequence_matrix``' rows (the resolver uses it too)."""
     concepts = {r["concept"]: r["concept_name"] for r in rows}
     stakeholders = {r["stakeholder"]: r["stakeholder_name"] for r in rows}
     return {
@@ -519,7 +519,8 @@ def _compile_root(exe: CompiledExecution, root_type: GraphQLObjectType, key: str
         return _groups(c, key, name, group, fdef)
     if name == "consequenceMatrix":
         def matrix(args: dict[str, Any], _: Any) -> Prepared:
-            part = read_tree.Part(queries.CONSEQUENCE_MATRIX, {"study": args.get("study")},
+            study = args.get("study")
+            part = read_tree.Part(queries.consequence_matrix(by_study=study is not None), {"study": study},
                                   queries.CONSEQUENCE_MATRIX_COLUMNS)
             return Prepared([part], lambda rows: matrix_parts(rows[0]))
         return _Root(key, name, c.plain(fdef.type, group, {}), matrix, nullable=nullable)
@@ -620,13 +621,15 @@ def _groups(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: 
         if (part,) in nodes:
             _merge(parts[part], nodes[(part,)])
     e = filtering.TreeEmitter(listing.catalogue())
-    statement = read_tree.consequence_groups(parts["stakeholder"], parts["concept"],
-                                             parts["consequences"] if ("consequences",) in nodes else None, e)
+    statements = {(by_id, by_study): read_tree.consequence_groups(
+        parts["stakeholder"], parts["concept"], parts["consequences"] if ("consequences",) in nodes else None, e,
+        by_id=by_id, by_study=by_study) for by_id in (False, True) for by_study in (False, True)}
 
     def prepare(args: dict[str, Any], _: Any) -> Prepared:
-        stakeholder = args.get("stakeholder")
-        params = {**e.params, "stakeholder": str(stakeholder) if stakeholder else None, "study": args.get("study")}
-        part = read_tree.Part(statement, params, ("stakeholder", "concept", "valence", "count", "items"))
+        stakeholder, study = args.get("stakeholder"), args.get("study")
+        params = {**e.params, "stakeholder": str(stakeholder) if stakeholder else None, "study": study}
+        part = read_tree.Part(statements[(bool(stakeholder), study is not None)], params,
+                              ("stakeholder", "concept", "valence", "count", "items"))
         return Prepared([part], lambda rows: [
             {"stakeholder": r["stakeholder"], "concept": r["concept"], "valence": r["valence"],
              "count": r["count"], "consequences": r["items"]} for r in rows[0]])

@@ -126,9 +126,9 @@ class Query:
     @strawberry.field(description="Consequences grouped by stakeholder, concept and valence.")
     async def stakeholder_consequences(self, info: Info, stakeholder: strawberry.ID | None = None,
                                        study: str | None = None) -> list[ConsequenceGroup]:
-        rows = await ctx(info).store.read(queries.CONSEQUENCE_GROUPS,
-                                          {"stakeholder": str(stakeholder) if stakeholder else None,
-                                           "study": study})
+        statement = queries.consequence_groups(by_id=bool(stakeholder), by_study=study is not None)
+        rows = await ctx(info).store.read(statement, {"stakeholder": str(stakeholder) if stakeholder else None,
+                                                      "study": study})
         return [ConsequenceGroup(stakeholder=t.build("Stakeholder", r["stakeholder"]),
                                  concept=t.build(r["concept_label"], r["concept"]), valence=r["valence"],
                                  count=len(r["items"]),
@@ -137,7 +137,8 @@ class Query:
 
     @strawberry.field(description="The concept x stakeholder matrix with counts by valence.")
     async def consequence_matrix(self, info: Info, study: str | None = None) -> ConsequenceMatrix:
-        m = matrix_parts(await ctx(info).store.read(queries.CONSEQUENCE_MATRIX, {"study": study}))
+        m = matrix_parts(await ctx(info).store.read(queries.consequence_matrix(by_study=study is not None),
+                                                    {"study": study}))
         return ConsequenceMatrix(
             concepts=[Ref(**r) for r in m["concepts"]], stakeholders=[Ref(**r) for r in m["stakeholders"]],
             cells=[MatrixCell(**{**c, "concept": Ref(**c["concept"]), "stakeholder": Ref(**c["stakeholder"])})
