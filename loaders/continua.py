@@ -25,7 +25,7 @@ def stop_iri(continuum: URIRef, ordinal: int) -> URIRef:
 
 def write_stops(g: Graph, continuum: URIRef, concepts: Sequence[URIRef]) -> list[URIRef]:
     """The poles (first and last) and a stop per concept, in order; the stops' IRIs."""
-    from kxgraph.loaders.yaml_format import literal
+    from kxgraph.ontology.terms import literal
 
     g.add((continuum, KX.leftPole, concepts[0]))
     g.add((continuum, KX.rightPole, concepts[-1]))

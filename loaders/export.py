@@ -9,8 +9,7 @@ from kxgraph.graph import cypher
 from kxgraph.graph.store import Store
 from kxgraph.loaders.projection import STRUCTURAL_KEYS
 from kxgraph.loaders.standalone import stable_json_ld, with_entailments
-from kxgraph.loaders.yaml_format import OA, literal
-from kxgraph.ontology.terms import DATA, KX
+from kxgraph.ontology.terms import DATA, KX, OA, literal
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
 
 __all__ = ["FORMATS", "export_graph", "serialize"]

@@ -25,6 +25,7 @@ from kxgraph.loaders import embedding
 from kxgraph.loaders.edits import Edit, apply_edit, apply_to_store, generated_ops, graph_view, record_legacy_edits
 from kxgraph.loaders.gc_pause import collector_paused
 from kxgraph.loaders.projection import Projected, node_id, project
+from kxgraph.loaders.quote_rows import QuoteRows
 from kxgraph.loaders.shacl import validate
 from kxgraph.loaders.sources import StudySource, read_source
 from kxgraph.loaders.study_store import triple_count
@@ -39,7 +40,8 @@ Progress = Callable[[str], None]
 
 @dataclass
 class Prepared:
-    """Studies read, anchored, validated and projected: ready to write."""
+    """Studies read, anchored, validated and projected: ready to write. ``graph`` and ``quotes``
+    (the quotes of study files, kept as rows: ``loaders/quote_rows.py``) hold their RDF together."""
 
     sources: list[StudySource]
     graph: Graph
@@ -49,6 +51,7 @@ class Prepared:
     #: left out of this version (see ``loaders/edits.py``)
     edits: dict[str, list[tuple[NodeLabel, str]]] = field(default_factory=dict)
     edits_left_out: list[str] = field(default_factory=list)
+    quotes: QuoteRows = field(default_factory=QuoteRows)
 
     @property
     def study_ids(self) -> list[str]:
@@ -60,8 +63,14 @@ class Prepared:
 
     @cached_property
     def triples(self) -> int:
-        """How many triples ``graph`` holds (counted once: the report and the Load node both say)."""
-        return triple_count(self.graph)
+        """How many triples the studies are (counted once: the report and the Load node both say)."""
+        return triple_count(self.graph) + self.quotes.triple_count()
+
+    def rdf(self) -> Graph:
+        """The studies as one RDF graph: ``graph``, with the quote rows moved into it (once)."""
+        if len(self.quotes):
+            self.quotes.move_into(self.graph)
+        return self.graph
 
     @property
     def quote_count(self) -> int:
@@ -114,25 +123,27 @@ def _prepare(paths: Sequence[Path], progress: Progress | None, study_id: str | N
             else:
                 applied[edit.id] = made
         say(f"validating {src.path}")
-        validate(src.graph, file=str(src.path), places=src.places)
+        validate(src.graph, file=str(src.path), places=src.places, quotes=src.quotes)
         sources.append(src)
     # the others merged into the largest graph, whose triples are not copied
     merged = max((src.graph for src in sources), key=triple_count, default=Graph())
+    quotes = QuoteRows()
     for src in sources:
         if src.graph is not merged:
             merged += src.graph
+        quotes.update(src.quotes)
     say("projecting")
-    projected = project(merged, file=", ".join(str(s.path) for s in sources))
+    projected = project(merged, file=", ".join(str(s.path) for s in sources), quotes=quotes)
     files = sorted(f"{sha}  {p}" for src in sources for p, sha in src.files.items())
     return Prepared(sources=sources, graph=merged, projected=projected, files=files, edits=applied,
-                    edits_left_out=left_out)
+                    edits_left_out=left_out, quotes=quotes)
 
 
 def _apply(edit: Edit, src: StudySource) -> list[tuple[NodeLabel, str]] | None:
     """An edit made through the API, applied again to the study a load read (``loaders/edits.py``):
     what it made, or None (and a warning) when it no longer fits the study."""
     try:
-        applied = apply_edit(edit, graph_view(src.graph, edit.study), replay=True)
+        applied = apply_edit(edit, graph_view(src.rdf(), edit.study), replay=True)
     except (InputError, KeyError, TypeError, ValueError) as exc:  # the last three: an entry edited by hand
         why = exc.message + (f" ({exc.place})" if exc.place else "") if isinstance(exc, InputError) else \
             f"its entry cannot be read ({type(exc).__name__}: {exc})"

@@ -6,19 +6,22 @@ graph can always be exported back to the same RDF."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from kxgraph.errors import DataFormatError
 from kxgraph.graph import cypher
 from kxgraph.graph.schema import SEARCH_KEY, search_text
 from kxgraph.graph.store import Row, WriteOp
+from kxgraph.loaders.quote_rows import QuoteRows
 from kxgraph.loaders.study_store import objects_by_subject, triples
-from kxgraph.ontology.terms import DATA
+from kxgraph.ontology.terms import DATA, KX, OA
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
 
 __all__ = ["Projected", "node_id", "project", "python_value"]
@@ -71,16 +74,36 @@ class Projected:
         return ops
 
 
+def _project_quotes(quotes: QuoteRows, keys: Mapping[URIRef, str], rel_types: Mapping[URIRef, RelType],
+                    put: Callable[[URIRef, str, Any], None], link: Callable[[URIRef, RelType, URIRef], None],
+                    labels: Mapping[URIRef, NodeLabel], file: str) -> None:
+    """The quote rows' properties and relationships: each value as the projection reads the
+    literal the row's triple would hold (a string, an integer), without making the literal."""
+    names = tuple(keys[p] for p in (OA.exact, OA.prefix, OA.suffix, OA.start, OA.end, KX.documentSha256))
+    source = rel_types[OA.hasSource]
+    for iri, row in quotes.items():
+        if row.document not in labels:
+            raise DataFormatError(f"the statement {OA.hasSource} -> {row.document} cannot be stored in the graph",
+                                  file=file, place=node_id(iri),
+                                  fix="use the ontology's properties; link only to entities of the file")
+        link(iri, source, row.document)
+        for key, v in zip(names, (row.exact, row.prefix, row.suffix, row.start, row.end, row.checksum), strict=True):
+            put(iri, key, v)
+
+
 def _iri(term: object) -> URIRef:
     """The term as a plain URIRef (subclasses hash differently); most already are one."""
     return term if type(term) is URIRef else URIRef(str(term))
 
 
-def project(g: Graph, *, file: str) -> Projected:
+def project(g: Graph, *, file: str, quotes: QuoteRows | None = None) -> Projected:
+    """``g`` as nodes and relationships; ``quotes``: the study's quotes kept as rows beside ``g``
+    (``loaders/quote_rows.py``), projected from their values as their triples would be."""
     proj = projection()
     labels: dict[URIRef, NodeLabel] = {}
     rdf_type = RDF.type
-    for s, cls in objects_by_subject(g, rdf_type):
+
+    def typed(s: Node, cls: Node) -> None:
         label = proj.labels.get(_iri(cls))
         if label is None:
             raise DataFormatError(f"the class {cls} is not in the kxgraph ontology", file=file,
@@ -90,11 +113,34 @@ def project(g: Graph, *, file: str) -> Projected:
             raise DataFormatError(f"{node_id(s)} has two classes ({labels[subject].value}, {label.value})",
                                   file=file, place=node_id(s), fix="give every entity one class")
         labels[subject] = label
-    props: dict[URIRef, dict[str, Any]] = {}
-    for s in labels:
-        ident = node_id(s)
-        props[s] = {"iri": str(s), "study": ident.split("/", 1)[0]}
+
+    for s, cls in objects_by_subject(g, rdf_type):
+        typed(s, cls)
+    for s, cls in (quotes.subject_objects(rdf_type) if quotes else ()):
+        typed(s, cls)
+    ids = {s: node_id(s) for s in labels}  # each worked out once: a study has 3 relationships a node
+    props: dict[URIRef, dict[str, Any]] = {s: {"iri": str(s), "study": ident.split("/", 1)[0]}
+                                           for s, ident in ids.items()}
     rels: dict[tuple[NodeLabel, RelType, NodeLabel], list[Row]] = defaultdict(list)
+
+    def put(subject: URIRef, key: str, value: Any) -> None:
+        if isinstance(value, str) and "\x00" in value:
+            raise DataFormatError(f"the value of {key!r} holds a NUL character (at {value.index(chr(0))})",
+                                  file=file, place=node_id(subject), fix="remove NUL characters: no store keeps them")
+        bag = props[subject]
+        if key in proj.multiple:
+            bag.setdefault(key, []).append(value)
+        elif key in bag and bag[key] != value:
+            raise DataFormatError(f"{node_id(subject)} has two values for {key!r}", file=file,
+                                  place=node_id(subject), fix=f"keep one {key!r}")
+        else:
+            bag[key] = value
+
+    def link(subject: URIRef, rel: RelType, target: URIRef) -> None:
+        if rel in SYMMETRIC and ids[target] < ids[subject]:
+            subject, target = target, subject  # one relationship per pair, from the smaller id
+        rels[(labels[subject], rel, labels[target])].append({"src": ids[subject], "dst": ids[target]})
+
     # what each predicate is, worked out once per predicate term: the triples of one study share
     # their predicates' terms, and a look-up by the same term needs no (Python) comparison
     meaning: dict[Any, tuple[bool, URIRef, str | None, RelType | None]] = {}
@@ -112,29 +158,15 @@ def project(g: Graph, *, file: str) -> Projected:
             raise DataFormatError(f"{s} has properties but no class", file=file, place=str(s),
                                   fix="add rdf:type with a class of the kxgraph ontology")
         if key is not None and isinstance(o, Literal):
-            value = python_value(o)
-            if isinstance(value, str) and "\x00" in value:
-                raise DataFormatError(f"the value of {key!r} holds a NUL character (at {value.index(chr(0))})",
-                                      file=file, place=node_id(s), fix="remove NUL characters: no store keeps them")
-            bag = props[subject]
-            if key in proj.multiple:
-                bag.setdefault(key, []).append(value)
-            elif key in bag and bag[key] != value:
-                raise DataFormatError(f"{node_id(s)} has two values for {key!r}", file=file,
-                                      place=node_id(s), fix=f"keep one {key!r}")
-            else:
-                bag[key] = value
-            continue
-        if rel is not None and isinstance(o, URIRef) and _iri(o) in labels:
-            target = _iri(o)
-            if rel in SYMMETRIC and node_id(target) < node_id(subject):
-                subject, target = target, subject  # one relationship per pair, from the smaller id
-            rels[(labels[subject], rel, labels[target])].append(
-                {"src": node_id(subject), "dst": node_id(target)})
-            continue
-        raise DataFormatError(f"the statement {p} -> {o} cannot be stored in the graph", file=file,
-                              place=node_id(s),
-                              fix="use the ontology's properties; link only to entities of the file")
+            put(subject, key, python_value(o))
+        elif rel is not None and isinstance(o, URIRef) and _iri(o) in labels:
+            link(subject, rel, _iri(o))
+        else:
+            raise DataFormatError(f"the statement {p} -> {o} cannot be stored in the graph", file=file,
+                                  place=node_id(s),
+                                  fix="use the ontology's properties; link only to entities of the file")
+    if quotes:
+        _project_quotes(quotes, proj.keys, proj.rel_types, put, link, labels, file)
     nodes: dict[NodeLabel, list[Row]] = defaultdict(list)
     for s, label in labels.items():
         bag = props[s]
@@ -143,7 +175,7 @@ def project(g: Graph, *, file: str) -> Projected:
         searched = search_text(label, bag)
         if searched is not None:
             bag[SEARCH_KEY] = searched
-        nodes[label].append({"id": node_id(s), "props": bag})
+        nodes[label].append({"id": ids[s], "props": bag})
     for rows in nodes.values():
         rows.sort(key=lambda r: r["id"])
     for group, rows in rels.items():

@@ -34,8 +34,8 @@ from kxgraph.loaders import refi_analysis as analysis
 from kxgraph.loaders.refi_archive import PROJECT_NS
 from kxgraph.loaders.refi_copy import OWN_COPY, OWN_MANIFEST
 from kxgraph.loaders.refi_xml import schema_errors
-from kxgraph.loaders.yaml_format import OA, SECTIONS
-from kxgraph.ontology.terms import DATA, KX
+from kxgraph.loaders.yaml_format import SECTIONS
+from kxgraph.ontology.terms import DATA, KX, OA
 
 __all__ = ["EXPORTED_BY", "QdpxExport", "to_qdpx"]
 

@@ -48,8 +48,8 @@ from kxgraph.loaders.refi_xml import (
     study_id_from_name,
     text_of,
 )
-from kxgraph.loaders.yaml_format import ID_PATTERN, OA, build_study, literal
-from kxgraph.ontology.terms import DATA, KX
+from kxgraph.loaders.yaml_format import ID_PATTERN, build_study
+from kxgraph.ontology.terms import DATA, KX, OA, literal
 
 __all__ = ["RefiImport", "read_refi"]
 

@@ -11,6 +11,7 @@ from rdflib.namespace import RDF, SH
 from rdflib.plugins.stores.memory import Memory
 
 from kxgraph.errors import ValidationError
+from kxgraph.loaders.quote_rows import QuoteRows
 from kxgraph.loaders.shape_checks import NotCompiled, Result, compiled_shapes, run
 from kxgraph.ontology.terms import DATA
 from kxgraph.ontology.vocabulary import ontology_graph, shapes_graph
@@ -53,9 +54,10 @@ def validation_shapes() -> Graph:
 
 
 def validate(data: Graph, *, file: str, places: Mapping[URIRef, str] | None = None,
-             focus: Sequence[URIRef] | None = None) -> None:
+             focus: Sequence[URIRef] | None = None, quotes: QuoteRows | None = None) -> None:
     """Raise :class:`ValidationError` listing every violation, or return when the data conforms;
-    ``focus``: check these entities only (an edit's, beside the few triples of what it names).
+    ``focus``: check these entities only (an edit's, beside the few triples of what it names);
+    ``quotes``: the study's quotes kept as rows beside ``data`` (``loaders/quote_rows.py``).
 
     The shapes run compiled (``loaders/shape_checks.py``: the same results, ~10× faster); pyshacl
     checks whatever they do not compile."""
@@ -63,11 +65,11 @@ def validate(data: Graph, *, file: str, places: Mapping[URIRef, str] | None = No
     shapes = compiled_shapes(validation_shapes())
     if shapes is not None:
         try:
-            results = run(shapes, data, ontology_graph(), focus)
+            results = run(shapes, data, ontology_graph(), focus, rows=[quotes] if quotes else [])
         except NotCompiled as exc:
             log.info("pyshacl checks %s: %s", file, exc)
     if results is None:
-        results = pyshacl_results(data, focus)
+        results = pyshacl_results(_with(data, quotes), focus)
     if not results:
         return
     problems = []
@@ -82,6 +84,17 @@ def validate(data: Graph, *, file: str, places: Mapping[URIRef, str] | None = No
     if len(problems) > MAX_REPORTED:
         problems = [*problems[:MAX_REPORTED], f"... and {len(problems) - MAX_REPORTED} more"]
     raise ValidationError(problems, file=file)
+
+
+def _with(data: Graph, quotes: QuoteRows | None) -> Graph:
+    """``data`` with the quote rows' triples, in a copy (``data`` and the rows stay as they are)."""
+    if not quotes:
+        return data
+    copy = Graph()
+    copy += data
+    for triple in quotes.triples():
+        copy.add(triple)
+    return copy
 
 
 def pyshacl_results(data: Graph, focus: Sequence[URIRef] | None = None) -> list[Result]:

@@ -18,11 +18,11 @@ the checks do not read the way pyshacl does (a blank node compared by ``sh:lessT
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import cast
+from typing import Protocol, cast
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
@@ -30,7 +30,7 @@ from rdflib.term import Node
 
 from kxgraph.loaders.study_store import objects_by_subject
 
-__all__ = ["NotCompiled", "Result", "compiled_shapes", "run"]
+__all__ = ["NotCompiled", "Result", "Rows", "compiled_shapes", "run"]
 
 #: (focus node, path, message, value node or None) — what a pyshacl result says
 Result = tuple[Node, URIRef, str, "Node | None"]
@@ -53,16 +53,23 @@ class _Shape:
     checks: tuple[Callable[[Node, list[Node], _Index], Sequence[Node | None]], ...]
 
 
+class Rows(Protocol):
+    """Triples kept outside a graph (``loaders/quote_rows.py``), read one predicate at a time."""
+
+    def subject_objects(self, predicate: Node) -> Iterable[tuple[Node, Node]]: ...
+
+
 class _Index:
     """The values of the shapes' predicates and classes, from the data and the ontology together
-    (as pyshacl sees them once the ontology is mixed in)."""
+    (as pyshacl sees them once the ontology is mixed in), and from the rows kept beside the data."""
 
-    def __init__(self, graphs: Sequence[Graph], predicates: set[URIRef]) -> None:
+    def __init__(self, graphs: Sequence[Graph], predicates: set[URIRef], rows: Sequence[Rows] = ()) -> None:
         self.values: dict[URIRef, dict[Node, list[Node]]] = {}
         for p in predicates | {RDF.type, RDFS.subClassOf}:
             by_subject: dict[Node, list[Node]] = {}
-            for g in graphs:
-                for s, o in objects_by_subject(g, p):
+            pairs = [objects_by_subject(g, p) for g in graphs] + [r.subject_objects(p) for r in rows]
+            for source in pairs:
+                for s, o in source:
                     seen = by_subject.setdefault(s, [])
                     if o not in seen:
                         seen.append(o)
@@ -109,6 +116,7 @@ def _string(v: Node) -> str:
 
 
 _RDF_TYPE = RDF.type
+_INTEGER = XSD.integer
 _NATIVE: dict[URIRef, type | tuple[type, ...]] = {XSD.string: (str, bytes), RDF.langString: (str, bytes),
                                                   XSD.integer: int, XSD.decimal: Decimal}
 
@@ -166,8 +174,11 @@ def _check_range(bound: Literal, *, low: bool) -> Callable[[Node, list[Node], _I
 
     compare_literal = cast(Callable[[Literal, Literal], int], compare.compare_literal)  # pyshacl's own ordering
     bound_is_string = isinstance(bound.value, str)
+    whole = _whole(bound)
 
     def holds(v: Node) -> bool:
+        if whole is not None and (value := _whole(v)) is not None:  # as pyshacl orders them: a quote's offsets
+            return value >= whole if low else value <= whole
         if not isinstance(v, Literal) or isinstance(v.value, str) != bound_is_string:
             return False
         try:
@@ -191,12 +202,24 @@ def _comparable(v: Node) -> tuple[object, bool]:
     return v, False
 
 
+def _whole(v: Node) -> int | None:
+    """The value of an xsd:integer literal (two compare as their values do in rdflib), else None."""
+    if isinstance(v, Literal) and type(value := v.value) is int and v.datatype == _INTEGER:
+        return value
+    return None
+
+
 def _check_less_than(other: URIRef) -> Callable[[Node, list[Node], _Index], Sequence[Node]]:
     def check(f: Node, values: list[Node], ix: _Index) -> Sequence[Node]:
         failed = []
         for v in values:
+            others = ix.of(other, f)
+            if len(others) == 1 and (start := _whole(v)) is not None and (end := _whole(others[0])) is not None:
+                if not start < end:  # a quote's offsets
+                    failed.append(v)
+                continue
             left, left_is_string = _comparable(v)
-            for w in ix.of(other, f):
+            for w in others:
                 right, right_is_string = _comparable(w)
                 try:
                     if left_is_string != right_is_string or not left < right:  # type: ignore[operator]
@@ -277,10 +300,11 @@ def compiled_shapes(shapes: Graph) -> tuple[_Shape, ...] | None:
 
 
 def run(shapes: Sequence[_Shape], data: Graph, ontology: Graph,
-        focus: Sequence[Node] | None = None) -> list[Result]:
-    """Every violation of ``shapes`` in ``data`` with ``ontology`` mixed in (nothing is added to
-    either); ``focus``: only these focus nodes (pyshacl's ``focus_nodes``: an empty list is all)."""
-    ix = _Index([data, ontology], {s.path for s in shapes} | {o for s in shapes for o in s.reads})
+        focus: Sequence[Node] | None = None, rows: Sequence[Rows] = ()) -> list[Result]:
+    """Every violation of ``shapes`` in ``data`` and ``rows`` (triples kept beside it) with
+    ``ontology`` mixed in (nothing is added to either); ``focus``: only these focus nodes (pyshacl's
+    ``focus_nodes``: an empty list is all)."""
+    ix = _Index([data, ontology], {s.path for s in shapes} | {o for s in shapes for o in s.reads}, rows)
     wanted = set(focus) if focus else None
     results: list[Result] = []
     for shape in shapes:

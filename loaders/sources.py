@@ -1,4 +1,5 @@
-"""Read a study from disk into one RDF graph with every evidence quote anchored in its document.
+"""Read a study from disk into RDF with every evidence quote anchored in its document (a study
+file's quotes kept as rows beside the graph: ``loaders/quote_rows.py``).
 
 Accepted inputs: a study folder (holding ``study.yaml``), a ``.yaml`` study file, or RDF in the
 kxgraph ontology (``.ttl``, ``.jsonld``) such as ``kxgraph export`` writes.
@@ -6,7 +7,6 @@ kxgraph ontology (``.ttl``, ``.jsonld``) such as ``kxgraph export`` writes.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +18,10 @@ from kxgraph.errors import DataFormatError, InputError, ProblemList, QuoteError
 from kxgraph.loaders.anchoring import Anchor, DocumentIndex, anchor_quote, check_anchor, sha256_text
 from kxgraph.loaders.continua import complete_continua
 from kxgraph.loaders.files import json_depth_exceeds, read_limited
+from kxgraph.loaders.quote_rows import QuoteRows, quote_iri, quote_pairs, row_of
 from kxgraph.loaders.standalone import without_entailments
-from kxgraph.loaders.yaml_format import OA, StudyFile, literal, read_study_file
-from kxgraph.ontology.terms import DATA, KX
+from kxgraph.loaders.yaml_format import StudyFile, read_study_file
+from kxgraph.ontology.terms import DATA, KX, OA, literal
 
 __all__ = ["StudySource", "file_sha256", "quote_triples", "read_document", "read_source"]
 
@@ -30,7 +31,8 @@ MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 
 @dataclass
 class StudySource:
-    """One input, read: its RDF, the studies it holds, and the files it read (for provenance)."""
+    """One input, read: its RDF (``graph``, and the quotes of a study file as rows beside it:
+    :meth:`rdf` puts them together), the studies it holds, and the files it read (for provenance)."""
 
     path: Path
     graph: Graph
@@ -40,6 +42,13 @@ class StudySource:
     quote_count: int = 0
     warnings: list[str] = field(default_factory=list)                # what was left out, and why
     counts: dict[str, int] = field(default_factory=dict)             # what was read, by kind
+    quotes: QuoteRows = field(default_factory=QuoteRows)             # quotes not (yet) in ``graph``
+
+    def rdf(self) -> Graph:
+        """The whole input as RDF: ``graph``, with the quote rows moved into it (once)."""
+        if len(self.quotes):
+            self.quotes.move_into(self.graph)
+        return self.graph
 
 
 def file_sha256(path: Path) -> str:
@@ -109,31 +118,16 @@ def _from_refi(path: Path, study_id: str | None) -> StudySource:
 
 def quote_triples(g: Graph, study_id: str, document: str, doc: URIRef, checksum: str, a: Anchor,
                   **more: Any) -> tuple[URIRef, bool]:
-    """The evidence quote ``a`` of the document ``document`` (its id; ``doc`` its IRI): its IRI, the
-    same for the same words at the same place (``<study>/quote/<document>/<start>-<end>``), and
-    whether it was new to ``g``; ``more``: other properties (``anchorStatus``...) as predicates'
-    local names."""
-    quote = DATA[f"{study_id}/quote/{document}/{a.start}-{a.end}"]
-    is_a, kind, source, exact, prefix, suffix, start, end, sha = _quote_terms()
-    if (quote, is_a, kind) in g:
+    """The evidence quote ``a`` of the document ``document`` (its id; ``doc`` its IRI) added to ``g``:
+    its IRI (:func:`~kxgraph.loaders.quote_rows.quote_iri`) and whether it was new to ``g``;
+    ``more``: other properties (``anchorStatus``...) as predicates' local names. A study file's
+    quotes are kept as rows instead (``loaders/quote_rows.py``); these are the same triples."""
+    quote = quote_iri(study_id, document, a)
+    if (quote, RDF.type, KX.EvidenceQuote) in g:
         return quote, False
-    for p, o in ((is_a, kind), (source, doc), (exact, literal(a.exact)), (prefix, literal(a.prefix)),
-                 (suffix, literal(a.suffix)), (start, _shared_literal(a.start)), (end, _shared_literal(a.end)),
-                 (sha, _shared_literal(checksum)), *((KX[k], literal(v)) for k, v in more.items())):
+    for p, o in quote_pairs(row_of(doc, checksum, a, more)):
         g.add((quote, p, o))
     return quote, True
-
-
-@functools.cache
-def _quote_terms() -> tuple[URIRef, ...]:
-    """The type and predicates of every quote, made once (a namespace look-up makes a new term)."""
-    return (RDF.type, KX.EvidenceQuote, OA.hasSource, OA.exact, OA.prefix, OA.suffix, OA.start, OA.end,
-            KX.documentSha256)
-
-
-#: the literals many quotes share (offsets, a document's checksum), made once: a study of 100k
-#: quotes made 700k literals, a fifth of the time it took to read
-_shared_literal = functools.lru_cache(maxsize=65_536, typed=True)(literal)
 
 
 def _from_yaml(path: Path) -> StudySource:
@@ -161,6 +155,7 @@ def _from_yaml(path: Path) -> StudySource:
             passages.setdefault(wanted, set()).update(p for p in (q.spec.text, q.spec.hint) if p)
     indexes = {doc_id: DocumentIndex(texts[doc_id][0], found) for doc_id, found in passages.items()}
     count = 0
+    quotes = QuoteRows()
     problems = ProblemList()  # every quote that is not found, in one pass
     for q, wanted in placed:
         if wanted is None or wanted not in texts:
@@ -176,14 +171,14 @@ def _from_yaml(path: Path) -> StudySource:
         except QuoteError as exc:
             problems.add(exc)
             continue
-        quote, made = quote_triples(g, sf.study_id, wanted, doc, checksum, a)
+        quote, made = quotes.add(sf.study_id, wanted, doc, checksum, a)
         if made:
             count += 1
             sf.places[quote] = q.place
         g.add((q.claim, KX.supportedBy, quote))
     problems.raise_if_any()
     return StudySource(path=path, graph=g, study_ids=[sf.study_id], files=files, places=sf.places,
-                       quote_count=count)
+                       quote_count=count, quotes=quotes)
 
 
 #: JSON-LD nested deeper than this is refused before it is parsed

@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError, create_model
-from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, SKOS
 
 from kxgraph.errors import DataFormatError, InputError, ProblemList
 from kxgraph.loaders.continua import write_stops
 from kxgraph.loaders.files import inside, read_limited
 from kxgraph.loaders.study_store import study_graph
-from kxgraph.ontology.terms import DATA, KX
+from kxgraph.ontology.terms import DATA, KX, literal
 
 __all__ = ["SECTIONS", "EvidenceSpec", "StudyFile", "build_study", "parse_yaml", "read_study_file"]
 
-OA = Namespace("http://www.w3.org/ns/oa#")
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,80}$"
 FORMAT_VERSION = 1
 
@@ -574,15 +572,4 @@ def _continuum_stops(path: Path, where: str, entry: Any) -> list[str]:
             raise _fail(path, f"{where}.{key}", f"'{key}' is {value!r} but the {('first', 'last')[key == 'right']} "
                         f"of 'stops' is {pole!r}", f"leave out '{key}': with 'stops', the first and last are the poles")
     return list(stops)
-
-
-def literal(value: Any) -> Literal:
-    """A Python value as the one literal kxgraph writes for it (loader and export agree)."""
-    if isinstance(value, bool):
-        return Literal(value)
-    if isinstance(value, int):
-        return Literal(value)
-    if isinstance(value, float | Decimal):
-        return Literal(Decimal(repr(float(value))))
-    return Literal(str(value))
 

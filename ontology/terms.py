@@ -5,15 +5,31 @@ Kept equal to ``kx.ttl`` by ``tests/test_ontology.py``.
 
 from __future__ import annotations
 
-from rdflib import URIRef
+from decimal import Decimal
+from typing import Any
+
+from rdflib import Literal, URIRef
 from rdflib.namespace import DefinedNamespace, Namespace
 
-__all__ = ["DATA", "KX", "KX_NS"]
+__all__ = ["DATA", "KX", "KX_NS", "OA", "literal"]
 
 KX_NS = "https://w3id.org/kxgraph/ns#"
 
 #: Where the IRIs of data (studies, concepts, quotes...) live.
 DATA = Namespace("https://w3id.org/kxgraph/id/")
+#: The Web Annotation vocabulary: a quote's source, exact text and offsets.
+OA = Namespace("http://www.w3.org/ns/oa#")
+
+
+def literal(value: Any) -> Literal:
+    """A Python value as the one literal kxgraph writes for it (loader and export agree)."""
+    if isinstance(value, bool):
+        return Literal(value)
+    if isinstance(value, int):
+        return Literal(value)
+    if isinstance(value, float | Decimal):
+        return Literal(Decimal(repr(float(value))))
+    return Literal(str(value))
 
 
 class KX(DefinedNamespace):

@@ -70,7 +70,7 @@ async def test_stops_come_back_through_rdf_and_qdpx(store: Store, tmp_path: Path
 def test_rdf_written_before_stops_reads_as_the_same_graph(tmp_path: Path) -> None:
     """An export of poles only (as kxgraph wrote before continua had stops) gets the stops its
     poles make, the graph a study file of 'left' and 'right' gives."""
-    now = prepare([BUNDLED]).graph
+    now = prepare([BUNDLED]).rdf()
     old = Graph()
     for t in now:
         if t[1] not in (KX.hasStop, KX.stopConcept) and (t[0], RDF.type, KX.ContinuumStop) not in now:
@@ -78,7 +78,7 @@ def test_rdf_written_before_stops_reads_as_the_same_graph(tmp_path: Path) -> Non
     assert len(old) < len(now)
     path = tmp_path / "old.ttl"
     path.write_text(old.serialize(format="turtle"), encoding="utf-8")
-    again = prepare([path]).graph
+    again = prepare([path]).rdf()
     drop = lambda g: {t for t in g if "/load/" not in str(t[0]) and "/load/" not in str(t[2])}  # noqa: E731
     mine, theirs = Graph(), Graph()
     for t in drop(now):

@@ -111,7 +111,7 @@ async def _round(tmp: Path, study: Path) -> None:
             assert first.changed and not second.changed
             assert await fingerprint(store) == before
             exported = await export_graph(store)
-            assert isomorphic(exported, prepare([study]).graph)
+            assert isomorphic(exported, prepare([study]).rdf())
             (tmp / "x.ttl").write_text(serialize(exported, "turtle"), encoding="utf-8")
             await store.drop_graph()
             await load(store, [tmp / "x.ttl"])

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture(scope="module")
 def turtle() -> str:
-    return serialize(prepare([BUNDLED]).graph, "turtle")
+    return serialize(prepare([BUNDLED]).rdf(), "turtle")
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +79,13 @@ def test_an_independent_parser_reads_the_same_triples(turtle: str, alone: Graph)
 def test_json_ld_is_the_same_text_whatever_the_hash_seed() -> None:
     program = ("import sys; from kxgraph.loaders.export import serialize; "
                "from kxgraph.loaders.pipeline import prepare; from tests.helpers import BUNDLED; "
-               "sys.stdout.write(serialize(prepare([BUNDLED]).graph, 'json-ld'))")
+               "sys.stdout.write(serialize(prepare([BUNDLED]).rdf(), 'json-ld'))")
     outs = [subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True,
                            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout
             for seed in ("1", "2")]
     assert outs[0] == outs[1] and len(outs[0]) > 10_000
     assert isomorphic(Graph().parse(data=outs[0], format="json-ld"),
-                      Graph().parse(data=serialize(prepare([BUNDLED]).graph, "turtle"), format="turtle"))
+                      Graph().parse(data=serialize(prepare([BUNDLED]).rdf(), "turtle"), format="turtle"))
 
 
 @pytest.mark.parametrize("fmt,suffix", [("turtle", ".ttl"), ("json-ld", ".jsonld")])

@@ -41,8 +41,8 @@ def exported(study: Path, tmp_path: Path) -> tuple[Graph, Path]:
     prep = prepare([study])
     (sid,) = prep.study_ids
     out = tmp_path / f"{sid}.qdpx"
-    out.write_bytes(to_qdpx(prep.graph, sid).data)
-    return prep.graph, as_other_programs_write_it(out, tmp_path / f"{sid}-project-only.qdpx")
+    out.write_bytes(to_qdpx(prep.rdf(), sid).data)
+    return prep.rdf(), as_other_programs_write_it(out, tmp_path / f"{sid}-project-only.qdpx")
 
 
 def as_qualcoder_writes_it(path: Path, target: Path) -> Path:
@@ -156,7 +156,7 @@ def test_a_study_comes_back_exactly_from_the_project_alone(study: Path, tmp_path
         assert_follows_the_xsd(project_only.read_bytes())
     again = prepare([project_only])
     assert again.warnings == []
-    assert set(again.graph) == set(first)
+    assert set(again.rdf()) == set(first)
 
 
 def test_the_analysis_shows_as_codes_in_any_program(tmp_path: Path) -> None:
@@ -202,7 +202,7 @@ def test_the_analysis_comes_back_after_qualcoder_rewrote_the_project(tmp_path: P
     again = prepare([rewritten])
     assert again.study_ids == ["link-worker"]
     assert again.warnings == []
-    before, after = analysis_of(first, "link-worker"), analysis_of(again.graph, "link-worker")
+    before, after = analysis_of(first, "link-worker"), analysis_of(again.rdf(), "link-worker")
     assert before <= after
     # and one thing more: QualCoder's coder, a user of the project, is a person who coded
     coder = {s for s, _, _ in after - before}
@@ -219,15 +219,15 @@ def test_qualcoder_s_own_round_trip_keeps_the_analysis() -> None:
     back; what QualCoder adds is its own: its coder and the dates it wrote."""
     again = prepare([ROOT / "tests" / "data" / "refi" / "qualcoder" / "link-worker-analysis.qdpx"])
     assert again.study_ids == ["link-worker"] and again.warnings == []
-    before = analysis_of(prepare([BUNDLED]).graph, "link-worker")
-    after = analysis_of(again.graph, "link-worker")
+    before = analysis_of(prepare([BUNDLED]).rdf(), "link-worker")
+    after = analysis_of(again.rdf(), "link-worker")
     assert before <= after
     added = after - before
     created = URIRef("http://purl.org/dc/terms/created")
     assert {s for s, p, _ in added if p == created} == {DATA["link-worker/study/link-worker"],
                                                           DATA["link-worker/document/exeter-blog"]}
     [coder] = {s for s, p, _ in added if p != created}
-    assert str(again.graph.value(coder, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))) == "default"
+    assert str(again.rdf().value(coder, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))) == "default"
     assert again.sources[0].counts["evidence codings"] == 44
 
 
@@ -257,7 +257,7 @@ def test_edits_made_in_another_program_come_back(tmp_path: Path) -> None:
                   {"targetGUID": dependence.get("guid", "")})
     edited = _rezip(project_only, tmp_path / "edited.qdpx", ET.tostring(root, encoding="utf-8"))
     again = prepare([edited])
-    g = again.graph
+    g = again.rdf()
     patients = DATA["link-worker/stakeholder/patients"]
     assert str(g.value(patients, URIRef("http://www.w3.org/2000/01/rdf-schema#label"))) == "Patients and carers"
     assert str(g.value(consequence, KX.text)) == "Holding may make some patients dependent on their link worker."

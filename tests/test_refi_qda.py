@@ -535,7 +535,7 @@ def test_every_exported_note_has_a_date_or_says_why_not(tmp_path: Path, loaded_a
                    '<Note guid="d0000000-0000-4000-8000-000000000002" name="undated">'
                    '<PlainTextContent>two</PlainTextContent></Note></Notes></Project>', encoding="utf-8")
     prep = prepare([qde], study_id="memos")
-    exported = to_qdpx(prep.graph, "memos", loaded_at=loaded_at)
+    exported = to_qdpx(prep.rdf(), "memos", loaded_at=loaded_at)
     with zipfile.ZipFile(io.BytesIO(exported.data)) as z:
         root = ElementTree.fromstring(z.read("project.qde"))
     notes = root.iter("{urn:QDA-XML:project:1.0}Note")
@@ -551,7 +551,7 @@ def test_every_exported_note_has_a_date_or_says_why_not(tmp_path: Path, loaded_a
 
 
 def test_a_copy_that_speaks_for_another_study_is_not_read(tmp_path: Path) -> None:
-    exported = to_qdpx(prepare([BUNDLED]).graph, "link-worker")
+    exported = to_qdpx(prepare([BUNDLED]).rdf(), "link-worker")
     out = tmp_path / "lw.qdpx"
     out.write_bytes(exported.data)
     forged = tmp_path / "forged.qdpx"

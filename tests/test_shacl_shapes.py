@@ -8,8 +8,7 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 
 from kxgraph.loaders.shacl import validation_shapes
 from kxgraph.loaders.sources import read_source
-from kxgraph.loaders.yaml_format import OA
-from kxgraph.ontology.terms import KX
+from kxgraph.ontology.terms import KX, OA
 from kxgraph.ontology.vocabulary import ontology_graph, shapes_graph
 from tests.helpers import BUNDLED
 
@@ -27,7 +26,7 @@ def _violations(data: Graph, shapes: Graph) -> list[tuple[str, str, str, str]]:
 
 
 def test_flattened_shapes_find_the_same_violations() -> None:
-    data = read_source(BUNDLED).graph
+    data = read_source(BUNDLED).rdf()
     quotes = sorted(data.subjects(RDF.type, KX.EvidenceQuote))
     claims = sorted(data.subjects(RDF.type, KX.DiscussionPoint))
     named = sorted(s for s in data.subjects(RDFS.label, None) if (s, RDF.type, KX.Stakeholder) in data)
@@ -49,7 +48,7 @@ def test_validation_leaves_the_data_as_it_was() -> None:
     from kxgraph.errors import ValidationError
     from kxgraph.loaders.shacl import validate
 
-    data = read_source(BUNDLED).graph
+    data = read_source(BUNDLED).rdf()
     before = set(data)
     validate(data, file="study.yaml")  # conforms
     assert set(data) == before

@@ -45,7 +45,7 @@ def test_every_shape_compiles_and_none_is_left_out() -> None:
 
 @pytest.mark.parametrize("path", STUDIES, ids=lambda p: p.name)
 def test_the_same_results_as_pyshacl_on_every_study(path: Path) -> None:
-    compiled, reference = both(read_source(path).graph)
+    compiled, reference = both(read_source(path).rdf())
     assert compiled == reference
 
 
@@ -53,7 +53,7 @@ def test_the_same_results_as_pyshacl_on_every_broken_input_that_reaches_validati
     reached = []
     for path in BROKEN:
         try:
-            data = read_source(path).graph
+            data = read_source(path).rdf()
         except InputError:
             continue  # refused before validation (tests/test_bad_inputs.py checks the message)
         compiled, reference = both(data)
@@ -78,7 +78,7 @@ def values(nodes: list[URIRef]) -> st.SearchStrategy[object]:
 
 @cache
 def bundled_graph() -> Graph:
-    return read_source(BUNDLED).graph
+    return read_source(BUNDLED).rdf()
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -108,7 +108,7 @@ def test_the_same_results_as_pyshacl_on_damage(data: st.DataObject) -> None:
 
 
 def test_what_the_checks_do_not_read_goes_to_pyshacl() -> None:
-    data = read_source(BUNDLED).graph
+    data = read_source(BUNDLED).rdf()
     quote = sorted(data.subjects(RDF.type, KX.EvidenceQuote))[0]
     data.add((quote, URIRef("http://www.w3.org/ns/oa#end"), BNode()))
     shapes = compiled_shapes(shacl.validation_shapes())
@@ -124,7 +124,7 @@ def test_the_loader_validates_with_the_compiled_checks(monkeypatch: pytest.Monke
         raise AssertionError("pyshacl was asked")
 
     monkeypatch.setattr(shacl, "pyshacl_results", refuse)
-    data = read_source(BUNDLED).graph
+    data = read_source(BUNDLED).rdf()
     shacl.validate(data, file="study.yaml")
     quote = sorted(data.subjects(RDF.type, KX.EvidenceQuote))[0]
     data.remove((quote, URIRef("http://www.w3.org/ns/oa#exact"), None))

@@ -144,7 +144,7 @@ async def test_provenance_records_the_load(loaded: Store) -> None:
 
 
 async def test_load_export_load_round_trips_as_rdf(loaded: Store, tmp_path: Path) -> None:
-    original = prepare([BUNDLED]).graph
+    original = prepare([BUNDLED]).rdf()
     exported = await export_graph(loaded)
     assert isomorphic(original, exported)
     for fmt, suffix in (("turtle", ".ttl"), ("json-ld", ".jsonld")):
@@ -196,10 +196,10 @@ def test_a_load_counts_its_triples_as_len_does() -> None:
     from kxgraph.loaders.study_store import StudyMemory, triple_count
 
     prep = prepare([BUNDLED, SECOND])
-    assert type(prep.graph.store) is StudyMemory
-    assert prep.triples == len(prep.graph) > 700
+    assert type(prep.rdf().store) is StudyMemory
+    assert prep.triples == len(prep.rdf()) > 700
     other = Graph()
-    other += prep.graph
-    assert triple_count(other) == len(prep.graph)
+    other += prep.rdf()
+    assert triple_count(other) == len(prep.rdf())
     for src in prep.sources:
         assert triple_count(src.graph) == len(src.graph)

@@ -1,0 +1,144 @@
+"""A study file's quotes kept as rows (``loaders/quote_rows.py``) are the same study as their triples:
+the same triples when asked for RDF, the same violations of the shapes (compiled and pyshacl's),
+the same errors, the same nodes and relationships when projected."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+
+from bench.generate import generate_study
+from kxgraph.errors import DataFormatError, ValidationError
+from kxgraph.loaders import shacl
+from kxgraph.loaders.anchoring import Anchor
+from kxgraph.loaders.pipeline import prepare
+from kxgraph.loaders.projection import project
+from kxgraph.loaders.quote_rows import QuoteRows
+from kxgraph.loaders.shape_checks import compiled_shapes, run
+from kxgraph.loaders.sources import StudySource, quote_triples, read_source
+from kxgraph.loaders.study_store import study_graph
+from kxgraph.ontology.terms import DATA
+from kxgraph.ontology.vocabulary import ontology_graph
+from tests.helpers import BUNDLED, ROOT
+
+STUDIES = [BUNDLED, ROOT / "tests" / "data" / "garden-study", ROOT / "tests" / "data" / "hostile-study"]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_study(tmp_path_factory.mktemp("rows") / "study", 300, study_id="rows")
+
+
+def _both(path: Path) -> tuple[StudySource, Graph]:
+    """The study read twice: as the loader keeps it (graph and rows), and as one RDF graph."""
+    kept, whole = read_source(path), read_source(path).rdf()
+    assert len(kept.quotes) == kept.quote_count > 0, "a study file's quotes are kept as rows"
+    return kept, whole
+
+
+def _studies(generated: Path) -> list[Path]:
+    return [*STUDIES, generated]
+
+
+def test_the_rows_are_the_triples_the_quotes_had(generated: Path) -> None:
+    for path in _studies(generated):
+        kept, whole = _both(path)
+        rows = set(kept.quotes.triples())
+        assert len(rows) == kept.quotes.triple_count()
+        assert rows <= set(whole)
+        assert len(kept.graph) + len(rows) == len(whole)  # none of them was in the graph as well
+        assert set(kept.rdf()) == set(whole)
+
+
+def test_rows_give_the_triples_quote_triples_gives() -> None:
+    doc = DATA["s/document/d"]
+    anchors = [Anchor.at("The quick brown fox jumps over the lazy dog.", 4, 9),
+               Anchor.at("The quick brown fox jumps over the lazy dog.", 4, 9),  # the same quote again
+               Anchor.at("The quick brown fox jumps over the lazy dog.", 0, 3)]
+    rows, graph = QuoteRows(), study_graph()
+    made = [rows.add("s", "d", doc, "0" * 64, a) for a in anchors]
+    assert made == [quote_triples(graph, "s", "d", doc, "0" * 64, a) for a in anchors]
+    assert [new for _, new in made] == [True, False, True]
+    assert set(rows.triples()) == set(graph) and rows.triple_count() == len(graph)
+    for predicate in {p for _, p, _ in graph}:
+        assert sorted(rows.subject_objects(predicate)) == sorted(graph.subject_objects(predicate))
+    assert list(rows.subject_objects(URIRef("https://w3id.org/kxgraph/ns#text"))) == []
+
+
+def test_the_same_projection(generated: Path) -> None:
+    for path in _studies(generated):
+        kept, whole = _both(path)
+        assert project(kept.graph, file="f", quotes=kept.quotes) == project(whole, file="f"), path.name
+
+
+def _results(data: Graph, rows: QuoteRows | None = None) -> Counter[str]:
+    shapes = compiled_shapes(shacl.validation_shapes())
+    assert shapes is not None
+    return Counter(map(repr, run(shapes, data, ontology_graph(), rows=[rows] if rows else [])))
+
+
+def _damaged(path: Path) -> tuple[StudySource, Graph]:
+    """The study with quotes that break every rule of a quote's shape: empty, ending before they
+    start, from a document that is not one, with a checksum that is not one."""
+    kept = read_source(path)
+    sid = kept.study_ids[0]
+    doc = next(o for _, o in kept.quotes.subject_objects(URIRef("http://www.w3.org/ns/oa#hasSource")))
+    claim = DATA[f"{sid}/concept/not-a-document"]
+    for a, source, checksum in ((Anchor(start=5, end=5, exact="", prefix="", suffix=""), doc, "f" * 64),
+                                (Anchor(start=9, end=3, exact="backwards", prefix="", suffix=""), doc, "f" * 64),
+                                (Anchor(start=1, end=4, exact="abc", prefix="", suffix=""), claim, "f" * 64),
+                                (Anchor(start=2, end=5, exact="abc", prefix="", suffix=""), doc, "not hex")):
+        assert kept.quotes.add(sid, "damaged", source, checksum, a)[1]
+    whole = study_graph()
+    whole += kept.graph
+    for triple in kept.quotes.triples():
+        whole.add(triple)
+    return kept, whole
+
+
+def test_the_same_violations_compiled_and_by_pyshacl(generated: Path) -> None:
+    for path in (BUNDLED, generated):
+        kept, whole = _damaged(path)
+        found = _results(kept.graph, kept.quotes)
+        assert found == _results(whole) == Counter(map(repr, shacl.pyshacl_results(whole)))
+        assert sum(found.values()) >= 4, "each damaged quote breaks a rule"
+
+
+def test_the_same_error_for_the_user() -> None:
+    kept, whole = _damaged(BUNDLED)
+    with pytest.raises(ValidationError) as from_rows:
+        shacl.validate(kept.graph, file="study.yaml", places=kept.places, quotes=kept.quotes)
+    with pytest.raises(ValidationError) as from_graph:
+        shacl.validate(whole, file="study.yaml", places=kept.places)
+    assert str(from_rows.value) == str(from_graph.value)
+    assert "a quote has a start offset before its end" in str(from_rows.value)
+
+
+def test_pyshacl_reads_the_rows_too_when_the_shapes_do_not_compile(monkeypatch: pytest.MonkeyPatch) -> None:
+    kept, whole = _damaged(BUNDLED)
+    monkeypatch.setattr(shacl, "compiled_shapes", lambda _shapes: None)
+    with pytest.raises(ValidationError) as from_rows:
+        shacl.validate(kept.graph, file="study.yaml", places=kept.places, quotes=kept.quotes)
+    assert "a quote records the checksum of the text it was anchored in" in str(from_rows.value)
+    assert len(kept.graph) + kept.quotes.triple_count() == len(whole)  # the data is left as it was
+
+
+def test_a_row_whose_document_is_not_in_the_study_is_refused_as_its_triple_is() -> None:
+    kept = read_source(BUNDLED)
+    kept.quotes.add(kept.study_ids[0], "elsewhere", DATA["other/document/x"], "f" * 64,
+                    Anchor(start=1, end=4, exact="abc", prefix="", suffix=""))
+    with pytest.raises(DataFormatError) as from_rows:
+        project(kept.graph, file="f", quotes=kept.quotes)
+    with pytest.raises(DataFormatError) as from_graph:
+        project(kept.rdf(), file="f")
+    assert str(from_rows.value) == str(from_graph.value)
+
+
+def test_a_load_keeps_the_rows_and_counts_their_triples(generated: Path) -> None:
+    prep = prepare([BUNDLED, generated])
+    assert len(prep.quotes) == prep.quote_count
+    triples = prep.triples
+    assert triples == len(prep.rdf()) and len(prep.quotes) == 0  # the rows moved into the graph
