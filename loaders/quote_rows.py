@@ -98,6 +98,7 @@ class QuoteRows:
 
     def __init__(self) -> None:
         self._rows: dict[URIRef, QuoteRow] = {}
+        self.kind = KX.EvidenceQuote  # the class of every row
 
     def add(self, study_id: str, document: str, doc: URIRef, checksum: str, a: Anchor) -> tuple[URIRef, bool]:
         """The quote ``a`` of the document ``document`` (its id; ``doc`` its IRI), anchored as it was
@@ -149,3 +150,11 @@ class QuoteRows:
                         obj = made[value] = term(value)
                     yield iri, obj
                 return
+
+    def column(self, predicate: Node) -> tuple[dict[URIRef, Any], Callable[[Any], Node]] | None:
+        """Each quote's value of ``predicate`` as a plain value, and how a value becomes its term;
+        None for a predicate no quote has."""
+        for p, read, term in _columns():
+            if p == predicate:
+                return {iri: read(row) for iri, row in self._rows.items()}, term
+        return None

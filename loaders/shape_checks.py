@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
+from typing import Literal as Literal_
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
@@ -44,30 +45,49 @@ class NotCompiled(Exception):
     """The data holds something the compiled checks do not read as pyshacl does."""
 
 
+Check = Callable[[Node, list[Node], "_Index"], Sequence["Node | None"]]
+#: what a check reads: how many values a focus node has (``count``), each value alone (``value``),
+#: or each value beside the values of another predicate of the same node (``pair``: sh:lessThan)
+Kind = Literal_["count", "value", "pair"]
+
+
 @dataclass(frozen=True)
 class _Shape:
     path: URIRef
     message: str
     targets: tuple[URIRef, ...]
     reads: frozenset[URIRef]  # the predicates its checks read beside the path (sh:lessThan's)
-    checks: tuple[Callable[[Node, list[Node], _Index], Sequence[Node | None]], ...]
+    checks: tuple[tuple[Kind, Check], ...]
 
 
 class Rows(Protocol):
-    """Triples kept outside a graph (``loaders/quote_rows.py``), read one predicate at a time."""
+    """Triples kept outside a graph (``loaders/quote_rows.py``): subjects of one class (``kind``),
+    each with one value of each predicate it has a column for."""
+
+    kind: URIRef
+
+    def __contains__(self, subject: object) -> bool: ...
 
     def subject_objects(self, predicate: Node) -> Iterable[tuple[Node, Node]]: ...
+
+    def column(self, predicate: Node) -> tuple[dict[URIRef, Any], Callable[[Any], Node]] | None:
+        """Each subject's value of ``predicate`` as a plain value, and how a value becomes its
+        term; None when the rows have no such column (no subject has a value)."""
+        ...
 
 
 class _Index:
     """The values of the shapes' predicates and classes, from the data and the ontology together
-    (as pyshacl sees them once the ontology is mixed in), and from the rows kept beside the data."""
+    (as pyshacl sees them once the ontology is mixed in), and from the rows kept beside the data
+    (their values, or with ``types_only`` their classes alone)."""
 
-    def __init__(self, graphs: Sequence[Graph], predicates: set[URIRef], rows: Sequence[Rows] = ()) -> None:
+    def __init__(self, graphs: Sequence[Graph], predicates: set[URIRef], rows: Sequence[Rows] = (),
+                 types_only: bool = False) -> None:
         self.values: dict[URIRef, dict[Node, list[Node]]] = {}
         for p in predicates | {RDF.type, RDFS.subClassOf}:
             by_subject: dict[Node, list[Node]] = {}
-            pairs = [objects_by_subject(g, p) for g in graphs] + [r.subject_objects(p) for r in rows]
+            pairs: list[Iterable[tuple[Node, Node]]] = [objects_by_subject(g, p) for g in graphs]
+            pairs += [r.subject_objects(p) for r in rows if p == RDF.type or not types_only]
             for source in pairs:
                 for s, o in source:
                     seen = by_subject.setdefault(s, [])
@@ -265,18 +285,18 @@ def _compile(shapes: Graph, shape: Node) -> _Shape:
     def each(parameter: URIRef) -> list[Node]:
         return list(shapes.objects(shape, parameter))
 
-    checks: list[Callable[[Node, list[Node], _Index], Sequence[Node | None]]] = []
-    checks += [_count(n, low=True) for v in each(SH.minCount) if (n := _number(v)) > 0]  # 0: always holds
-    checks += [_count(_number(v), low=False) for v in each(SH.maxCount)]
-    checks += [_check_class(_iri(c)) for c in each(SH["class"])]
-    checks += [_check_datatype(_iri(d)) for d in each(SH.datatype)]
-    checks += [_check_min_length(_number(v)) for v in each(SH.minLength)]
-    checks += [_check_pattern(re.compile(str(p))) for p in each(SH.pattern)]
-    checks += [_check_range(_literal(v), low=True) for v in each(SH.minInclusive)]
-    checks += [_check_range(_literal(v), low=False) for v in each(SH.maxInclusive)]
-    checks += [_check_in(frozenset(shapes.items(v))) for v in each(SH["in"])]
+    checks: list[tuple[Kind, Check]] = []
+    checks += [("count", _count(n, low=True)) for v in each(SH.minCount) if (n := _number(v)) > 0]  # 0: holds
+    checks += [("count", _count(_number(v), low=False)) for v in each(SH.maxCount)]
+    checks += [("value", _check_class(_iri(c))) for c in each(SH["class"])]
+    checks += [("value", _check_datatype(_iri(d))) for d in each(SH.datatype)]
+    checks += [("value", _check_min_length(_number(v))) for v in each(SH.minLength)]
+    checks += [("value", _check_pattern(re.compile(str(p)))) for p in each(SH.pattern)]
+    checks += [("value", _check_range(_literal(v), low=True)) for v in each(SH.minInclusive)]
+    checks += [("value", _check_range(_literal(v), low=False)) for v in each(SH.maxInclusive)]
+    checks += [("value", _check_in(frozenset(shapes.items(v)))) for v in each(SH["in"])]
     others = frozenset(_iri(o) for o in each(SH.lessThan))
-    checks += [_check_less_than(o) for o in others]
+    checks += [("pair", _check_less_than(o)) for o in others]
     targets = tuple(_iri(t) for t in each(SH.targetClass))
     return _Shape(path=path, message=str(messages[0]), targets=targets, reads=others, checks=tuple(checks))
 
@@ -304,8 +324,19 @@ def run(shapes: Sequence[_Shape], data: Graph, ontology: Graph,
     """Every violation of ``shapes`` in ``data`` and ``rows`` (triples kept beside it) with
     ``ontology`` mixed in (nothing is added to either); ``focus``: only these focus nodes (pyshacl's
     ``focus_nodes``: an empty list is all)."""
-    ix = _Index([data, ontology], {s.path for s in shapes} | {o for s in shapes for o in s.reads}, rows)
+    predicates = {s.path for s in shapes} | {o for s in shapes for o in s.reads}
+    if rows and focus is None:
+        beside = _run_beside(shapes, data, ontology, predicates, rows)
+        if beside is not None:
+            return beside
+    ix = _Index([data, ontology], predicates, rows)
     wanted = set(focus) if focus else None
+    return _graph_results(shapes, ix, wanted, frozenset())
+
+
+def _graph_results(shapes: Sequence[_Shape], ix: _Index, wanted: set[Node] | None,
+                   left_out: frozenset[Node] | set[Node]) -> list[Result]:
+    """The violations of the focus nodes in ``ix`` (but those ``left_out``)."""
     results: list[Result] = []
     for shape in shapes:
         nodes: set[Node] = set()
@@ -313,12 +344,77 @@ def run(shapes: Sequence[_Shape], data: Graph, ontology: Graph,
             nodes |= ix.instances(cls)
         if wanted is not None:
             nodes = {n for n in nodes if isinstance(n, URIRef) and n in wanted}
+        if left_out:
+            nodes -= left_out
         values_of = ix.values[shape.path]
         for node in nodes:
             values = values_of.get(node, [])
-            for check in shape.checks:
+            for _kind, check in shape.checks:
                 failed = check(node, values, ix)  # a list, empty in a study that conforms
                 if failed:
                     results.extend((node, shape.path, shape.message, v) for v in failed)
     return results
 
+
+def _run_beside(shapes: Sequence[_Shape], data: Graph, ontology: Graph, predicates: set[URIRef],
+                rows: Sequence[Rows]) -> list[Result] | None:
+    """:func:`run` with each row's checks worked out once per value: a quote's source, offsets and
+    checksum are shared by many quotes, and a count is one value per column. The graph's focus nodes
+    are checked as before; ``None`` when the rows cannot be checked apart from the graph (the graph
+    says something of a row's subject) or hold what only the general path reads (an offset that is
+    not a whole number): :func:`run` then checks them together."""
+    ix = _Index([data, ontology], predicates)
+    for by_subject in ix.values.values():
+        if any(s in r for s in by_subject for r in rows):
+            return None
+    ix = _Index([data, ontology], predicates, rows, types_only=True)
+    row_subjects: set[Node] = set()
+    results: list[Result] = []
+    terms: dict[tuple[Any, ...], Node] = {}
+    for r in rows:
+        classes = ix.superclasses(r.kind)
+        subjects = [s for s, _ in r.subject_objects(RDF.type)]
+        for shape in shapes:
+            if classes.isdisjoint(shape.targets):
+                continue
+            found = _row_results(shape, ix, r, subjects, terms)
+            if found is None:
+                return None
+            results += found
+        row_subjects.update(subjects)
+    return _graph_results(shapes, ix, None, row_subjects) + results
+
+
+def _row_results(shape: _Shape, ix: _Index, rows: Rows, subjects: Sequence[Node],
+                 terms: dict[tuple[Any, ...], Node]) -> list[Result] | None:
+    """The violations of ``shape`` by the rows' ``subjects`` (each has one value of a column): the
+    checks of a value run once for all the subjects that have it; ``terms``: the terms made so far
+    (by maker and value), shared by the shapes of one run."""
+    column = rows.column(shape.path)
+    values, term = column if column is not None else ({}, lambda v: v)
+    results: list[Result] = []
+    path, message = shape.path, shape.message
+    for kind, check in shape.checks:
+        if kind == "count":  # every row has one value of a column, none of another predicate
+            sample = [term(next(iter(values.values())))] if values else []
+            failed = check(URIRef(""), sample, ix)
+            results += [(s, path, message, v) for s in subjects for v in failed]
+        elif kind == "pair":  # sh:lessThan between two columns of whole numbers (a quote's start and end)
+            other = rows.column(next(iter(shape.reads))) if len(shape.reads) == 1 else None
+            if other is None or not all(type(v) is int for v in (*values.values(), *other[0].values())):
+                return None
+            ends = other[0]
+            results += [(s, path, message, term(v)) for s, v in values.items() if not v < ends[s]]
+    checks = [check for kind, check in shape.checks if kind == "value"]
+    if checks:
+        having: dict[tuple[type, Any], list[Node]] = {}
+        for s, v in values.items():
+            having.setdefault((type(v), v), []).append(s)
+        for key, those in having.items():
+            obj = terms.get((term, key[0], key[1]))
+            if obj is None:
+                obj = terms[(term, key[0], key[1])] = term(key[1])
+            for check in checks:
+                if check(those[0], [obj], ix):
+                    results += [(s, path, message, obj) for s in those]
+    return results

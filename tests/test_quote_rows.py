@@ -8,7 +8,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, URIRef
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rdflib import Graph, Literal, URIRef
 
 from bench.generate import generate_study
 from kxgraph.errors import DataFormatError, ValidationError
@@ -75,6 +77,7 @@ def test_the_same_projection(generated: Path) -> None:
 
 
 def _results(data: Graph, rows: QuoteRows | None = None) -> Counter[str]:
+    """The compiled checks' violations (with ``rows``: each row's checks worked out once per value)."""
     shapes = compiled_shapes(shacl.validation_shapes())
     assert shapes is not None
     return Counter(map(repr, run(shapes, data, ontology_graph(), rows=[rows] if rows else [])))
@@ -142,3 +145,53 @@ def test_a_load_keeps_the_rows_and_counts_their_triples(generated: Path) -> None
     assert len(prep.quotes) == prep.quote_count
     triples = prep.triples
     assert triples == len(prep.rdf()) and len(prep.quotes) == 0  # the rows moved into the graph
+
+
+def _whole(kept: StudySource) -> Graph:
+    whole = study_graph()
+    whole += kept.graph
+    for triple in kept.quotes.triples():
+        whole.add(triple)
+    return whole
+
+
+OFFSETS = st.integers(-2, 12)
+TEXTS = st.sampled_from(["", "a", "abc", "f" * 64, "0" * 63, "F" * 64])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damage=st.lists(st.tuples(OFFSETS, OFFSETS, TEXTS, TEXTS, st.booleans()), max_size=6))
+def test_the_same_violations_on_random_rows(damage: list[tuple[int, int, str, str, bool]]) -> None:
+    """Quotes with any offsets, texts and checksums, from the document or from an entity that is
+    not one: the checks worked out per value find what the compiled checks and pyshacl find on
+    the same quotes as triples."""
+    kept = read_source(BUNDLED)
+    sid = kept.study_ids[0]
+    doc = next(o for _, o in kept.quotes.subject_objects(URIRef("http://www.w3.org/ns/oa#hasSource")))
+    for i, (start, end, exact, checksum, from_doc) in enumerate(damage):
+        kept.quotes.add(sid, f"damaged-{i}", doc if from_doc else DATA[f"{sid}/concept/x{i}"], checksum,
+                        Anchor(start=start, end=end, exact=exact, prefix="", suffix=""))
+    whole = _whole(kept)
+    assert _results(kept.graph, kept.quotes) == _results(whole) == Counter(map(repr, shacl.pyshacl_results(whole)))
+
+
+def test_rows_the_graph_also_speaks_of_are_checked_with_it() -> None:
+    """A quote's subject in the graph as well (a second text): its checks read both, as they do
+    when all its triples are in the graph."""
+    kept = read_source(BUNDLED)
+    quote, _ = next(iter(kept.quotes.items()))
+    kept.graph.add((quote, URIRef("http://www.w3.org/ns/oa#exact"), Literal("a second text")))
+    found = _results(kept.graph, kept.quotes)
+    assert found == _results(_whole(kept))
+    assert any("a quote has its exact text" in r for r in found)
+
+
+def test_offsets_that_are_not_whole_numbers_are_checked_as_triples_are() -> None:
+    kept = read_source(BUNDLED)
+    sid = kept.study_ids[0]
+    doc = next(o for _, o in kept.quotes.subject_objects(URIRef("http://www.w3.org/ns/oa#hasSource")))
+    kept.quotes.add(sid, "text-offsets", doc, "f" * 64, Anchor(start="9", end="3", exact="x",  # type: ignore[arg-type]
+                                                              prefix="", suffix=""))
+    found = _results(kept.graph, kept.quotes)
+    assert found == _results(_whole(kept)) == Counter(map(repr, shacl.pyshacl_results(_whole(kept))))
+    assert any("start offset before its end" in r for r in found)
