@@ -78,17 +78,14 @@ class Rows(Protocol):
 
 class _Index:
     """The values of the shapes' predicates and classes, from the data and the ontology together
-    (as pyshacl sees them once the ontology is mixed in), and from the rows kept beside the data
-    (their values, or with ``types_only`` their classes alone)."""
+    (as pyshacl sees them once the ontology is mixed in), and from the rows kept beside the data."""
 
-    def __init__(self, graphs: Sequence[Graph], predicates: set[URIRef], rows: Sequence[Rows] = (),
-                 types_only: bool = False) -> None:
+    def __init__(self, graphs: Sequence[Graph], predicates: set[URIRef], rows: Sequence[Rows] = ()) -> None:
         self.values: dict[URIRef, dict[Node, list[Node]]] = {}
         for p in predicates | {RDF.type, RDFS.subClassOf}:
             by_subject: dict[Node, list[Node]] = {}
             pairs: list[Iterable[tuple[Node, Node]]] = [objects_by_subject(g, p) for g in graphs]
-            pairs += [r.subject_objects(p) for r in rows if p == RDF.type or not types_only]
-            for source in pairs:
+            for source in pairs + [r.subject_objects(p) for r in rows]:
                 for s, o in source:
                     seen = by_subject.setdefault(s, [])
                     if o not in seen:
@@ -98,8 +95,20 @@ class _Index:
         self.members: dict[Node, set[Node]] = {}  # class -> its instances, through rdfs:subClassOf*
         for s, classes in self.values[RDF.type].items():
             for c in classes:
-                for up in self.superclasses(c):
-                    self.members.setdefault(up, set()).add(s)
+                self._member(s, c)
+
+    def _member(self, subject: Node, cls: Node) -> None:
+        for up in self.superclasses(cls):
+            self.members.setdefault(up, set()).add(subject)
+
+    def add_types(self, pairs: Iterable[tuple[Node, Node]]) -> None:
+        """Subjects and their classes, from beside the data (rows whose values are read apart)."""
+        types = self.values[RDF.type]
+        for s, c in pairs:
+            seen = types.setdefault(s, [])
+            if c not in seen:
+                seen.append(c)
+            self._member(s, c)
 
     def of(self, predicate: URIRef, subject: Node) -> list[Node]:
         return self.values[predicate].get(subject, [])
@@ -367,7 +376,8 @@ def _run_beside(shapes: Sequence[_Shape], data: Graph, ontology: Graph, predicat
     for by_subject in ix.values.values():
         if any(s in r for s in by_subject for r in rows):
             return None
-    ix = _Index([data, ontology], predicates, rows, types_only=True)
+    for r in rows:
+        ix.add_types(r.subject_objects(RDF.type))
     row_subjects: set[Node] = set()
     results: list[Result] = []
     terms: dict[tuple[Any, ...], Node] = {}
