@@ -142,12 +142,12 @@ class QuoteRows:
         """The quotes' (subject, object) pairs of one predicate, as ``graph.subject_objects`` gives them."""
         for p, read, term in _columns():
             if p == predicate:
-                made: dict[Any, Node] = {}  # one term per value: offsets and checksums repeat
+                made: dict[tuple[type, Any], Node] = {}  # one term per value: offsets and checksums repeat
                 for iri, row in self._rows.items():
                     value = read(row)
-                    obj = made.get(value)
+                    obj = made.get((type(value), value))
                     if obj is None:
-                        obj = made[value] = term(value)
+                        obj = made[(type(value), value)] = term(value)
                     yield iri, obj
                 return
 
