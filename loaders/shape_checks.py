@@ -13,6 +13,10 @@ generated damage.
 A shape that uses anything else does not compile (:func:`compiled_shapes` returns None) and a value
 the checks do not read the way pyshacl does (a blank node compared by ``sh:lessThan``) raises
 :class:`NotCompiled`: :func:`kxgraph.loaders.shacl.validate` then asks pyshacl itself.
+
+Triples kept as rows beside the data (:class:`Rows`: a study file's quotes, ``loaders/quote_rows.py``)
+are checked with it: each check of a row's value runs once for all the rows that share the value,
+or, when the graph also speaks of a row, over one index of both (``tests/test_quote_rows.py``).
 """
 
 from __future__ import annotations
