@@ -68,9 +68,7 @@ class Prepared:
 
     def rdf(self) -> Graph:
         """The studies as one RDF graph: ``graph``, with the quote rows moved into it (once)."""
-        if len(self.quotes):
-            self.quotes.move_into(self.graph)
-        return self.graph
+        return self.quotes.move_into(self.graph)
 
     @property
     def quote_count(self) -> int:

@@ -130,26 +130,31 @@ class QuoteRows:
             for predicate, obj in quote_pairs(row):
                 yield iri, predicate, obj
 
-    def move_into(self, graph: Graph) -> Graph:
-        """Add every quote's triples to ``graph`` and forget the rows (the graph holds them now)."""
+    def add_to(self, graph: Graph) -> Graph:
+        """Add every quote's triples to ``graph`` (the rows stay)."""
         add = graph.add
         for triple in self.triples():
             add(triple)
+        return graph
+
+    def move_into(self, graph: Graph) -> Graph:
+        """Add every quote's triples to ``graph`` and forget the rows (the graph holds them now)."""
+        self.add_to(graph)
         self._rows.clear()
         return graph
 
     def subject_objects(self, predicate: Node) -> Iterator[tuple[Node, Node]]:
         """The quotes' (subject, object) pairs of one predicate, as ``graph.subject_objects`` gives them."""
-        for p, read, term in _columns():
-            if p == predicate:
-                made: dict[tuple[type, Any], Node] = {}  # one term per value: offsets and checksums repeat
-                for iri, row in self._rows.items():
-                    value = read(row)
-                    obj = made.get((type(value), value))
-                    if obj is None:
-                        obj = made[(type(value), value)] = term(value)
-                    yield iri, obj
-                return
+        column = self.column(predicate)
+        if column is None:
+            return
+        values, term = column
+        made: dict[tuple[type, Any], Node] = {}  # one term per value: offsets and checksums repeat
+        for iri, value in values.items():
+            obj = made.get((type(value), value))
+            if obj is None:
+                obj = made[(type(value), value)] = term(value)
+            yield iri, obj
 
     def column(self, predicate: Node) -> tuple[dict[URIRef, Any], Callable[[Any], Node]] | None:
         """Each quote's value of ``predicate`` as a plain value, and how a value becomes its term;

@@ -92,9 +92,7 @@ def _with(data: Graph, quotes: QuoteRows | None) -> Graph:
         return data
     copy = Graph()
     copy += data
-    for triple in quotes.triples():
-        copy.add(triple)
-    return copy
+    return quotes.add_to(copy)
 
 
 def pyshacl_results(data: Graph, focus: Sequence[URIRef] | None = None) -> list[Result]:

@@ -46,9 +46,7 @@ class StudySource:
 
     def rdf(self) -> Graph:
         """The whole input as RDF: ``graph``, with the quote rows moved into it (once)."""
-        if len(self.quotes):
-            self.quotes.move_into(self.graph)
-        return self.graph
+        return self.quotes.move_into(self.graph)
 
 
 def file_sha256(path: Path) -> str:

@@ -83,6 +83,14 @@ def _results(data: Graph, rows: QuoteRows | None = None) -> Counter[str]:
     return Counter(map(repr, run(shapes, data, ontology_graph(), rows=[rows] if rows else [])))
 
 
+def _whole(kept: StudySource) -> Graph:
+    whole = study_graph()
+    whole += kept.graph
+    for triple in kept.quotes.triples():
+        whole.add(triple)
+    return whole
+
+
 def _damaged(path: Path) -> tuple[StudySource, Graph]:
     """The study with quotes that break every rule of a quote's shape: empty, ending before they
     start, from a document that is not one, with a checksum that is not one."""
@@ -95,11 +103,7 @@ def _damaged(path: Path) -> tuple[StudySource, Graph]:
                                 (Anchor(start=1, end=4, exact="abc", prefix="", suffix=""), claim, "f" * 64),
                                 (Anchor(start=2, end=5, exact="abc", prefix="", suffix=""), doc, "not hex")):
         assert kept.quotes.add(sid, "damaged", source, checksum, a)[1]
-    whole = study_graph()
-    whole += kept.graph
-    for triple in kept.quotes.triples():
-        whole.add(triple)
-    return kept, whole
+    return kept, _whole(kept)
 
 
 def test_the_same_violations_compiled_and_by_pyshacl(generated: Path) -> None:
@@ -145,14 +149,6 @@ def test_a_load_keeps_the_rows_and_counts_their_triples(generated: Path) -> None
     assert len(prep.quotes) == prep.quote_count
     triples = prep.triples
     assert triples == len(prep.rdf()) and len(prep.quotes) == 0  # the rows moved into the graph
-
-
-def _whole(kept: StudySource) -> Graph:
-    whole = study_graph()
-    whole += kept.graph
-    for triple in kept.quotes.triples():
-        whole.add(triple)
-    return whole
 
 
 OFFSETS = st.integers(-2, 12)
