@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kxgraph.graph.read_tree import LIST_KEY, Child, Emitter, Select, Walk, by_id
+from kxgraph.graph.read_tree import LIST_KEY, Child, DocumentPart, Emitter, Select, Walk, by_id
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 __all__ = [
@@ -465,9 +465,10 @@ class TreeEmitter(Emitter):
                       f"count({p}) AS {out}_has{i}"]
         return f"{_filtered(self.b, v, listing, parent)} RETURN {', '.join(parts)}"
 
-    def child(self, parent: str, child: Child, out: str) -> tuple[str, str, list[str]]:
+    def child(self, parent: str, child: Child, out: str,
+              cuts: Sequence[tuple[str, DocumentPart]] = ()) -> tuple[str, str, list[str]]:
         if not isinstance(child, Connection):
-            return super().child(parent, child, out)
+            return super().child(parent, child, out, cuts)
         text: list[str] = []
         value = {"page": "null"}
         if child.page:

@@ -23,8 +23,10 @@ from kxgraph.graph.queries import stakeholders
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = [
+    "DOCUMENT_WALK",
     "WINDOW_MAX_CHARS",
     "Child",
+    "DocumentPart",
     "Emitter",
     "Hop",
     "Part",
@@ -107,10 +109,10 @@ def order_keys(var: str, order: Order) -> list[str]:
 
 @dataclass
 class Select:
-    """What one node gives: values (response key, Cypher expression over ``$v``, the node's variable)
-    and children."""
+    """What one node gives: values (response key, Cypher expression over ``$v``, the node's variable,
+    or a :class:`DocumentPart`) and children."""
 
-    values: list[tuple[str, str]] = field(default_factory=list)
+    values: list[tuple[str, str | DocumentPart]] = field(default_factory=list)
     children: list[Child] = field(default_factory=list)
 
 
@@ -138,37 +140,53 @@ class Emitter:
         return f"n{next(self._n)}"
 
     def projection(self, var: str, select: Select, fields: dict[str, str]) -> str:
-        parts = [f"{_key(k)}: {expr.replace('$v', var)}" for k, expr in select.values]
+        """The node's map: its values, then its children's answers (``fields``, from :meth:`calls`,
+        which also holds the document parts cut where the node's document is read)."""
+        parts = [f"{_key(k)}: {fields[k] if isinstance(expr, DocumentPart) and k in fields else _text(expr, var)}"
+                 for k, expr in select.values]
         parts += [f"{_key(c.key)}: {fields[c.key]}" for c in select.children]
         return f"{var} {{{', '.join(parts)}}}"
 
     def calls(self, var: str, select: Select) -> tuple[str, dict[str, str], list[str]]:
         """The subqueries of a node's children, the expressions that give their answers and the
-        variables those are made of (to carry through a ``WITH``)."""
+        variables those are made of (to carry through a ``WITH``). A quote's document parts are cut
+        in the subquery of its ``document`` when the request reads that too: one match of the
+        document for both."""
         text: list[str] = []
         fields: dict[str, str] = {}
         carried: list[str] = []
+        cuts = [(k, e) for k, e in select.values if isinstance(e, DocumentPart)]
         for child in select.children:
-            part, fields[child.key], defined = self.child(var, child, f"f_{var}_{len(fields)}")
+            out = f"f_{var}_{len(text)}"
+            shared = cuts if type(child) is Child and not child.many and child.walk == DOCUMENT_WALK and \
+                not any(k == c.key for k, _ in cuts for c in select.children) else []
+            part, fields[child.key], defined = self.child(var, child, out, shared)
+            fields.update({k: f"{out}_{i}" for i, (k, _) in enumerate(shared)})
+            cuts = [] if shared else cuts
             text.append(part)
             carried += defined
         return " ".join(text), fields, carried
 
-    def child(self, parent: str, child: Child, out: str) -> tuple[str, str, list[str]]:
+    def child(self, parent: str, child: Child, out: str,
+              cuts: Sequence[tuple[str, DocumentPart]] = ()) -> tuple[str, str, list[str]]:
         """The subquery of one child (its variables named from ``out``), the expression of its answer
-        and the variables it defines."""
+        and the variables it defines; ``cuts``: the parent quote's document parts, cut from this
+        child (its document) as ``{out}_0`` …"""
         if type(child) is not Child:
             raise TypeError(f"{type(child).__name__} children need the emitter that knows them")
         v = self.var()
         distinct = f" WITH DISTINCT {v}" if child.walk.distinct else ""
         inner, fields, defined = self.calls(v, child.select)
-        carried = ", ".join([v, *defined])
+        carried = ", ".join([v, *defined, *([parent] if cuts else [])])
         order = ", ".join(order_keys(v, child.walk.order))
         limit = f" LIMIT ${child.limit_param}" if child.limit_param else ""
         collected = f"collect({self.projection(v, child.select, fields)})"
         result = collected if child.many else f"head({collected})"
+        more = "".join(f", {cut.on(v, parent)} AS {out}_{i}" for i, (_, cut) in enumerate(cuts))
+        defined_here = [out, *(f"{out}_{i}" for i in range(len(cuts)))]
         return (f"CALL {{ WITH {parent} MATCH {child.walk.match(f'({parent})', v)}{distinct} {inner} "
-                f"WITH {carried} ORDER BY {order}{limit} RETURN {result} AS {out} }}").replace("  ", " "), out, [out]
+                f"WITH {carried} ORDER BY {order}{limit} RETURN {result} AS {out}{more} }}").replace("  ", " "), \
+            out, defined_here
 
 
 def by_id(label: NodeLabel | str, select: Select, e: Emitter | None = None) -> str:
@@ -189,17 +207,41 @@ def walk_batch(label: NodeLabel | str, walk: Walk) -> str:
 
 #: the parts of a window or paragraph besides ``before`` and ``after`` (``types.TextWindow``)
 _QUOTE_PARTS = {"exact": "substring(kx_doc.content, $v.start, $v.end - $v.start)", "start": "$v.start", "end": "$v.end"}
+#: how a quote reaches its document (``types.EvidenceQuote.document``)
+DOCUMENT_WALK = Walk((Hop((RelType.IN_DOCUMENT,), "out"),))
 
 
-def _document_part(before: str, after: str, asked: Collection[str] | None) -> str:
-    """A map cut from the text of the quote ``$v``'s document in the store, or null when the quote has
-    no position or no document text (as ``types.text_window`` gives); ``asked``: the parts the
-    request reads (None: all), so that a substring nobody reads is not cut."""
+@dataclass(frozen=True)
+class DocumentPart:
+    """A map cut from the text of the quote ``$v``'s document in the store (a window, a paragraph),
+    null when the quote has no position or no document text (as ``types.text_window`` gives):
+    ``body`` is the map over ``kx_doc``, the document. Alone, it matches the document itself
+    (:meth:`alone`); the emitter cuts it where the quote's document is read anyway (:meth:`on`)."""
+
+    body: str
+
+    def alone(self) -> str:
+        return (f"CASE WHEN $v.start IS NULL OR $v.end IS NULL THEN null ELSE "
+                f"head([($v)-[:{RelType.IN_DOCUMENT.value}]->(kx_doc:{NodeLabel.SourceDocument.value}) "
+                f"WHERE kx_doc.content IS NOT NULL | {self.body}]) END")
+
+    def on(self, doc: str, quote: str) -> str:
+        """The part, as an aggregate over the rows of the quote's documents ``doc`` (the first one
+        with a text, as :meth:`alone` takes it; ``collect`` leaves out the nulls)."""
+        body = self.body.replace("kx_doc", doc).replace("$v", quote)
+        return (f"head(collect(CASE WHEN {quote}.start IS NULL OR {quote}.end IS NULL OR "
+                f"NOT {doc}:{NodeLabel.SourceDocument.value} OR {doc}.content IS NULL THEN null ELSE {body} END))")
+
+
+def _text(expr: str | DocumentPart, var: str) -> str:
+    return (expr.alone() if isinstance(expr, DocumentPart) else expr).replace("$v", var)
+
+
+def _document_part(before: str, after: str, asked: Collection[str] | None) -> DocumentPart:
+    """The parts the request reads (``asked``; None: all), so that a substring nobody reads is not cut."""
     parts = {"before": before, "after": after, **_QUOTE_PARTS}
     chosen = [k for k in parts if asked is None or k in asked] or ["start"]  # a map has a key at least
-    inner = ", ".join(f"{k}: {parts[k]}" for k in chosen)
-    return (f"CASE WHEN $v.start IS NULL OR $v.end IS NULL THEN null ELSE head([($v)-[:{RelType.IN_DOCUMENT.value}]->"
-            f"(kx_doc:{NodeLabel.SourceDocument.value}) WHERE kx_doc.content IS NOT NULL | {{{inner}}}]) END")
+    return DocumentPart("{" + ", ".join(f"{k}: {parts[k]}" for k in chosen) + "}")
 
 
 #: the most characters a window gives either side of its quote
@@ -211,7 +253,7 @@ def window_chars(chars: int) -> int:
     return max(0, min(int(chars), WINDOW_MAX_CHARS))
 
 
-def quote_window(chars: int, asked: Collection[str] | None = None) -> str:
+def quote_window(chars: int, asked: Collection[str] | None = None) -> DocumentPart:
     """The quote with up to ``chars`` characters of its document either side, cut in the store: both
     stores count a string's characters as code points, as the quotes' positions do."""
     n = window_chars(chars)
@@ -220,7 +262,7 @@ def quote_window(chars: int, asked: Collection[str] | None = None) -> str:
         f"CASE WHEN $v.start < {n} THEN $v.start ELSE {n} END)", f"substring(kx_doc.content, $v.end, {n})", asked)
 
 
-def quote_paragraph(asked: Collection[str] | None = None) -> str:
+def quote_paragraph(asked: Collection[str] | None = None) -> DocumentPart:
     """The quote inside the line of its document it is on (``types.text_paragraph``), cut in the store."""
     return _document_part("coalesce(last(split(substring(kx_doc.content, 0, $v.start), '\\n')), '')",
                           "coalesce(head(split(substring(kx_doc.content, $v.end), '\\n')), '')", asked)

@@ -98,7 +98,8 @@ class Field:
 
 @dataclass
 class Plan:
-    """Per runtime type, the fields to give in order; ``fixed``: the one type of a plain answer."""
+    """Per runtime type, the fields to give in order; ``fixed``: the one type of a plain answer, or of a node
+    whose label the statement names (``_label_known``)."""
 
     types: dict[str, list[Field]] = field(default_factory=dict)
     fixed: str | None = None
@@ -211,6 +212,8 @@ class _Compiler:
             if args:
                 raise NotCompiled("arguments on a walk")
             plan, sub = self.node(fdef.type, group)
+            last = read.walk.hops[-1].labels
+            _label_known(plan, sub, last[0].value if len(last) == 1 else None)
             select.children.append(Child(key, read.walk, read.many, sub))
             return Field(key, key, "node", nullable, many=read.many, child=plan)
         raise NotCompiled(f"{runtime.name}.{name}")
@@ -295,6 +298,16 @@ class _Compiler:
                 serialize, leaf_list = self.leaf(fdef.type)
                 fields.append(Field(key, name, "leaf", nullable, serialize, leaf_list))
         return Plan(types={runtime.name: fields}, fixed=runtime.name)
+
+
+def _label_known(plan: Plan, select: Select, label: str | None) -> None:
+    """Where the statement's pattern names the node's one label and the plan has that one type, the
+    store need not say the label of each node (``__l``) unless a field gives it."""
+    if label is None or list(plan.types) != [label] or any(
+            f.source == "__l" and f.kind != "typename" for f in plan.types[label]):
+        return
+    plan.fixed = label
+    select.values.remove(("__l", _LABEL))
 
 
 # --- shaping ------------------------------------------------------------------------------------------
@@ -530,6 +543,7 @@ def _compile_root(exe: CompiledExecution, root_type: GraphQLObjectType, key: str
 def _by_id(c: _Compiler, key: str, name: str, group: list[FieldDetails], fdef: Any, allowed: L | None,
            nullable: bool) -> _Root:
     plan, select = c.node(fdef.type, group)
+    _label_known(plan, select, allowed.value if allowed is not None else None)
     statements: dict[L, tuple[str, dict[str, Any]]] = {}
 
     def prepare(args: dict[str, Any], _: Any) -> Prepared:

@@ -12,13 +12,14 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionResult
 
 from kxgraph.api.graphql.errors import should_mask
 from kxgraph.api.guards import current_request, note_codes
 from kxgraph.errors import QueryError
 
-__all__ = ["KxSchema", "NoSuggestions", "RoundTrips"]
+__all__ = ["KxSchema", "NoSuggestions", "RoundTrips", "ValidatedOnce"]
 
 log = logging.getLogger("kxgraph.api.graphql.schema")
 
@@ -34,6 +35,36 @@ class RoundTrips(SchemaExtension):
             response.status_code = 503  # the store is down: say so in HTTP too, and when to retry
             response.headers["Retry-After"] = "1"
         return {"roundTrips": getattr(store, "round_trips", 0)}
+
+
+class ValidatedOnce(SchemaExtension):
+    """Each parsed query validated once. Strawberry's ``ValidationCache`` keys its cache by the
+    document, and a document hashes by its structure: a walk of the whole tree on every request.
+    ``ParserCache`` gives the same document object for the same query text, so the errors are kept
+    by that object's identity, and the schema's (both kept beside them: a new document or schema at
+    a reused address is validated anew; a production schema's errors lose their suggestions)."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        document, schema = ec.graphql_document, ec.schema._schema
+        if document is None:  # not parsed: its parse error is the answer
+            yield
+            return
+        key = (id(schema), id(document), ec.validation_rules)
+        hit = _VALIDATED.get(key)
+        if hit is None or hit[0] is not schema or hit[1] is not document:
+            if len(_VALIDATED) >= self.maxsize:
+                _VALIDATED.pop(next(iter(_VALIDATED)))
+            hit = _VALIDATED[key] = (schema, document, validate_document(schema, document, ec.validation_rules))
+        ec.pre_execution_errors = hit[2]
+        yield
+
+
+_VALIDATED: dict[tuple[int, int, Any], tuple[Any, Any, list[GraphQLError]]] = {}
 
 
 class NoSuggestions(SchemaExtension):

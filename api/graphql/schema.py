@@ -11,7 +11,6 @@ from strawberry.extensions import (
     MaskErrors,
     MaxTokensLimiter,
     ParserCache,
-    ValidationCache,
 )
 from strawberry.types import Info
 
@@ -23,7 +22,7 @@ from kxgraph.api.graphql.common import node as _node
 from kxgraph.api.graphql.compiler import CompiledExecution, matrix_parts
 from kxgraph.api.graphql.connections import connection_types, list_field
 from kxgraph.api.graphql.errors import RequestError, should_mask
-from kxgraph.api.graphql.extensions import KxSchema, NoSuggestions, RoundTrips
+from kxgraph.api.graphql.extensions import KxSchema, NoSuggestions, RoundTrips, ValidatedOnce
 from kxgraph.api.graphql.mutations import Mutation, principal_for
 from kxgraph.api.graphql.search import ConceptSuggestion, SearchHit, SearchMode, snippet
 from kxgraph.graph import queries, read_tree
@@ -231,12 +230,12 @@ class Query:
 def build_schema(settings: Settings) -> strawberry.Schema:
     # Depth, aliases and cost are measured before execution in one walk that remembers each
     # fragment (budget.py): linear in the document, whatever its fragments do. Parsing and
-    # validation are cached per query text (bounded LRUs): validation was the largest part of a
-    # small query's time in the profile (BENCHMARKS.md).
+    # validation are cached per query text (bounded; validation by the parsed document's identity):
+    # validation was the largest part of a small query's time in the profile (BENCHMARKS.md).
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
+        lambda: ValidatedOnce(maxsize=256),
         budget(settings.max_query_depth, settings.max_aliases, settings.max_query_cost),
         lambda: MaskErrors(should_mask_error=should_mask, error_message="internal error"),
         RoundTrips,
