@@ -67,9 +67,11 @@ MATRIX = (
 )
 
 # the policymaker's page: negative consequences for one stakeholder by concept, 10 with their
-# quotes (and one more, to know whether there is a next page), and how many there are
+# quotes (and one more, to know whether there is a next page), and how many there are; from the
+# stakeholder's id, held by a WITH (FalkorDB's planner starts from every consequence otherwise)
 NEGATIVE_PAGE = (
-    "MATCH (k:Consequence {valence: 'negative'})-[:FOR_STAKEHOLDER]->(:Stakeholder {id: $stakeholder}) "
+    "MATCH (s:Stakeholder {id: $stakeholder}) WITH s "
+    "MATCH (k:Consequence)-[:FOR_STAKEHOLDER]->(s) WHERE k.valence = 'negative' "
     "MATCH (k)-[:OF_CONCEPT]->(c) "
     "WITH k, c ORDER BY c.name, k.text, k.id LIMIT 11 "
     "OPTIONAL MATCH (k)-[:RAISED_IN]->(o) "
@@ -82,7 +84,8 @@ NEGATIVE_PAGE = (
     "ORDER BY c.name, k.text, k.id"
 )
 NEGATIVE_COUNT = (
-    "MATCH (k:Consequence {valence: 'negative'})-[:FOR_STAKEHOLDER]->(:Stakeholder {id: $stakeholder}) "
+    "MATCH (s:Stakeholder {id: $stakeholder}) WITH s "
+    "MATCH (k:Consequence)-[:FOR_STAKEHOLDER]->(s) WHERE k.valence = 'negative' "
     "RETURN count(k) AS n"
 )
 

@@ -16,7 +16,9 @@ And where the compiled request's time goes, layer by layer (``layers`` in the JS
   the store, shaping), with no HTTP;
 - ``asgi``: the request through the whole app (middleware, guards, FastAPI, Strawberry's view,
   JSON), called as an ASGI server calls it, with no client;
-- ``compiled`` (above) adds httpx's in-process client.
+- ``compiled`` (above) adds httpx's in-process client;
+- ``empty_request``: ``{ __typename }`` the same way, a request that reads nothing from the store: what
+  any request costs in Python before its question (no ratio can be lower than this cost allows).
 
 ``python -m bench.compiled [--quotes 10000] [--runs 200] [--neo4j] [--json F]``
 """
@@ -81,8 +83,9 @@ async def measure(quotes: int, runs: int, neo4j: bool = False) -> dict[str, Any]
                     calls = {"statement": statement, "compiled": lambda: api("compiled"),
                              "resolvers": lambda: api("resolvers"),
                              "compiled_statement": lambda s=sent: asyncio.gather(*(store.read(t, p) for t, p in s)),
-                             "execute": layers.execute, "asgi": layers.asgi}
-                    times.update({"compiled_statement": [], "execute": [], "asgi": []})
+                             "execute": layers.execute, "asgi": layers.asgi,
+                             "empty_request": lambda: api("compiled", "{ __typename }", {})}
+                    times.update({"compiled_statement": [], "execute": [], "asgi": [], "empty_request": []})
                     for i in range(runs + 5):
                         for mode, call in calls.items():  # interleaved: the machine's noise hits all three
                             started = time.perf_counter()
@@ -93,7 +96,7 @@ async def measure(quotes: int, runs: int, neo4j: bool = False) -> dict[str, Any]
                     for mode, ms in times.items():
                         figures = {"median_ms": round(statistics.median(ms), 3),
                                    "p95_ms": round(percentile(ms, 0.95), 3)}
-                        if mode in ("compiled_statement", "execute", "asgi"):
+                        if mode in ("compiled_statement", "execute", "asgi", "empty_request"):
                             row["layers"][mode] = figures
                         else:
                             row[mode] = figures
@@ -174,7 +177,8 @@ def main() -> None:
         lay = row["layers"]
         print(f"{'':28} layers: its own statements {lay['compiled_statement']['median_ms']:.2f} ms, "
               f"execute {lay['execute']['median_ms']:.2f} ms, ASGI {lay['asgi']['median_ms']:.2f} ms, "
-              f"with the client {row['compiled']['median_ms']:.2f} ms")
+              f"with the client {row['compiled']['median_ms']:.2f} ms; a request that reads nothing "
+              f"{lay['empty_request']['median_ms']:.2f} ms")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 

@@ -97,6 +97,8 @@ async def test_the_hand_written_baselines_give_the_apis_answer() -> None:
     result = await measure(quotes=0, runs=1)
     assert sorted(r["query"] for r in result["examples"]) == sorted(BASELINES)
     assert all(r["same_answer"] for r in result["examples"]), result["examples"]
-    # the layers of a compiled request: its own statements (one per question), execute, ASGI
-    assert all(r["layers"]["statements_sent"] == 1 and {"compiled_statement", "execute", "asgi"} <= r["layers"].keys()
+    # the layers of a compiled request: its own statements (one per question), execute, ASGI, and a
+    # request that reads nothing
+    assert all(r["layers"]["statements_sent"] == 1
+               and {"compiled_statement", "execute", "asgi", "empty_request"} <= r["layers"].keys()
                for r in result["examples"]), result["examples"]
