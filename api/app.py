@@ -9,7 +9,9 @@ from contextlib import asynccontextmanager
 import strawberry
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
-from strawberry.fastapi import GraphQLRouter
+from starlette.responses import Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
 
 from kxgraph import __version__
 from kxgraph.api import errors, pages
@@ -86,7 +88,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *, 
                            allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(RequestLog)  # outermost: every request gets an id, failures a log line
     app.include_router(health.router)
-    app.include_router(graphql_router(settings, schema), prefix="/graphql")
+    # Strawberry's ASGI view as a plain route: FastAPI's router solved four dependencies a request
+    # to make the context (BENCHMARKS.md, stop 38)
+    app.router.routes.append(Route("/graphql", OfflineGraphQL(schema, settings), include_in_schema=False))
     app.include_router(pages.router)
     return app
 
@@ -103,8 +107,21 @@ GRAPHIQL_FILES = {
 }
 
 
-class OfflineGraphQLRouter(GraphQLRouter[Context, None]):
-    """GraphiQL from the app's static files instead of a CDN (same bytes, same integrity hashes)."""
+class OfflineGraphQL(GraphQL[Context, None]):
+    """Strawberry's view with a context per request, and GraphiQL from the app's static files
+    instead of a CDN (same bytes, same integrity hashes)."""
+
+    def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide=None if settings.production else "graphiql", allow_queries_via_get=False)
+        self.settings = settings
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        from kxgraph.api.graphql.schema import principal_for
+
+        context = Context(request.app.state.store, self.settings,
+                          principal_for(self.settings, request.headers.get("authorization")))
+        context.request, context.response = request, response
+        return context
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         html = self.graphql_ide_html
@@ -113,15 +130,3 @@ class OfflineGraphQLRouter(GraphQLRouter[Context, None]):
         if "https://" in html:  # a Strawberry upgrade changed its page: fail loudly, never load a CDN
             raise RuntimeError("GraphiQL page refers to an outside URL; update GRAPHIQL_FILES")
         return HTMLResponse(html)
-
-
-def graphql_router(settings: Settings, schema: strawberry.Schema) -> GraphQLRouter[Context, None]:
-    from kxgraph.api.graphql.schema import principal_for
-
-    async def context(request: Request) -> Context:
-        return Context(request.app.state.store, settings,
-                       principal_for(settings, request.headers.get("authorization")))
-
-    return OfflineGraphQLRouter(schema, context_getter=context,
-                                graphql_ide=None if settings.production else "graphiql",
-                                allow_queries_via_get=False)
