@@ -44,9 +44,10 @@ EXTRA: dict[str, tuple[str, dict[str, Any]]] = {
     "quotes-every-field": ("""
         query($id: ID!) {
           concept(id: $id) {
+            kind
             discussionPoints {
               evidence {
-                __typename id iri study exact start end prefix suffix documentSha256 anchorStatus anchorScore
+                __typename kind id iri study exact start end prefix suffix documentSha256 anchorStatus anchorScore
                 a: window(chars: 5) { before exact after start end }
                 b: window(chars: 0) { before after }
                 paragraph { before exact after }

@@ -301,9 +301,9 @@ class _Compiler:
 
 
 def _label_known(plan: Plan, select: Select, label: str | None) -> None:
-    """Where the statement's pattern names the node's one label and the plan has that one type, the
-    store need not say the label of each node (``__l``) unless a field gives it."""
-    if label is None or list(plan.types) != [label] or any(
+    """Where the statement's pattern names the node's one label (a type the field allows), the store
+    need not say the label of each node (``__l``) unless a field gives it (``kind``)."""
+    if label is None or label not in plan.types or any(
             f.source == "__l" and f.kind != "typename" for f in plan.types[label]):
         return
     plan.fixed = label
