@@ -6,11 +6,12 @@ adds each triple with a ``try``/``except KeyError`` per level — an exception f
 most keys of a new quote are new — and reads them back through two generators per triple. At 100k
 quotes adding took 9.4 s of a 30 s profile, and walking the triples most of projection's 5 s.
 
-:class:`StudyMemory` is ``SimpleMemory`` with the same three indexes, filled the same way, in the
+:class:`StudyMemory` is ``SimpleMemory`` with two of its indexes, filled the same way, in the
 same order, so every rdflib reader (and pyshacl, on its copy) sees the same graph; it adds without
-the exceptions. The readers below walk the indexes directly where the store has them, in the order rdflib's own
-generators walk them, and fall back to rdflib's API for any other store (a parsed ``.ttl``):
-``tests/test_study_store.py`` checks both against rdflib for random graphs.
+the exceptions, and keeps no index by object alone (see the class). The readers below walk the
+indexes directly where the store has them, in the order rdflib's own generators walk them, and fall
+back to rdflib's API for any other store (a parsed ``.ttl``): ``tests/test_study_store.py`` checks
+both against rdflib for random graphs.
 """
 
 from __future__ import annotations
@@ -28,15 +29,34 @@ _Index = dict[Any, dict[Any, dict[Any, int]]]
 
 
 class StudyMemory(SimpleMemory):
-    """rdflib's ``SimpleMemory``, adding triples without an exception per new key."""
+    """rdflib's ``SimpleMemory``, adding triples without an exception per new key, and without its
+    third index (object-subject-predicate): most objects of a study are met once (a quote, a
+    claim's text), so that index made two dictionaries a triple, a third of the store's memory. No
+    loader looks a triple up by its object alone; such a look-up walks the predicates' index
+    instead, one dictionary look-up per predicate (a study has a few dozen), and gives the same
+    triples in the order of that index."""
 
     def add(self, triple: tuple[Node, Node, Node], context: Any, quoted: bool = False) -> None:
         s, p, o = triple
-        spo, pos, osp = _indexes(self)
+        spo, pos, _ = _indexes(self)
         # one look-up per level: a Literal's hash is computed in Python, each time it is asked
         spo.setdefault(s, {}).setdefault(p, {})[o] = 1
         pos.setdefault(p, {}).setdefault(o, {})[s] = 1
-        osp.setdefault(o, {}).setdefault(s, {})[p] = 1
+
+    def remove(self, triple_pattern: Any, context: Any = None) -> None:
+        spo, pos, _ = _indexes(self)
+        for (s, p, o), _contexts in list(self.triples(triple_pattern)):
+            del spo[s][p][o]
+            del pos[p][o][s]
+
+    def triples(self, triple_pattern: Any, context: Any = None) -> Iterator[Any]:
+        s, p, o = triple_pattern
+        if s is not None or p is not None or o is None:
+            yield from super().triples(triple_pattern, context)
+            return
+        for predicate, by_object in _indexes(self)[1].items():
+            for subject in by_object.get(o, ()):
+                yield (subject, predicate, o), iter(())
 
 
 def study_graph() -> Graph:

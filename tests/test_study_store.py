@@ -1,7 +1,10 @@
 """The study's rdflib store (``loaders/study_store.py``) is rdflib's ``SimpleMemory`` to every
-reader, and the fast readers give what rdflib's own API gives, in the same order."""
+reader (but for the order of a look-up by object alone), and the fast readers give what rdflib's own
+API gives, in the same order."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -44,7 +47,11 @@ def test_the_study_store_holds_and_gives_what_simple_memory_does(operations: lis
     _apply(study, operations)
     assert list(study) == list(plain)  # the same triples, in the same order
     for pattern in _patterns(plain):  # every index, each walked as rdflib walks it
-        assert list(study.triples(pattern)) == list(plain.triples(pattern)), pattern
+        if pattern[0] is None and pattern[1] is None and pattern[2] is not None:
+            # no index by object: the same triples, in the order of the predicates' index
+            assert Counter(study.triples(pattern)) == Counter(plain.triples(pattern)), pattern
+        else:
+            assert list(study.triples(pattern)) == list(plain.triples(pattern)), pattern
     assert len(study) == len(plain)
 
 
