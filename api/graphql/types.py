@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from kxgraph.api.graphql.connections import with_connections
 from kxgraph.api.graphql.reads import build, build_many, computed, hop, link, prop
-from kxgraph.graph.read_tree import WINDOW_MAX_CHARS, window_chars
+from kxgraph.graph.read_tree import DOCUMENT_WALK, WINDOW_MAX_CHARS, window_chars
 from kxgraph.ontology.vocabulary import NodeLabel as L
 from kxgraph.ontology.vocabulary import RelType as R
 
@@ -494,7 +494,7 @@ class EvidenceQuote(Entity):
     @link(hop(R.CODES_TEXT, "in", L.Coding), description="codings of this span (a coded project's codes)")
     async def codings(self, info: Info) -> list[Coding]: ...
 
-    @link(hop(R.IN_DOCUMENT, "out"))
+    @link(*DOCUMENT_WALK.hops)  # the walk a compiled window is cut on (``read_tree.DocumentPart``)
     async def document(self, info: Info) -> SourceDocument | None: ...
 
     @computed("window", f"the quote with up to `chars` characters either side (at most {WINDOW_MAX_CHARS})")
