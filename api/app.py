@@ -112,14 +112,15 @@ class OfflineGraphQL(GraphQL[Context, None]):
     instead of a CDN (same bytes, same integrity hashes)."""
 
     def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide=None if settings.production else "graphiql", allow_queries_via_get=False)
-        self.settings = settings
-
-    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         from kxgraph.api.graphql.schema import principal_for
 
+        super().__init__(schema, graphql_ide=None if settings.production else "graphiql", allow_queries_via_get=False)
+        self.settings = settings
+        self.principal_for = principal_for
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         context = Context(request.app.state.store, self.settings,
-                          principal_for(self.settings, request.headers.get("authorization")))
+                          self.principal_for(self.settings, request.headers.get("authorization")))
         context.request, context.response = request, response
         return context
 

@@ -156,10 +156,11 @@ class Emitter:
         fields: dict[str, str] = {}
         carried: list[str] = []
         cuts = [(k, e) for k, e in select.values if isinstance(e, DocumentPart)]
+        if {k for k, _ in cuts} & {c.key for c in select.children}:
+            cuts = []  # a key that is both: each stays where it is
         for child in select.children:
             out = f"f_{var}_{len(text)}"
-            shared = cuts if type(child) is Child and not child.many and child.walk == DOCUMENT_WALK and \
-                not any(k == c.key for k, _ in cuts for c in select.children) else []
+            shared = cuts if type(child) is Child and not child.many and child.walk == DOCUMENT_WALK else []
             part, fields[child.key], defined = self.child(var, child, out, shared)
             fields.update({k: f"{out}_{i}" for i, (k, _) in enumerate(shared)})
             cuts = [] if shared else cuts

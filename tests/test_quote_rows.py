@@ -86,9 +86,7 @@ def _results(data: Graph, rows: QuoteRows | None = None) -> Counter[str]:
 def _whole(kept: StudySource) -> Graph:
     whole = study_graph()
     whole += kept.graph
-    for triple in kept.quotes.triples():
-        whole.add(triple)
-    return whole
+    return kept.quotes.add_to(whole)
 
 
 def _damaged(path: Path) -> tuple[StudySource, Graph]:
