@@ -6,17 +6,17 @@ adds each triple with a ``try``/``except KeyError`` per level — an exception f
 most keys of a new quote are new — and reads them back through two generators per triple. At 100k
 quotes adding took 9.4 s of a 30 s profile, and walking the triples most of projection's 5 s.
 
-:class:`StudyMemory` is ``SimpleMemory`` with two of its indexes, filled the same way, in the
-same order, so every rdflib reader (and pyshacl, on its copy) sees the same graph; it adds without
-the exceptions, and keeps no index by object alone (see the class). The readers below walk the
-indexes directly where the store has them, in the order rdflib's own generators walk them, and fall
-back to rdflib's API for any other store (a parsed ``.ttl``): ``tests/test_study_store.py`` checks
-both against rdflib for random graphs.
+:class:`StudyMemory` keeps two of those indexes, filled in the same order, so every rdflib reader
+(and pyshacl, on its copy) sees the same graph; it adds without the exceptions, keeps no index by
+object alone, and keeps a lone object (or subject) without a dictionary of its own (see the class).
+The readers below walk the indexes directly where the store has them, in the order rdflib's own
+generators walk them, and fall back to rdflib's API for any other store (a parsed ``.ttl``):
+``tests/test_study_store.py`` checks both against rdflib for random graphs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rdflib import Graph
@@ -25,38 +25,108 @@ from rdflib.term import Node
 
 __all__ = ["StudyMemory", "objects_by_subject", "study_graph", "triple_count", "triples"]
 
-_Index = dict[Any, dict[Any, dict[Any, int]]]
+#: the innermost level of an index: the objects of one subject and predicate (or the subjects of
+#: one predicate and object), as rdflib's dictionary, or, in a :class:`StudyMemory`, the one term
+#: itself while there is only one
+Leaf = Any
+_Index = dict[Any, dict[Any, Leaf]]
+
+
+def _each(leaf: Leaf) -> Iterable[Node]:
+    return leaf if type(leaf) is dict else (leaf,)
+
+
+def _holds(leaf: Leaf, term: Node) -> bool:
+    if type(leaf) is dict:
+        return term in leaf
+    return leaf is term or leaf == term
+
+
+def _put(level: dict[Any, Leaf], key: Any, term: Node) -> None:
+    """``term`` added to ``level[key]`` (after the terms it holds)."""
+    leaf = level.get(key)
+    if leaf is None:
+        level[key] = term
+    elif type(leaf) is dict:
+        leaf[term] = 1
+    elif not (leaf is term or leaf == term):
+        level[key] = {leaf: 1, term: 1}
+
+
+def _drop(level: dict[Any, Leaf], key: Any, term: Node) -> None:
+    """``term`` taken out of ``level[key]``; the key stays (an empty dictionary), as in rdflib,
+    so that a term added again comes back in the same place."""
+    leaf = level[key]
+    if type(leaf) is dict:
+        del leaf[term]
+    else:
+        level[key] = {}
 
 
 class StudyMemory(SimpleMemory):
-    """rdflib's ``SimpleMemory``, adding triples without an exception per new key, and without its
-    third index (object-subject-predicate): most objects of a study are met once (a quote, a
-    claim's text), so that index made two dictionaries a triple, a third of the store's memory. No
-    loader looks a triple up by its object alone; such a look-up walks the predicates' index
-    instead, one dictionary look-up per predicate (a study has a few dozen), and gives the same
-    triples in the order of that index."""
+    """rdflib's ``SimpleMemory`` with two of its indexes, for a study's many small facts:
+
+    - it adds a triple without an exception per new key;
+    - it keeps no third index (object-subject-predicate): no loader looks a triple up by its object
+      alone; such a look-up walks the predicates' index instead, one dictionary look-up per
+      predicate (a study has a few dozen), and gives the same triples in the order of that index;
+    - where one subject has one object for a predicate (a claim's text, its valence), or one
+      predicate and object belong to one subject (that text again, a quote a claim cites), the index
+      holds that term where rdflib holds a dictionary of one entry: a study's triples are mostly
+      such, and those dictionaries were 224 bytes each, two for most triples.
+    """
 
     def add(self, triple: tuple[Node, Node, Node], context: Any, quoted: bool = False) -> None:
         s, p, o = triple
-        spo, pos, _ = _indexes(self)
+        spo, pos = _indexes(self)
         # one look-up per level: a Literal's hash is computed in Python, each time it is asked
-        spo.setdefault(s, {}).setdefault(p, {})[o] = 1
-        pos.setdefault(p, {}).setdefault(o, {})[s] = 1
+        by_p = spo.get(s)
+        if by_p is None:
+            spo[s] = {p: o}
+        else:
+            _put(by_p, p, o)
+        by_o = pos.get(p)
+        if by_o is None:
+            pos[p] = {o: s}
+        else:
+            _put(by_o, o, s)
 
     def remove(self, triple_pattern: Any, context: Any = None) -> None:
-        spo, pos, _ = _indexes(self)
+        spo, pos = _indexes(self)
         for (s, p, o), _contexts in list(self.triples(triple_pattern)):
-            del spo[s][p][o]
-            del pos[p][o][s]
+            _drop(spo[s], p, o)
+            _drop(pos[p], o, s)
 
     def triples(self, triple_pattern: Any, context: Any = None) -> Iterator[Any]:
         s, p, o = triple_pattern
-        if s is not None or p is not None or o is None:
-            yield from super().triples(triple_pattern, context)
-            return
-        for predicate, by_object in _indexes(self)[1].items():
-            for subject in by_object.get(o, ()):
-                yield (subject, predicate, o), iter(())
+        spo, pos = _indexes(self)
+        if s is not None:
+            by_p = spo.get(s, {})
+            for predicate in (by_p if p is None else (p,) if p in by_p else ()):
+                leaf = by_p[predicate]
+                if o is None:
+                    for obj in _each(leaf):
+                        yield (s, predicate, obj), iter(())
+                elif _holds(leaf, o):
+                    yield (s, predicate, o), iter(())
+        elif p is not None:
+            by_o = pos.get(p, {})
+            for obj in (by_o if o is None else (o,) if o in by_o else ()):
+                for subject in _each(by_o[obj]):
+                    yield (subject, p, obj), iter(())
+        elif o is not None:
+            for predicate, by_o in pos.items():
+                if o in by_o:
+                    for subject in _each(by_o[o]):
+                        yield (subject, predicate, o), iter(())
+        else:
+            for subject, by_p in spo.items():
+                for predicate, leaf in by_p.items():
+                    for obj in _each(leaf):
+                        yield (subject, predicate, obj), iter(())
+
+    def __len__(self, context: Any = None) -> int:
+        return _count(self)
 
 
 def study_graph() -> Graph:
@@ -64,8 +134,8 @@ def study_graph() -> Graph:
     return Graph(store=StudyMemory())
 
 
-def _indexes(store: SimpleMemory) -> tuple[_Index, _Index, _Index]:
-    return store._SimpleMemory__spo, store._SimpleMemory__pos, store._SimpleMemory__osp  # type: ignore[attr-defined]
+def _indexes(store: SimpleMemory) -> tuple[_Index, _Index]:
+    return store._SimpleMemory__spo, store._SimpleMemory__pos  # type: ignore[attr-defined]
 
 
 def _fast(graph: Graph) -> SimpleMemory | None:
@@ -84,9 +154,12 @@ def triples(graph: Graph) -> Iterator[tuple[Node, Node, Node]]:
         yield from graph
         return
     for s, by_p in _indexes(store)[0].items():
-        for p, objects in by_p.items():
-            for o in objects:
-                yield s, p, o
+        for p, leaf in by_p.items():
+            if type(leaf) is dict:
+                for o in leaf:
+                    yield s, p, o
+            else:
+                yield s, p, leaf
 
 
 def objects_by_subject(graph: Graph, predicate: Node) -> Iterator[tuple[Node, Node]]:
@@ -95,9 +168,17 @@ def objects_by_subject(graph: Graph, predicate: Node) -> Iterator[tuple[Node, No
     if store is None:
         yield from graph.subject_objects(predicate)
         return
-    for o, subjects in _indexes(store)[1].get(predicate, {}).items():
-        for s in subjects:
-            yield s, o
+    for o, leaf in _indexes(store)[1].get(predicate, {}).items():
+        if type(leaf) is dict:
+            for s in leaf:
+                yield s, o
+        else:
+            yield leaf, o
+
+
+def _count(store: SimpleMemory) -> int:
+    return sum(len(leaf) if type(leaf) is dict else 1
+               for by_p in _indexes(store)[0].values() for leaf in by_p.values())
 
 
 def triple_count(graph: Graph) -> int:
@@ -106,4 +187,4 @@ def triple_count(graph: Graph) -> int:
     store = _fast(graph)
     if store is None:
         return len(graph)
-    return sum(len(objects) for by_p in _indexes(store)[0].values() for objects in by_p.values())
+    return _count(store)
