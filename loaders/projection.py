@@ -6,11 +6,12 @@ graph can always be exported back to the same RDF."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Any
+from operator import itemgetter
+from typing import Any, overload
 
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -24,7 +25,7 @@ from kxgraph.loaders.study_store import objects_by_subject, triples
 from kxgraph.ontology.terms import DATA, KX, OA
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
 
-__all__ = ["Projected", "node_id", "project", "python_value"]
+__all__ = ["NodeRows", "Projected", "RelationshipRows", "node_id", "project", "python_value"]
 
 #: properties every node carries besides the ontology's keys (and those nodes added through the API
 #: carried before edits were applied by loads): never exported as RDF
@@ -54,10 +55,65 @@ def python_value(lit: Literal) -> Any:
     return str(lit)
 
 
+class _Rows(Sequence[Row]):
+    """A label's (or a relationship type's) rows kept as pairs, and given as the rows the
+    catalogue's merge statements take when read: the store reads them a batch at a time, so only
+    a batch's rows are made. A study of 1M quotes is 1.5M nodes and 3.3M relationships; as rows
+    they were two dictionaries a node and one a relationship, about 1 GB."""
+
+    __slots__ = ("pairs",)
+    _keys: tuple[str, str]
+
+    def __init__(self, pairs: list[tuple[Any, Any]]) -> None:
+        self.pairs = pairs
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    @overload
+    def __getitem__(self, at: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> list[Row]: ...
+
+    def __getitem__(self, at: int | slice) -> Row | list[Row]:
+        a, b = self._keys
+        if isinstance(at, slice):
+            return [{a: x, b: y} for x, y in self.pairs[at]]
+        x, y = self.pairs[at]
+        return {a: x, b: y}
+
+    def __iter__(self) -> Iterator[Row]:
+        a, b = self._keys
+        return ({a: x, b: y} for x, y in self.pairs)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Rows):
+            return self._keys == other._keys and self.pairs == other.pairs
+        return list(self) == other if isinstance(other, list) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.pairs)} rows)"
+
+
+class NodeRows(_Rows):
+    """Nodes as ``(id, properties)``, read as ``{"id": ..., "props": ...}``."""
+
+    _keys = ("id", "props")
+
+
+class RelationshipRows(_Rows):
+    """Relationships as ``(source id, target id)``, read as ``{"src": ..., "dst": ...}``."""
+
+    _keys = ("src", "dst")
+
+
 @dataclass
 class Projected:
-    nodes: dict[NodeLabel, list[Row]]
-    relationships: dict[tuple[NodeLabel, RelType, NodeLabel], list[Row]]
+    nodes: Mapping[NodeLabel, Sequence[Row]]
+    relationships: Mapping[tuple[NodeLabel, RelType, NodeLabel], Sequence[Row]]
 
     @property
     def node_count(self) -> int:
@@ -119,9 +175,12 @@ def project(g: Graph, *, file: str, quotes: QuoteRows | None = None) -> Projecte
     for s, cls in (quotes.subject_objects(rdf_type) if quotes else ()):
         typed(s, cls)
     ids = {s: node_id(s) for s in labels}  # each worked out once: a study has 3 relationships a node
-    props: dict[URIRef, dict[str, Any]] = {s: {"iri": str(s), "study": ident.split("/", 1)[0]}
-                                           for s, ident in ids.items()}
-    rels: dict[tuple[NodeLabel, RelType, NodeLabel], list[Row]] = defaultdict(list)
+    studies: dict[str, str] = {}  # each study's id once, not once a node
+    props: dict[URIRef, dict[str, Any]] = {}
+    for s, ident in ids.items():
+        study = ident.split("/", 1)[0]
+        props[s] = {"iri": str(s), "study": studies.setdefault(study, study)}
+    rels: dict[tuple[NodeLabel, RelType, NodeLabel], list[tuple[str, str]]] = defaultdict(list)
 
     def put(subject: URIRef, key: str, value: Any) -> None:
         if isinstance(value, str) and "\x00" in value:
@@ -139,7 +198,7 @@ def project(g: Graph, *, file: str, quotes: QuoteRows | None = None) -> Projecte
     def link(subject: URIRef, rel: RelType, target: URIRef) -> None:
         if rel in SYMMETRIC and ids[target] < ids[subject]:
             subject, target = target, subject  # one relationship per pair, from the smaller id
-        rels[(labels[subject], rel, labels[target])].append({"src": ids[subject], "dst": ids[target]})
+        rels[(labels[subject], rel, labels[target])].append((ids[subject], ids[target]))
 
     # what each predicate is, worked out once per predicate term: the triples of one study share
     # their predicates' terms, and a look-up by the same term needs no (Python) comparison
@@ -167,7 +226,7 @@ def project(g: Graph, *, file: str, quotes: QuoteRows | None = None) -> Projecte
                                   fix="use the ontology's properties; link only to entities of the file")
     if quotes:
         _project_quotes(quotes, proj.keys, proj.rel_types, put, link, labels, file)
-    nodes: dict[NodeLabel, list[Row]] = defaultdict(list)
+    nodes: dict[NodeLabel, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for s, label in labels.items():
         bag = props[s]
         for key in proj.multiple & bag.keys():
@@ -175,10 +234,9 @@ def project(g: Graph, *, file: str, quotes: QuoteRows | None = None) -> Projecte
         searched = search_text(label, bag)
         if searched is not None:
             bag[SEARCH_KEY] = searched
-        nodes[label].append({"id": ids[s], "props": bag})
-    for rows in nodes.values():
-        rows.sort(key=lambda r: r["id"])
-    for group, rows in rels.items():
-        unique = {(r["src"], r["dst"]): r for r in rows}  # a symmetric pair stated both ways is one
-        rels[group] = sorted(unique.values(), key=lambda r: (r["src"], r["dst"]))
-    return Projected(nodes=dict(nodes), relationships=dict(rels))
+        nodes[label].append((ids[s], bag))
+    for pairs in nodes.values():
+        pairs.sort(key=itemgetter(0))
+    # a symmetric pair stated both ways is one
+    return Projected(nodes={label: NodeRows(pairs) for label, pairs in nodes.items()},
+                     relationships={group: RelationshipRows(sorted(set(pairs))) for group, pairs in rels.items()})
