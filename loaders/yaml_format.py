@@ -462,6 +462,10 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
     def iri(section_name: str, ident: str) -> URIRef:
         return DATA[f"{study_id}/{SECTIONS[section_name].kind}/{ident}"]
 
+    # each entity others name, made once: the claims of a study name a few concepts, stakeholders and
+    # events many times (a term for each mention was 1.25M terms in a study of 1M quotes)
+    named: dict[str, URIRef] = {}
+
     def resolve(where: str, key: str, spec: F, ident: str) -> URIRef:
         target = ids.get(ident)
         if target is None or target[1] not in spec.targets:
@@ -472,7 +476,10 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
                 f"{ident!r} is in {target[1]}, but '{key}' must name {what}"
             raise _fail(path, f"{where}.{key}", why,
                         f"did you mean {close[0]!r}?" if close else f"add it to '{spec.targets[0]}' first")
-        return iri(target[1], ident)
+        made = named.get(ident)
+        if made is None:
+            made = named[ident] = iri(target[1], ident)
+        return made
 
     scheme = DATA[f"{study_id}/scheme"]
     study_iri = iri("study", study_id)
