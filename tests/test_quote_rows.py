@@ -169,6 +169,21 @@ def test_the_same_violations_on_random_rows(damage: list[tuple[int, int, str, st
     assert _results(kept.graph, kept.quotes) == _results(whole) == Counter(map(repr, shacl.pyshacl_results(whole)))
 
 
+@pytest.mark.parametrize("remembered", [1, 2, 3])
+def test_a_check_that_forgets_values_finds_the_same_violations(monkeypatch: pytest.MonkeyPatch,
+                                                                  remembered: int) -> None:
+    """The row checks remember a bounded number of values (``shape_checks._REMEMBERED``): with a
+    memory of one to three values, the damaged quotes (values shared and not) give the same
+    violations as their triples do."""
+    from kxgraph.loaders import shape_checks
+
+    kept, whole = _damaged(BUNDLED)
+    expected = _results(whole)
+    monkeypatch.setattr(shape_checks, "_REMEMBERED", remembered)
+    assert _results(kept.graph, kept.quotes) == expected == Counter(map(repr, shacl.pyshacl_results(whole)))
+    assert sum(expected.values()) >= 4
+
+
 def test_rows_the_graph_also_speaks_of_are_checked_with_it() -> None:
     """A quote's subject in the graph as well (a second text): its checks read both, as they do
     when all its triples are in the graph."""
@@ -189,3 +204,22 @@ def test_offsets_that_are_not_whole_numbers_are_checked_as_triples_are() -> None
     found = _results(kept.graph, kept.quotes)
     assert found == _results(_whole(kept)) == Counter(map(repr, shacl.pyshacl_results(_whole(kept))))
     assert any("start offset before its end" in r for r in found)
+
+
+def test_projected_rows_read_as_the_lists_of_rows_they_replace(generated: Path) -> None:
+    """The projection keeps nodes as ``(id, props)`` and relationships as ``(src, dst)`` pairs
+    (``projection.NodeRows``/``RelationshipRows``); read whole, by index, by slice (with a step,
+    as the store's size estimate reads them) they are the rows of the merge statements."""
+    projected = prepare([BUNDLED, generated]).projected
+    groups = [*projected.nodes.values(), *projected.relationships.values()]
+    assert sum(map(len, groups)) > 1000
+    for rows in groups:
+        as_list = list(rows)
+        assert all(set(r) in ({"id", "props"}, {"src", "dst"}) for r in as_list)
+        assert rows == as_list and len(rows) == len(as_list)
+        for part in (slice(0, 3), slice(1, None), slice(None, None, 7), slice(-2, None), slice(5, 2)):
+            assert rows[part] == as_list[part]
+        assert rows[0] == as_list[0] and rows[-1] == as_list[-1]
+    for rows in projected.relationships.values():
+        pairs = [(r["src"], r["dst"]) for r in rows]
+        assert pairs == sorted(set(pairs)), "each relationship once, in order"
