@@ -22,7 +22,7 @@ or, when the graph also speaks of a row, over one index of both (``tests/test_qu
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -33,7 +33,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from kxgraph.loaders.study_store import objects_by_subject
+from kxgraph.loaders.study_store import indexes, leaf_terms, objects_by_subject
 
 __all__ = ["NotCompiled", "Result", "Rows", "compiled_shapes", "run"]
 
@@ -80,42 +80,99 @@ class Rows(Protocol):
         ...
 
 
+class _Values:
+    """One predicate's values by subject. A study's graph is read through its store's own indexes
+    (``loaders/study_store.py``): copying them made a list for each subject and predicate, a quarter
+    of what checking a study held (24 of 89 MB at 50k quotes). Other graphs (the ontology, a parsed
+    file) and rows are read into a dictionary in one pass, as before; ``kinds``: rows whose subjects
+    are all of their ``kind`` (their classes, read apart from the data)."""
+
+    __slots__ = ("get", "indexes", "kinds", "made", "predicate")
+
+    def __init__(self, predicate: URIRef, indexes: list[tuple[dict[Node, Any], dict[Node, Any]]],
+                 made: dict[Node, list[Node]]) -> None:
+        self.predicate = predicate
+        self.indexes = indexes
+        self.made = made
+        self.kinds: list[Rows] = []
+        self.get: Callable[[Node], list[Node]] = self._one if len(indexes) == 1 and not made else self._any
+
+    def _one(self, subject: Node) -> list[Node]:
+        """:meth:`get` of one study graph's values alone: the common case, read at the cost of
+        the dictionary it replaces."""
+        if self.kinds:
+            return self._any(subject)
+        by_p = self.indexes[0][0].get(subject)
+        leaf = None if by_p is None else by_p.get(self.predicate)
+        if leaf is None:
+            return []
+        return list(leaf) if type(leaf) is dict else [leaf]
+
+    def _any(self, subject: Node) -> list[Node]:
+        found: list[Node] | None = None
+        for spo, _ in self.indexes:
+            by_p = spo.get(subject)
+            leaf = None if by_p is None else by_p.get(self.predicate)
+            if leaf is not None:
+                terms = leaf_terms(leaf)
+                found = terms if found is None else found + [o for o in terms if o not in found]
+        more = self.made.get(subject)
+        for r in self.kinds:
+            if subject in r:
+                more = [*(more or ()), r.kind]
+        if more is None:
+            return [] if found is None else found
+        if found is None:
+            return list(more)
+        return found + [o for o in more if o not in found]
+
+    def subjects(self) -> Iterator[Node]:
+        """Each subject with a value (some more than once), but the rows' of ``kinds``."""
+        for _, pos in self.indexes:
+            for leaf in pos.get(self.predicate, {}).values():
+                yield from leaf_terms(leaf)
+        yield from self.made
+
+    def items(self) -> Iterator[tuple[Node, list[Node]]]:
+        """Each subject with its values (once), but the rows' of ``kinds``."""
+        seen: set[Node] = set()
+        for s in self.subjects():
+            if s not in seen:
+                seen.add(s)
+                yield s, self.get(s)
+
+
 class _Index:
     """The values of the shapes' predicates and classes, from the data and the ontology together
     (as pyshacl sees them once the ontology is mixed in), and from the rows kept beside the data."""
 
     def __init__(self, graphs: Sequence[Graph], predicates: set[URIRef], rows: Sequence[Rows] = ()) -> None:
-        self.values: dict[URIRef, dict[Node, list[Node]]] = {}
+        self.values: dict[URIRef, _Values] = {}
+        fast = [ix for g in graphs if (ix := indexes(g)) is not None]
+        others = [g for g in graphs if indexes(g) is None]
         for p in predicates | {RDF.type, RDFS.subClassOf}:
             by_subject: dict[Node, list[Node]] = {}
-            pairs: list[Iterable[tuple[Node, Node]]] = [objects_by_subject(g, p) for g in graphs]
+            pairs: list[Iterable[tuple[Node, Node]]] = [objects_by_subject(g, p) for g in others]
             for source in pairs + [r.subject_objects(p) for r in rows]:
                 for s, o in source:
                     seen = by_subject.setdefault(s, [])
                     if o not in seen:
                         seen.append(o)
-            self.values[p] = by_subject
+            self.values[p] = _Values(p, fast, by_subject)
         self._supers: dict[Node, frozenset[Node]] = {}
         self.members: dict[Node, set[Node]] = {}  # class -> its instances, through rdfs:subClassOf*
         for s, classes in self.values[RDF.type].items():
             for c in classes:
-                self._member(s, c)
+                for up in self.superclasses(c):
+                    self.members.setdefault(up, set()).add(s)
 
-    def _member(self, subject: Node, cls: Node) -> None:
-        for up in self.superclasses(cls):
-            self.members.setdefault(up, set()).add(subject)
-
-    def add_types(self, pairs: Iterable[tuple[Node, Node]]) -> None:
-        """Subjects and their classes, from beside the data (rows whose values are read apart)."""
-        types = self.values[RDF.type]
-        for s, c in pairs:
-            seen = types.setdefault(s, [])
-            if c not in seen:
-                seen.append(c)
-            self._member(s, c)
+    def typed_rows(self, rows: Rows) -> None:
+        """Rows whose values are read apart (:func:`_run_beside`): their subjects are of their kind
+        to the class checks, but are no focus nodes of the graph's (``members``)."""
+        self.values[RDF.type].kinds.append(rows)
 
     def of(self, predicate: URIRef, subject: Node) -> list[Node]:
-        return self.values[predicate].get(subject, [])
+        return self.values[predicate].get(subject)
 
     def superclasses(self, cls: Node) -> frozenset[Node]:
         """``cls`` and every class above it (``rdfs:subClassOf*``)."""
@@ -158,7 +215,7 @@ def _check_class(cls: URIRef) -> Callable[[Node, list[Node], _Index], Sequence[N
     def check(_f: Node, values: list[Node], ix: _Index) -> Sequence[Node]:
         types = ix.values[_RDF_TYPE]
         return [v for v in values
-                if isinstance(v, Literal) or not any(cls in ix.superclasses(t) for t in types.get(v, ()))]
+                if isinstance(v, Literal) or not any(cls in ix.superclasses(t) for t in types.get(v))]
     return check
 
 
@@ -344,12 +401,11 @@ def run(shapes: Sequence[_Shape], data: Graph, ontology: Graph,
             return beside
     ix = _Index([data, ontology], predicates, rows)
     wanted = set(focus) if focus else None
-    return _graph_results(shapes, ix, wanted, frozenset())
+    return _graph_results(shapes, ix, wanted)
 
 
-def _graph_results(shapes: Sequence[_Shape], ix: _Index, wanted: set[Node] | None,
-                   left_out: frozenset[Node] | set[Node]) -> list[Result]:
-    """The violations of the focus nodes in ``ix`` (but those ``left_out``)."""
+def _graph_results(shapes: Sequence[_Shape], ix: _Index, wanted: set[Node] | None) -> list[Result]:
+    """The violations of the focus nodes in ``ix`` (of the ``wanted`` ones, when given)."""
     results: list[Result] = []
     for shape in shapes:
         nodes: set[Node] = set()
@@ -357,11 +413,9 @@ def _graph_results(shapes: Sequence[_Shape], ix: _Index, wanted: set[Node] | Non
             nodes |= ix.instances(cls)
         if wanted is not None:
             nodes = {n for n in nodes if isinstance(n, URIRef) and n in wanted}
-        if left_out:
-            nodes -= left_out
         values_of = ix.values[shape.path]
         for node in nodes:
-            values = values_of.get(node, [])
+            values = values_of.get(node)
             for _kind, check in shape.checks:
                 failed = check(node, values, ix)  # a list, empty in a study that conforms
                 if failed:
@@ -377,12 +431,11 @@ def _run_beside(shapes: Sequence[_Shape], data: Graph, ontology: Graph, predicat
     says something of a row's subject) or hold what only the general path reads (an offset that is
     not a whole number): :func:`run` then checks them together."""
     ix = _Index([data, ontology], predicates)
-    for by_subject in ix.values.values():
-        if any(s in r for s in by_subject for r in rows):
+    for values in ix.values.values():
+        if any(s in r for s in values.subjects() for r in rows):
             return None
     for r in rows:
-        ix.add_types(r.subject_objects(RDF.type))
-    row_subjects: set[Node] = set()
+        ix.typed_rows(r)
     results: list[Result] = []
     terms: dict[tuple[Any, ...], Node] = {}
     for r in rows:
@@ -395,8 +448,7 @@ def _run_beside(shapes: Sequence[_Shape], data: Graph, ontology: Graph, predicat
             if found is None:
                 return None
             results += found
-        row_subjects.update(subjects)
-    return _graph_results(shapes, ix, None, row_subjects) + results
+    return _graph_results(shapes, ix, None) + results
 
 
 def _row_results(shape: _Shape, ix: _Index, rows: Rows, subjects: Sequence[Node],

@@ -23,7 +23,8 @@ from rdflib import Graph
 from rdflib.plugins.stores.memory import SimpleMemory
 from rdflib.term import Node
 
-__all__ = ["StudyMemory", "objects_by_subject", "study_graph", "triple_count", "triples"]
+__all__ = ["StudyMemory", "indexes", "leaf_terms", "objects_by_subject", "study_graph", "triple_count",
+           "triples"]
 
 #: the innermost level of an index: the objects of one subject and predicate (or the subjects of
 #: one predicate and object), as rdflib's dictionary, or, in a :class:`StudyMemory`, the one term
@@ -160,6 +161,19 @@ def triples(graph: Graph) -> Iterator[tuple[Node, Node, Node]]:
                     yield s, p, o
             else:
                 yield s, p, leaf
+
+
+def indexes(graph: Graph) -> tuple[_Index, _Index] | None:
+    """The graph's subject-predicate-object and predicate-object-subject indexes, to be read (not
+    changed) where its store keeps them (:func:`leaf_terms` reads their leaves); None for any other
+    store."""
+    store = _fast(graph)
+    return None if store is None else _indexes(store)
+
+
+def leaf_terms(leaf: Leaf) -> list[Node]:
+    """The terms of one leaf of an index (:func:`subject_index`), in order."""
+    return list(leaf) if type(leaf) is dict else [leaf]
 
 
 def objects_by_subject(graph: Graph, predicate: Node) -> Iterator[tuple[Node, Node]]:
