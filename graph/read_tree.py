@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kxgraph.graph.queries import stakeholders
-from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
+from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type, single_valued
 
 __all__ = [
     "DOCUMENT_WALK",
@@ -89,6 +89,15 @@ class Walk:
         pattern = start + "".join(h.pattern(end if i == len(self.hops) - 1 else "") for i, h in enumerate(self.hops))
         return pattern, last.where(target)
 
+    def at_most_one(self, label: NodeLabel | None) -> bool:
+        """Whether a node of ``label`` reaches at most one node by this walk: one hop out along a
+        relationship the shapes allow it once (``vocabulary.single_valued``)."""
+        if label is None or len(self.hops) != 1:
+            return False
+        hop = self.hops[0]
+        return (hop.direction == "out" and not hop.or_self and len(hop.rels) == 1
+                and (label, hop.rels[0]) in single_valued())
+
     def match(self, start: str, target: str) -> str:
         """``start`` hop by hop to ``target``, with the target's label alternatives as a WHERE."""
         pattern, where = self.parts(start, target)
@@ -124,6 +133,8 @@ class Child:
     select: Select
     #: the name of the parameter that caps how many nodes each parent gets (a nested page)
     limit_param: str | None = None
+    #: the walk reaches at most one node (:meth:`Walk.at_most_one`): no order to choose it by
+    single: bool = False
 
 
 def _key(name: str) -> str:
@@ -179,15 +190,15 @@ class Emitter:
         distinct = f" WITH DISTINCT {v}" if child.walk.distinct else ""
         inner, fields, defined = self.calls(v, child.select)
         carried = ", ".join([v, *defined, *([parent] if cuts else [])])
-        order = ", ".join(order_keys(v, child.walk.order))
         limit = f" LIMIT ${child.limit_param}" if child.limit_param else ""
+        ordered = child.many or not child.single or bool(limit)
+        order = f"WITH {carried} ORDER BY {', '.join(order_keys(v, child.walk.order))}{limit} " if ordered else ""
         collected = f"collect({self.projection(v, child.select, fields)})"
         result = collected if child.many else f"head({collected})"
         more = "".join(f", {cut.on(v, parent)} AS {out}_{i}" for i, (_, cut) in enumerate(cuts))
         defined_here = [out, *(f"{out}_{i}" for i in range(len(cuts)))]
         return (f"CALL {{ WITH {parent} MATCH {child.walk.match(f'({parent})', v)}{distinct} {inner} "
-                f"WITH {carried} ORDER BY {order}{limit} RETURN {result} AS {out}{more} }}").replace("  ", " "), \
-            out, defined_here
+                f"{order}RETURN {result} AS {out}{more} }}").replace("  ", " "), out, defined_here
 
 
 def by_id(label: NodeLabel | str, select: Select, e: Emitter | None = None) -> str:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDFS
+from rdflib.namespace import RDFS, SH
 
 from kxgraph.errors import VocabularyError
 from kxgraph.ontology.terms import KX
@@ -28,6 +28,7 @@ __all__ = [
     "ontology_graph",
     "projection",
     "shapes_graph",
+    "single_valued",
     "superclasses",
 ]
 
@@ -220,6 +221,26 @@ def superclasses() -> dict[URIRef, frozenset[URIRef]]:
                 stack.extend(direct.get(c, ()))
         out[cls] = frozenset(seen)
     return out
+
+
+@lru_cache(maxsize=1)
+def single_valued() -> frozenset[tuple[NodeLabel, RelType]]:
+    """The relationships a node of a label has at most one of, out of it: ``shapes.ttl`` gives its
+    predicate ``sh:maxCount 1`` on the label's class or a class above it. Every load and edit is
+    checked against the shapes, so a read may take the one there is without ordering candidates."""
+    shapes, proj = shapes_graph(), projection()
+    capped: set[tuple[URIRef, URIRef]] = set()  # (target class, predicate)
+    for node_shape, prop in shapes.subject_objects(SH.property):
+        path = shapes.value(prop, SH.path)
+        most = shapes.value(prop, SH.maxCount)
+        if not isinstance(path, URIRef) or not isinstance(most, Literal) or int(most.toPython()) > 1:
+            continue
+        for target in shapes.objects(node_shape, SH.targetClass):
+            if isinstance(target, URIRef):
+                capped.add((target, path))
+    return frozenset((label, rel) for cls, label in proj.labels.items()
+                     for target, path in capped if (rel := proj.rel_types.get(path)) is not None
+                     and (target == cls or target in superclasses().get(cls, frozenset())))
 
 
 @lru_cache(maxsize=1)

@@ -214,6 +214,47 @@ def test_every_type_field_declares_how_it_reads() -> None:
 
 
 
+def test_a_walk_read_without_an_order_is_one_the_shapes_cap_at_one() -> None:
+    """A to-one walk the shapes allow once (``Walk.at_most_one``, from ``sh:maxCount 1``) is read
+    without ordering its candidates; others keep their order. The cap it relies on is the loader's:
+    a second target for each capped relationship the bundled study has is refused."""
+    from rdflib import RDF
+
+    from kxgraph.errors import ValidationError
+    from kxgraph.graph.read_tree import DOCUMENT_WALK, Child, Emitter, Hop, Select, Walk
+    from kxgraph.loaders import shacl
+    from kxgraph.loaders.sources import read_source
+    from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection, single_valued
+    from tests.helpers import BUNDLED
+
+    caps = single_valued()
+    assert DOCUMENT_WALK.at_most_one(NodeLabel.EvidenceQuote)
+    assert not DOCUMENT_WALK.at_most_one(NodeLabel.Concept)
+    assert not Walk((Hop((RelType.RAISED_IN,), "out"),)).at_most_one(NodeLabel.DiscussionPoint)  # no maxCount
+    assert not Walk((Hop((RelType.DEFINES,), "in"),)).at_most_one(NodeLabel.Concept)  # a cap out, not in
+    select = Select(values=[("id", "$v.id")])
+    capped = Emitter().child("q", Child("document", DOCUMENT_WALK, False, select, single=True), "f")[0]
+    free = Emitter().child("q", Child("document", DOCUMENT_WALK, False, select), "f")[0]
+    assert "ORDER BY" not in capped and "ORDER BY" in free
+
+    proj, data = projection(), read_source(BUNDLED).rdf()
+    tried = 0
+    for label, rel in sorted(caps):
+        predicate = proj.predicates[rel]
+        pairs = [(s, o) for s, o in data.subject_objects(predicate) if (s, RDF.type, proj.classes[label]) in data]
+        others = sorted({o for _, o in data.subject_objects(predicate)})
+        if not pairs or len(others) < 2:
+            continue  # the bundled study has none (a REFI-QDA coding)
+        node, target = pairs[0]
+        second = next(o for o in others if o != target)
+        data.add((node, predicate, second))
+        with pytest.raises(ValidationError):
+            shacl.validate(data, file="bundled")
+        data.remove((node, predicate, second))
+        tried += 1
+    assert tried >= 8, f"only {tried} of {len(caps)} capped relationships were tried"
+
+
 #: hard-wrapped text with characters outside the BMP (an emoji, a family joined by ZWJ), a combining
 #: accent and CRLF: the store cuts windows and paragraphs by the same character count as Python
 ODD = ("\n😀 Ana said the café\u0301 👩\u200d👩\u200d👧 felt like home.\r\nA quote at a line's start\n"

@@ -214,7 +214,9 @@ class _Compiler:
             plan, sub = self.node(fdef.type, group)
             last = read.walk.hops[-1].labels
             _label_known(plan, sub, last[0].value if len(last) == 1 else None)
-            select.children.append(Child(key, read.walk, read.many, sub))
+            parent = L(runtime.name) if runtime.name in L.__members__ else None
+            select.children.append(Child(key, read.walk, read.many, sub,
+                                         single=not read.many and read.walk.at_most_one(parent)))
             return Field(key, key, "node", nullable, many=read.many, child=plan)
         raise NotCompiled(f"{runtime.name}.{name}")
 
