@@ -58,8 +58,9 @@ def python_value(lit: Literal) -> Any:
 class _Rows(Sequence[Row]):
     """A label's (or a relationship type's) rows kept as pairs, and given as the rows the
     catalogue's merge statements take when read: the store reads them a batch at a time, so only
-    a batch's rows are made. A study of 1M quotes is 1.5M nodes and 3.3M relationships; as rows
-    they were two dictionaries a node and one a relationship, about 1 GB."""
+    a batch's rows are made. A study of 1M quotes is 1.6M nodes and 3.3M relationships; as rows
+    they were two dictionaries a node and one a relationship (projecting 200k quotes added 210 MB
+    then, 57 MB now)."""
 
     __slots__ = ("pairs",)
     _keys: tuple[str, str]
