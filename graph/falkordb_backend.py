@@ -37,7 +37,7 @@ from kxgraph.graph.falkordb_server import (
 )
 from kxgraph.graph.read_tree import Part
 from kxgraph.graph.schema import GraphSchema
-from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
+from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp, batch_rows, rows_bytes
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 if TYPE_CHECKING:
@@ -304,7 +304,7 @@ class FalkorStore(Store):
 
     async def _write_to(self, graph: Any, statement: str, rows: Sequence[Row],
                         batch_size: int | None, *, counted: bool = False) -> int:
-        size = batch_size or self.batch_size
+        size = batch_rows(rows, batch_size or self.batch_size)
         batches = 0
         for start in range(0, len(rows), size):
             await self._run(graph, statement, {"rows": list(rows[start:start + size])},
@@ -520,7 +520,7 @@ class FalkorStore(Store):
         """Refuse a load the data folder's disk cannot hold, before anything is written. What it
         needs, roughly: the statements it appends to the append-only file (a copy of the served graph
         too, when other studies are kept), then the compacted file written beside the old one."""
-        payload = sum(dialect.rows_bytes(op.rows) + len(op.statement) for op in ops)
+        payload = sum(rows_bytes(op.rows) + len(op.statement) for op in ops)
         files = aof_files(self.data_dir)
         needed = int(payload * 1.2 + (2 * files["aof_base_bytes"] if copy else 0)
                      + files["aof_base_bytes"] + payload // 2 + MIN_FREE_BYTES)

@@ -5,19 +5,17 @@ sends them is :mod:`kxgraph.graph.falkordb_backend`."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from kxgraph.errors import InputError, QueryError
 from kxgraph.graph.schema import GraphSchema
 from kxgraph.graph.search_query import parse_search
-from kxgraph.graph.store import Row
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, check_label, check_rel_type
 
 __all__ = ["NEAREST", "Numbers", "copy_nodes", "copy_relationships", "escape_redisearch", "fulltext_statement",
-           "label_ids", "params", "plain", "property_key", "rows_bytes", "window_nodes", "window_relationships"]
+           "label_ids", "params", "plain", "property_key", "window_nodes", "window_relationships"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
@@ -94,13 +92,6 @@ def params(value: Any) -> Any:
     return value
 
 
-def rows_bytes(rows: Sequence[Row], sample: int = 200) -> int:
-    """About how many bytes ``rows`` take as query parameters (measured on a sample)."""
-    if not rows:
-        return 0
-    step = max(1, len(rows) // sample)
-    picked = rows[::step]
-    return int(sum(len(json.dumps(r, default=str)) for r in picked) * len(rows) / len(picked))
 
 
 # FalkorDB's own Cypher for copying a graph (Neo4j loads in one transaction and never copies):

@@ -17,7 +17,7 @@ from kxgraph.graph.cypher import DELETE_ALL, PING
 from kxgraph.graph.read_tree import Part
 from kxgraph.graph.schema import GraphSchema
 from kxgraph.graph.search_query import parse_search
-from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp
+from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp, batch_rows
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 if TYPE_CHECKING:
@@ -281,7 +281,7 @@ class Neo4jStore(Store):
             raise self._errors(exc) from exc
 
     async def write(self, statement: str, rows: Sequence[Row], batch_size: int | None = None) -> int:
-        size = batch_size or self.batch_size
+        size = batch_rows(rows, batch_size or self.batch_size)
         batches = [list(rows[i:i + size]) for i in range(0, len(rows), size)]
         for batch in batches:
             async def work(tx: Any, batch: list[Row] = batch) -> None:
@@ -344,8 +344,9 @@ class Neo4jStore(Store):
             if not keep_other_studies:
                 await (await tx.run(DELETE_ALL)).consume()
             for op in ops:
-                for i in range(0, len(op.rows), size):
-                    await (await tx.run(op.statement, rows=list(op.rows[i:i + size]))).consume()
+                step = batch_rows(op.rows, size)
+                for i in range(0, len(op.rows), step):
+                    await (await tx.run(op.statement, rows=list(op.rows[i:i + step]))).consume()
 
         await self._in_write_tx(work)
 

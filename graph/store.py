@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -11,9 +12,32 @@ from typing import Any, Literal
 from kxgraph.graph.read_tree import Part, combined, split_combined
 from kxgraph.graph.schema import GraphSchema
 
-__all__ = ["Capabilities", "Health", "Row", "Store", "WriteOp"]
+__all__ = ["BATCH_BYTES", "Capabilities", "Health", "Row", "Store", "WriteOp", "batch_rows", "rows_bytes"]
 
 Row = dict[str, Any]
+
+#: about the most bytes of rows one write statement carries. A batch of documents is their whole
+#: text, which the client holds several times over while it sends it: the documents of a study of
+#: 1M quotes (500 of 200 KB, one batch of 1,000 rows) raised the load's peak by 306 MB
+BATCH_BYTES = 8 * 1024 * 1024
+
+
+def rows_bytes(rows: Sequence[Row], sample: int = 200) -> int:
+    """About how many bytes ``rows`` take as query parameters (measured on a sample)."""
+    if not rows:
+        return 0
+    step = max(1, len(rows) // sample)
+    picked = rows[::step]
+    return int(sum(len(json.dumps(r, default=str)) for r in picked) * len(rows) / len(picked))
+
+
+def batch_rows(rows: Sequence[Row], size: int, budget: int = BATCH_BYTES) -> int:
+    """How many of ``rows`` one statement takes: ``size``, or fewer where the rows are large, so
+    that a batch stays about within ``budget`` bytes (from the rows' average size, on a sample)."""
+    if len(rows) < 2:
+        return size
+    each = rows_bytes(rows) / len(rows)
+    return max(1, min(size, int(budget // max(each, 1.0))))
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,17 @@ async def test_batched_writes_are_counted_and_read_back(store: Store) -> None:
     assert [r["id"] for r in rows] == [f"c{i}" for i in range(25)]
 
 
+async def test_large_rows_are_written_a_few_at_a_time(store: Store) -> None:
+    """A statement carries about ``BATCH_BYTES`` of rows: documents of 1 MB go eight at a time (a
+    batch of a thousand was their whole text at once, the peak of a large load), and all arrive."""
+    docs = [{"id": f"d{i}", "props": {"content": f"{i:02d}" + "x" * 999_998, "ordinal": i}} for i in range(20)]
+    assert await store.write(cypher.merge_nodes(NodeLabel.SourceDocument), docs) == 3
+    rows = await store.read("MATCH (d:SourceDocument) RETURN d.id AS id, size(d.content) AS n, "
+                            "substring(d.content, 0, 2) AS head ORDER BY d.ordinal")
+    assert rows == [{"id": f"d{i}", "n": 1_000_000, "head": f"{i:02d}"} for i in range(20)]
+    assert await store.write(cypher.merge_nodes(NodeLabel.Concept), concepts(2500)) == 3  # small rows: 1,000 a batch
+
+
 async def test_merge_is_idempotent(store: Store) -> None:
     for _ in range(2):
         await store.write(cypher.merge_nodes(NodeLabel.Concept), concepts(5))
