@@ -92,8 +92,6 @@ def params(value: Any) -> Any:
     return value
 
 
-
-
 # FalkorDB's own Cypher for copying a graph (Neo4j loads in one transaction and never copies):
 # internal ids are FalkorDB's, and a range on them is answered by a "Node By Label and ID Scan".
 def label_ids(label: NodeLabel) -> str:

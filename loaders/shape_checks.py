@@ -104,9 +104,7 @@ class _Values:
             return self._any(subject)
         by_p = self.indexes[0][0].get(subject)
         leaf = None if by_p is None else by_p.get(self.predicate)
-        if leaf is None:
-            return []
-        return list(leaf) if type(leaf) is dict else [leaf]
+        return [] if leaf is None else leaf_terms(leaf)
 
     def _any(self, subject: Node) -> list[Node]:
         found: list[Node] | None = None
@@ -148,8 +146,9 @@ class _Index:
 
     def __init__(self, graphs: Sequence[Graph], predicates: set[URIRef], rows: Sequence[Rows] = ()) -> None:
         self.values: dict[URIRef, _Values] = {}
-        fast = [ix for g in graphs if (ix := indexes(g)) is not None]
-        others = [g for g in graphs if indexes(g) is None]
+        read = [(g, indexes(g)) for g in graphs]
+        fast = [ix for _, ix in read if ix is not None]
+        others = [g for g, ix in read if ix is None]
         for p in predicates | {RDF.type, RDFS.subClassOf}:
             by_subject: dict[Node, list[Node]] = {}
             pairs: list[Iterable[tuple[Node, Node]]] = [objects_by_subject(g, p) for g in others]

@@ -16,7 +16,7 @@ generators walk them, and fall back to rdflib's API for any other store (a parse
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from rdflib import Graph
@@ -33,10 +33,6 @@ Leaf = Any
 _Index = dict[Any, dict[Any, Leaf]]
 
 
-def _each(leaf: Leaf) -> Iterable[Node]:
-    return leaf if type(leaf) is dict else (leaf,)
-
-
 def _holds(leaf: Leaf, term: Node) -> bool:
     if type(leaf) is dict:
         return term in leaf
@@ -50,7 +46,7 @@ def _put(level: dict[Any, Leaf], key: Any, term: Node) -> None:
         level[key] = term
     elif type(leaf) is dict:
         leaf[term] = 1
-    elif not (leaf is term or leaf == term):
+    elif not _holds(leaf, term):
         level[key] = {leaf: 1, term: 1}
 
 
@@ -106,24 +102,24 @@ class StudyMemory(SimpleMemory):
             for predicate in (by_p if p is None else (p,) if p in by_p else ()):
                 leaf = by_p[predicate]
                 if o is None:
-                    for obj in _each(leaf):
+                    for obj in leaf_terms(leaf):
                         yield (s, predicate, obj), iter(())
                 elif _holds(leaf, o):
                     yield (s, predicate, o), iter(())
         elif p is not None:
             by_o = pos.get(p, {})
             for obj in (by_o if o is None else (o,) if o in by_o else ()):
-                for subject in _each(by_o[obj]):
+                for subject in leaf_terms(by_o[obj]):
                     yield (subject, p, obj), iter(())
         elif o is not None:
             for predicate, by_o in pos.items():
                 if o in by_o:
-                    for subject in _each(by_o[o]):
+                    for subject in leaf_terms(by_o[o]):
                         yield (subject, predicate, o), iter(())
         else:
             for subject, by_p in spo.items():
                 for predicate, leaf in by_p.items():
-                    for obj in _each(leaf):
+                    for obj in leaf_terms(leaf):
                         yield (subject, predicate, obj), iter(())
 
     def __len__(self, context: Any = None) -> int:
