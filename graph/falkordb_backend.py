@@ -56,7 +56,8 @@ WATCH_ATTEMPTS = 3
 
 
 async def _answers(socket_path: str) -> bool:
-    client = redis.asyncio.Redis(unix_socket_path=socket_path, socket_connect_timeout=1)
+    client = redis.asyncio.Redis(unix_socket_path=socket_path, socket_connect_timeout=1, socket_timeout=2,
+                                 retry=Retry(NoBackoff(), 0))
     try:
         return bool(await client.ping())
     except (redis.exceptions.RedisError, OSError):

@@ -14,8 +14,9 @@ wheel, on a Unix socket inside the data folder, supervised by this process.
   start reads one snapshot plus recent writes.
   Waiting for a start follows the server's own loading progress (``INFO persistence``, or its CPU
   time while it is too busy to answer): a server still loading is waited for; one that does not
-  answer at all within ``start_timeout``, or makes no progress for ``stall_timeout``, is stopped
-  and reported.
+  answer at all within ``start_timeout``, or makes no progress for ``stall_timeout``, is stopped.
+  A stalled start is tried again (:data:`STALL_RETRIES` times: it only reads the files, so nothing
+  is lost) before it is reported.
 - **Crashes are survived.** The supervisor restarts a server that died (at once, then with a
   back-off while it keeps dying), never gives up, and waits for disk space to come back when the
   server stopped because the data folder's disk was full. Staging graphs of loads cut off by a
@@ -41,7 +42,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from kxgraph.errors import (
     BackendUnavailableError,
@@ -51,6 +52,9 @@ from kxgraph.errors import (
     StoreLockedError,
     StoreUnavailableError,
 )
+
+if TYPE_CHECKING:
+    import redis
 
 __all__ = ["EmbeddedFalkorDB", "ServerStatus", "aof_files", "binaries", "folder_in_use", "read_lock_owner",
            "recovery_notes"]
@@ -80,6 +84,8 @@ COMPACT_MIN_BYTES = 4 * 1024 * 1024
 #: load writes: loads that a crash cuts off never compact, and back-to-back loads always hold a
 #: lease, so without it the file (and every start after a crash) could grow without bound
 COMPACT_HARD_GROWTH = 2.0
+#: how many times a first start that stalled (no progress for ``stall_timeout``) is tried again
+STALL_RETRIES = 2
 #: the least free space the server is restarted with after it stopped on a full disk
 MIN_FREE_BYTES = 8 * 1024 * 1024
 
@@ -164,6 +170,10 @@ def recovery_notes(log_text: str) -> list[str]:
     return notes
 
 
+class _StalledError(StoreUnavailableError):
+    """A start that made no progress for ``stall_timeout``: worth one more try."""
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -184,6 +194,18 @@ def _cpu_ticks(pid: int) -> int | None:
     except (OSError, IndexError):
         return None
     return int(fields[11]) + int(fields[12])
+
+
+def _client(socket_path: Path, timeout: float, **options: Any) -> redis.Redis:
+    """A client of the server that waits ``timeout`` at most and tries nothing again: the redis
+    client's default tries a timed-out command ten times over, with back-off, so a server that
+    stopped answering would hold the supervisor a minute for each call."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(unix_socket_path=str(socket_path), socket_timeout=timeout,
+                       socket_connect_timeout=min(timeout, 1.0), retry=Retry(NoBackoff(), 0), **options)
 
 
 def _set_pdeathsig() -> None:  # runs in the child between fork and exec
@@ -377,6 +399,7 @@ class EmbeddedFalkorDB:
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 proc.terminate()
+                proc.send_signal(signal.SIGCONT)  # a stopped process acts on SIGTERM only once it runs
             try:
                 proc.wait(timeout=grace)
             except subprocess.TimeoutExpired:
@@ -391,7 +414,7 @@ class EmbeddedFalkorDB:
 
         spawned = last_progress = time.monotonic()
         seen: tuple[Any, ...] | None = None
-        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=2, socket_connect_timeout=1)
+        client = _client(self.socket_path, 2.0)
         try:
             while True:
                 if self._stopping.is_set():
@@ -426,7 +449,7 @@ class EmbeddedFalkorDB:
                 if progress != seen:
                     seen, last_progress = progress, now
                 elif now - last_progress > self.stall_timeout:
-                    raise StoreUnavailableError(
+                    raise _StalledError(
                         f"the embedded FalkorDB made no progress loading its data for {self.stall_timeout:.0f} s "
                         f"(stuck): {self._log_tail()}")
                 time.sleep(0.05)
@@ -435,6 +458,7 @@ class EmbeddedFalkorDB:
 
     def _supervise(self) -> None:
         first = True
+        stalls = 0
         while not self._stopping.is_set():
             offset = self._log_size()
             self._state = "starting"
@@ -444,9 +468,19 @@ class EmbeddedFalkorDB:
             try:
                 self._wait_ready(proc)
             except BaseException as exc:
-                self._terminate(proc)  # never a second server beside one still loading
+                stalled = isinstance(exc, _StalledError)
+                # never a second server beside one still loading; a stalled start has written nothing
+                self._terminate(proc, grace=5.0 if stalled else 30.0)
                 error = self._explain(exc, offset)
+                if first and stalled and stalls < STALL_RETRIES and not self._stopping.is_set():
+                    stalls += 1
+                    self._last_exit = f"start stalled, tried again ({stalls} of {STALL_RETRIES}): {error}"
+                    log.warning("the embedded FalkorDB (pid %s) stalled while starting; starting it again "
+                                "(%d of %d): %s", proc.pid, stalls, STALL_RETRIES, error)
+                    continue
                 if first:
+                    if stalled and stalls:
+                        error = _StalledError(f"{error} (started {stalls + 1} times, each stalled)")
                     self._start_error = error
                     self._ready.set()
                     return
@@ -534,7 +568,7 @@ class EmbeddedFalkorDB:
         outgrew :data:`COMPACT_HARD_GROWTH` of it whatever is writing."""
         import redis
 
-        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=10, decode_responses=True)
+        client = _client(self.socket_path, 10.0, decode_responses=True)
         try:
             info = client.info("persistence")
             base = int(info.get("aof_base_size", 0))
@@ -558,7 +592,7 @@ class EmbeddedFalkorDB:
         those whose lease ran out while the server runs."""
         import redis
 
-        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=30, decode_responses=True)
+        client = _client(self.socket_path, 30.0, decode_responses=True)
         try:
             for name in client.execute_command("GRAPH.LIST"):  # type: ignore[no-untyped-call]
                 if STAGING_MARK in name and not (expired_only and client.exists(LEASE_PREFIX + name)):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import redis
 
-from kxgraph.errors import ConfigError, StoreLockedError
+from kxgraph.errors import ConfigError, StoreLockedError, StoreUnavailableError
+from kxgraph.graph import falkordb_server
 from kxgraph.graph.falkordb_server import EmbeddedFalkorDB, read_lock_owner
 
 
@@ -127,3 +129,50 @@ def test_a_housekeeping_error_never_stops_the_server(short_tmp: Path, monkeypatc
         c = client(server)
         assert c.ping()
         c.close()
+
+
+class _FreezingServer(EmbeddedFalkorDB):
+    """Its first ``freeze`` servers are stopped (SIGSTOP) once they open their socket: a start that
+    answers nothing and works at nothing, as a server stuck while loading its data does."""
+
+    def __init__(self, data_dir: Path, freeze: int) -> None:
+        super().__init__(data_dir, start_timeout=10.0, stall_timeout=1.0)
+        self.freeze = freeze
+        self.frozen: list[subprocess.Popen[bytes]] = []
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        proc = super()._spawn()
+        if len(self.frozen) < self.freeze:
+            wait_for(self.socket_path.exists, timeout=10)
+            os.kill(proc.pid, signal.SIGSTOP)
+            self.frozen.append(proc)
+        return proc
+
+
+def test_a_start_that_stalls_is_tried_again(short_tmp: Path) -> None:
+    """A first start that makes no progress is stopped (a stopped process too: it gets SIGCONT after
+    SIGTERM) and started again; the data it had is there after it."""
+    with EmbeddedFalkorDB(short_tmp / "d") as server:
+        c = client(server)
+        c.set("kept", "1")
+        c.close()
+    server = _FreezingServer(short_tmp / "d", freeze=1)
+    started = time.monotonic()
+    with server:
+        [frozen] = server.frozen
+        assert server.pid != frozen.pid and not _alive(frozen.pid)
+        assert frozen.returncode == 0  # it stopped on SIGTERM, cleanly: not killed after a grace
+        assert "start stalled, tried again (1 of 2)" in (server.status().last_exit or "")
+        c = client(server)
+        assert c.get("kept") == "1"
+        c.close()
+    # the watchdog's client waits 2 s, once: the redis client's default ten tries took 50 s
+    assert time.monotonic() - started < 20
+
+
+def test_a_start_that_keeps_stalling_is_reported(short_tmp: Path) -> None:
+    server = _FreezingServer(short_tmp / "d", freeze=1 + falkordb_server.STALL_RETRIES)
+    with pytest.raises(StoreUnavailableError, match=r"no progress .* \(started 3 times, each stalled\)"):
+        server.start()
+    assert len(server.frozen) == 3 and not any(_alive(proc.pid) for proc in server.frozen)
+    assert read_lock_owner(short_tmp / "d") is None
