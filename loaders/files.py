@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -96,24 +97,25 @@ def read_limited(path: Path, limit: int, *, what: str, file: str | None = None, 
         os.close(fd)
 
 
+#: a JSON string, escapes included, or one that never ends (the rest of the text): one way to match
+#: a text, and every attempt succeeds, so the scan is linear whatever the quotes and backslashes
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*\\?(?:"|\Z)', re.DOTALL)
+_JSON_NESTING = re.compile(rb"[\[\]{}]")
+
+
 def json_depth_exceeds(body: bytes, limit: int) -> bool:
-    """Whether JSON text nests arrays/objects deeper than ``limit`` (strings skipped); linear."""
+    """Whether JSON text nests arrays/objects deeper than ``limit`` (strings skipped); linear. The
+    strings go first, by a regular expression, and then only the brackets are walked: a request's
+    body is mostly its query text, a string (a walk of every byte took 30-40 µs a request)."""
+    outside = _JSON_STRING.sub(b"", body)
+    if outside.count(b"[") + outside.count(b"{") <= limit:
+        return False
     depth = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
+    for bracket in _JSON_NESTING.finditer(outside):
+        if bracket.group() in (b"[", b"{"):
             depth += 1
             if depth > limit:
                 return True
-        elif byte in (0x5D, 0x7D):
+        else:
             depth -= 1
     return False
