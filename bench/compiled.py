@@ -17,6 +17,13 @@ And where the compiled request's time goes, layer by layer (``layers`` in the JS
 - ``asgi``: the request through the whole app (middleware, guards, FastAPI, Strawberry's view,
   JSON), called as an ASGI server calls it, with no client;
 - ``compiled`` (above) adds httpx's in-process client;
+- ``http``: the same request over a real HTTP connection (kept alive, loopback TCP) to ``uvicorn`` serving
+  the app in a process of its own, attached to the same store, as ``kxgraph serve`` does, from a
+  minimal client (bytes written, the reply read by its ``Content-Length`` and parsed with ``json``):
+  what a program calling the API waits, without the cost of a Python HTTP library's objects;
+- ``floor``: the hand-written statement served the same way by an ASGI app of a few lines
+  (``bench/floor_app.py``): the least a Python server on this machine adds to the statement over HTTP
+  (a second process and a loopback connection), so that ``http`` over ``floor`` is what the API adds;
 - ``empty_request``: ``{ __typename }`` the same way, a request that reads nothing from the store: what
   any request costs in Python before its question (no ratio can be lower than this cost allows).
 
@@ -27,8 +34,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -47,6 +57,7 @@ from bench.generate import generate_study  # noqa: E402
 from kxgraph.api.app import create_app  # noqa: E402
 from kxgraph.loaders.bundled import bundled_study_path  # noqa: E402
 from kxgraph.settings import Settings  # noqa: E402
+from tests.serve import free_port  # noqa: E402
 
 
 async def measure(quotes: int, runs: int, neo4j: bool = False) -> dict[str, Any]:
@@ -62,7 +73,8 @@ async def measure(quotes: int, runs: int, neo4j: bool = False) -> dict[str, Any]
             out: dict[str, Any] = {"quotes": quotes, "runs": runs, "store": "neo4j" if neo4j else "falkordb",
                                    "examples": []}
             async with apps["compiled"].router.lifespan_context(apps["compiled"]), \
-                    apps["resolvers"].router.lifespan_context(apps["resolvers"]):
+                    apps["resolvers"].router.lifespan_context(apps["resolvers"]), _served(store) as http, \
+                    _served(store, app="bench.floor_app:app") as floor:
                 for name, query, variables in examples():
                     if name not in BASELINES:
                         continue
@@ -79,13 +91,17 @@ async def measure(quotes: int, runs: int, neo4j: bool = False) -> dict[str, Any]
                         return await asyncio.gather(*(store.read(s, v) for s in BASELINES[n]))
 
                     layers = _Layers(apps["compiled"], store, query, variables)
+                    floor_body = json.dumps({"name": name, "variables": variables}).encode()
                     sent = await layers.statements()
                     calls = {"statement": statement, "compiled": lambda: api("compiled"),
                              "resolvers": lambda: api("resolvers"),
                              "compiled_statement": lambda s=sent: asyncio.gather(*(store.read(t, p) for t, p in s)),
                              "execute": layers.execute, "asgi": layers.asgi,
+                             "http": lambda lay=layers: http.post(lay.body),
+                             "floor": lambda b=floor_body: floor.post(b),
                              "empty_request": lambda: api("compiled", "{ __typename }", {})}
-                    times.update({"compiled_statement": [], "execute": [], "asgi": [], "empty_request": []})
+                    times.update({"compiled_statement": [], "execute": [], "asgi": [], "http": [], "floor": [],
+                                  "empty_request": []})
                     for i in range(runs + 5):
                         for mode, call in calls.items():  # interleaved: the machine's noise hits all three
                             started = time.perf_counter()
@@ -102,15 +118,79 @@ async def measure(quotes: int, runs: int, neo4j: bool = False) -> dict[str, Any]
                             row[mode] = figures
                     row["layers"]["statements_sent"] = len(sent)
                     row["ratio_compiled"] = round(row["compiled"]["median_ms"] / row["statement"]["median_ms"], 2)
+                    row["ratio_http"] = round(row["http"]["median_ms"] / row["statement"]["median_ms"], 2)
+                    row["ratio_floor"] = round(row["floor"]["median_ms"] / row["statement"]["median_ms"], 2)
+                    row["ratio_http_to_floor"] = round(row["http"]["median_ms"] / row["floor"]["median_ms"], 2)
                     row["ratio_resolvers"] = round(row["resolvers"]["median_ms"] / row["statement"]["median_ms"], 2)
                     row["round_trips"] = {m: bodies[m]["extensions"]["roundTrips"] for m in ("compiled", "resolvers")}
                     row["answer_bytes"] = len(json.dumps(bodies["compiled"]["data"]))
                     row["same_answer"] = (bodies["compiled"]["data"] == bodies["resolvers"]["data"]
+                                          and bodies["http"]["data"] == bodies["compiled"]["data"]
                                           and same_answer(name, bodies["compiled"]["data"], bodies["statement"]))
                     out["examples"].append(row)
             for c in clients.values():
                 await c.aclose()
             return out
+
+
+class _Client:
+    """One kept-alive HTTP/1.1 connection, a request's bytes written as they are, the reply read by
+    its ``Content-Length``: the least a program can do to ask the API over HTTP."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, body: bytes) -> Any:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(b"POST /graphql HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = head.split(b" ", 2)[1]
+        length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        answer = json.loads(await self.reader.readexactly(length))
+        assert status == b"200" and not answer.get("errors"), (status, answer)
+        return answer
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+@contextlib.asynccontextmanager
+async def _served(store: Any, *options: str, app: str = "kxgraph.api.workers:worker_app") -> Any:
+    """``uvicorn`` serving the app in a process of its own, attached to ``store`` (one worker of
+    ``kxgraph serve --workers``), and a client of it."""
+    port = free_port()
+    env = {**os.environ, "KXGRAPH_LOAD_BUNDLED_STUDY": "false", "KXGRAPH_BACKEND": store.backend}
+    if store.backend == "falkordb":
+        env.update(KXGRAPH_DATA_DIR=str(store.data_dir), KXGRAPH_GRAPH_NAME=store.graph_name)
+    factory = ["--factory"] if app.endswith("worker_app") else []
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", app, *factory,
+                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                             "--no-access-log", *options], env=env, cwd=ROOT)
+    client = _Client(port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                await client.post(b'{"query": "{ __typename }", "name": "1-trace-concept", '
+                                  b'"variables": {"id": "none"}}')
+                break
+            except (OSError, asyncio.IncompleteReadError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the API did not start on port {port}") from None
+                client.writer = None
+                await asyncio.sleep(0.2)
+        yield client
+    finally:
+        await client.close()
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 class _Layers:
@@ -174,6 +254,9 @@ def main() -> None:
               f"compiled {row['compiled']['median_ms']:7.2f} ms ({row['ratio_compiled']}x, "
               f"{row['round_trips']['compiled']} trips)  resolvers {row['resolvers']['median_ms']:7.2f} ms "
               f"({row['ratio_resolvers']}x, {row['round_trips']['resolvers']} trips)  same answer {row['same_answer']}")
+        print(f"{'':28} over HTTP (uvicorn, its own process) {row['http']['median_ms']:.2f} ms ({row['ratio_http']}x); "
+              f"the statement served the same way {row['floor']['median_ms']:.2f} ms ({row['ratio_floor']}x): "
+              f"the API {row['ratio_http_to_floor']}x that")
         lay = row["layers"]
         print(f"{'':28} layers: its own statements {lay['compiled_statement']['median_ms']:.2f} ms, "
               f"execute {lay['execute']['median_ms']:.2f} ms, ASGI {lay['asgi']['median_ms']:.2f} ms, "

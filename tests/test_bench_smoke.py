@@ -102,3 +102,5 @@ async def test_the_hand_written_baselines_give_the_apis_answer() -> None:
     assert all(r["layers"]["statements_sent"] == 1
                and {"compiled_statement", "execute", "asgi", "empty_request"} <= r["layers"].keys()
                for r in result["examples"]), result["examples"]
+    # over real HTTP (the API's answer, checked in same_answer) and the statement served the same way
+    assert all(r["http"]["median_ms"] > 0 and r["floor"]["median_ms"] > 0 for r in result["examples"])
