@@ -146,11 +146,11 @@ def _from_yaml(path: Path) -> StudySource:
         g.add((doc, KX.length, literal(len(text))))
         g.add((doc, KX.content, literal(text)))
         texts[doc_id] = (text, checksum, doc)
-    placed = [(q, q.spec.document or sf.default_document) for q in sf.quotes]  # each quote's document
+    placed = [(q, q.document or sf.default_document) for q in sf.quotes]  # each quote's document
     passages: dict[str, set[str]] = {}
     for q, wanted in placed:
         if wanted in texts:
-            passages.setdefault(wanted, set()).update(p for p in (q.spec.text, q.spec.hint) if p)
+            passages.setdefault(wanted, set()).update(p for p in (q.text, q.hint) if p)
     indexes = {doc_id: DocumentIndex(texts[doc_id][0], found) for doc_id, found in passages.items()}
     count = 0
     quotes = QuoteRows()
@@ -164,7 +164,7 @@ def _from_yaml(path: Path) -> StudySource:
             continue
         text, checksum, doc = texts[wanted]
         try:
-            a = anchor_quote(text, q.spec.text, hint=q.spec.hint, occurrence=q.spec.occurrence,
+            a = anchor_quote(text, q.text, hint=q.hint, occurrence=q.occurrence,
                              file=str(path), place=q.place, document=wanted, index=indexes[wanted])
         except QuoteError as exc:
             problems.add(exc)

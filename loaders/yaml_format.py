@@ -10,9 +10,10 @@ needs new files only, never new code. See ``docs/data-format.md``.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError, create_model
@@ -26,6 +27,8 @@ from kxgraph.loaders.study_store import study_graph
 from kxgraph.ontology.terms import DATA, KX, literal
 
 __all__ = ["SECTIONS", "EvidenceSpec", "StudyFile", "build_study", "parse_yaml", "read_study_file"]
+
+_T = TypeVar("_T")
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,80}$"
 FORMAT_VERSION = 1
@@ -159,13 +162,24 @@ def _model(name: str, section: Section) -> type[BaseModel]:
     return create_model(f"{name}_entry", __config__=ConfigDict(extra="forbid"), **fields)
 
 
-@dataclass
+@dataclass(slots=True)
 class Quote:
-    """An evidence quote as written in the file, waiting to be anchored in its document."""
+    """An evidence quote as written in the file, waiting to be anchored in its document: the fields
+    of its :class:`EvidenceSpec`, copied (a study of 1M quotes kept 1M validated models until they
+    were anchored)."""
 
     claim: URIRef
-    spec: EvidenceSpec
+    text: str
     place: str
+    hint: str | None = None
+    occurrence: int | None = None
+    document: str | None = None
+
+    @classmethod
+    def of(cls, claim: URIRef, ev: str | EvidenceSpec, place: str) -> Quote:
+        if isinstance(ev, str):
+            return cls(claim, ev, place)
+        return cls(claim, ev.text, place, ev.hint, ev.occurrence, ev.document)
 
 
 @dataclass
@@ -345,6 +359,13 @@ def plain_yaml_problem(problem: str, context: str, context_line: int | None) -> 
 
 def read_study_file(path: Path) -> StudyFile:
     """Parse and check ``study.yaml``; RDF for every entity; quotes collected for anchoring."""
+    data, places_of, tables = study_data(path)
+    return build_study(data, path, places_of, tables=tables, consume=True)
+
+
+def study_data(path: Path) -> tuple[dict[str, Any], dict[int, str], Any]:
+    """``study.yaml`` and its tables as :func:`build_study` reads them: the sections, where each
+    table row's entry comes from (by ``id()`` of its mapping), and the ``tables`` it lists."""
     raw = read_limited(path, MAX_STUDY_BYTES, what="study file")
     if not raw:
         raise _fail(path, "", "the file is empty", "start with 'kxgraph: 1' and a 'study:' section")
@@ -399,17 +420,20 @@ def read_study_file(path: Path) -> StudyFile:
                             "write each entry as '- id: ...'")
             listed.append(row_entry)
             places_of[id(row_entry)] = table_place
-    return build_study(data, path, places_of, tables=tables)
+    return data, places_of, tables
 
 
 def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | None = None, *,
-                tables: Any = None, documents: bool = True, known: dict[str, tuple[str, str]] | None = None
-                ) -> StudyFile:
+                tables: Any = None, documents: bool = True, known: dict[str, tuple[str, str]] | None = None,
+                consume: bool = False) -> StudyFile:
     """The RDF of a study given as the sections of a study file (``data``: section -> entries, as
     YAML gives them): every entry checked, references resolved. ``places_of`` names where an entry
     comes from (by ``id()`` of its mapping) when that is not ``section[i]`` of ``path``; with
     ``documents=False`` the documents' files are not looked for (their text comes from elsewhere);
-    ``known``: ids of entities made elsewhere (id -> (where, section)) that entries may name."""
+    ``known``: ids of entities made elsewhere (id -> (where, section)) that entries may name;
+    ``consume``: each entry of ``data``'s lists is let go (set to ``None``) once checked, and each
+    checked entry once it is RDF: the caller has no use for them, and a study's rows then never sit
+    in memory three times over (as read, as checked and as RDF)."""
     places_of = places_of if places_of is not None else {}
     # 1. shape of every entry, and every id once: every problem of the file in one pass
     problems = ProblemList()
@@ -426,7 +450,10 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
             continue
         model = _model(name, section)
         for i, item in enumerate(items):
-            where = places_of.get(id(item), name if section.single else f"{name}[{i}]")
+            where = places_of.pop(id(item), None) if consume else places_of.get(id(item))
+            where = where or (name if section.single else f"{name}[{i}]")
+            if consume and not section.single:
+                items[i] = None
             if not isinstance(item, dict):
                 problems.add(_fail(path, where, "an entry must be a mapping", "write 'id: ...' and its fields"))
                 continue
@@ -450,6 +477,7 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
         problems.raise_if_any()
         raise _fail(path, "study", "the file has no 'study' section", "add 'study: {id: ..., name: ...}'")
     study_id = entries["study"][0][1].id  # type: ignore[attr-defined]
+    study_name = entries["study"][0][1].name  # type: ignore[attr-defined]
 
     # rdflib's plain store: the default one keeps contexts and announces every triple added, a third
     # of the time of reading a study (the compiled shapes need neither; pyshacl gets a copy); adding
@@ -485,9 +513,9 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
     study_iri = iri("study", study_id)
 
     # 2. RDF, references resolved
-    for name, items in entries.items():
+    for name, made_of in entries.items():
         section = SECTIONS[name]
-        for where, entry in items:
+        for where, entry in _each(made_of, consume):
             subject = iri(name, entry.id)  # type: ignore[attr-defined]
             places[subject] = where
             g.add((subject, RDF.type, section.cls))
@@ -533,8 +561,7 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
             if name == "documents":
                 g.add((subject, KX.path, literal(entry.file)))  # type: ignore[attr-defined]
             for j, ev in enumerate(entry.evidence):  # type: ignore[attr-defined]
-                spec_ = ev if isinstance(ev, EvidenceSpec) else EvidenceSpec(text=ev)
-                quotes.append(Quote(subject, spec_, f"{where}.evidence[{j}]"))
+                quotes.append(Quote.of(subject, ev, f"{where}.evidence[{j}]"))
             definition = getattr(entry, "definition", None)
             if definition is not None:
                 d = DATA[f"{study_id}/definition/{entry.id}"]  # type: ignore[attr-defined]
@@ -544,12 +571,11 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
                 g.add((d, KX.defines, subject))
                 g.add((subject, SKOS.definition, literal(definition.text)))
                 for j, ev in enumerate(definition.evidence):
-                    spec_ = ev if isinstance(ev, EvidenceSpec) else EvidenceSpec(text=ev)
-                    quotes.append(Quote(d, spec_, f"{where}.definition.evidence[{j}]"))
+                    quotes.append(Quote.of(d, ev, f"{where}.definition.evidence[{j}]"))
 
     problems.raise_if_any()
     g.add((scheme, RDF.type, KX.ConceptScheme))
-    g.add((scheme, RDFS.label, literal(f"Concepts of {entries['study'][0][1].name}")))  # type: ignore[attr-defined]
+    g.add((scheme, RDFS.label, literal(f"Concepts of {study_name}")))
     g.add((scheme, DCTERMS.isPartOf, study_iri))
     places[scheme] = "study"
 
@@ -558,6 +584,14 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
                    for i, t in enumerate(tables)] if isinstance(tables, list) else []
     return StudyFile(path=path, study_id=study_id, graph=g, documents=docs, quotes=quotes,
                      places=places, default_document=default_doc, tables=table_paths)
+
+
+def _each(items: list[_T], consume: bool) -> Iterator[_T]:
+    """``items`` in order; with ``consume``, each let go of by the list as it is given."""
+    for i, item in enumerate(items):
+        if consume:
+            items[i] = None  # type: ignore[assignment]
+        yield item
 
 
 def _continuum_stops(path: Path, where: str, entry: Any) -> list[str]:
