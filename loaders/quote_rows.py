@@ -116,6 +116,9 @@ class QuoteRows:
     def __contains__(self, iri: object) -> bool:
         return iri in self._rows
 
+    def row(self, iri: URIRef) -> QuoteRow:
+        return self._rows[iri]
+
     def items(self) -> Iterator[tuple[URIRef, QuoteRow]]:
         yield from self._rows.items()
 

@@ -22,8 +22,8 @@ from kxgraph.loaders.quote_rows import QuoteRows
 from kxgraph.loaders.shape_checks import compiled_shapes, run
 from kxgraph.loaders.sources import StudySource, quote_triples, read_source
 from kxgraph.loaders.study_store import study_graph
-from kxgraph.ontology.terms import DATA
-from kxgraph.ontology.vocabulary import ontology_graph
+from kxgraph.ontology.terms import DATA, KX
+from kxgraph.ontology.vocabulary import NodeLabel, ontology_graph
 from tests.helpers import BUNDLED, ROOT
 
 STUDIES = [BUNDLED, ROOT / "tests" / "data" / "garden-study", ROOT / "tests" / "data" / "hostile-study"]
@@ -223,3 +223,23 @@ def test_projected_rows_read_as_the_lists_of_rows_they_replace(generated: Path) 
     for rows in projected.relationships.values():
         pairs = [(r["src"], r["dst"]) for r in rows]
         assert pairs == sorted(set(pairs)), "each relationship once, in order"
+
+
+def test_a_quote_row_the_graph_says_more_of_is_projected_with_it() -> None:
+    """A quote kept as a row gets its properties when its row is read (``QuoteNodeRows``); what
+    the graph says of it besides (an anchor status) is among them, and a second exact text is
+    refused with the error its triples get."""
+    kept = read_source(BUNDLED)
+    quote, row = next(iter(kept.quotes.items()))
+    kept.graph.add((quote, URIRef(str(KX.anchorStatus)), Literal("moved")))
+    lazy = project(kept.graph, file="f", quotes=kept.quotes)
+    eager = project(_whole(kept), file="f")
+    assert lazy == eager
+    [made] = [r["props"] for r in lazy.nodes[NodeLabel.EvidenceQuote] if r["props"]["iri"] == str(quote)]
+    assert made["anchorStatus"] == "moved" and made["exact"] == row.exact and made["start"] == row.start
+    kept.graph.add((quote, URIRef("http://www.w3.org/ns/oa#exact"), Literal("a second text")))
+    with pytest.raises(DataFormatError) as lazily:
+        project(kept.graph, file="f", quotes=kept.quotes)
+    with pytest.raises(DataFormatError) as eagerly:
+        project(_whole(kept), file="f")
+    assert "two values for 'exact'" in str(lazily.value) and str(lazily.value) == str(eagerly.value)
