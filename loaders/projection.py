@@ -20,7 +20,7 @@ from kxgraph.errors import DataFormatError
 from kxgraph.graph import cypher
 from kxgraph.graph.schema import SEARCH_KEY, search_text
 from kxgraph.graph.store import Row, WriteOp
-from kxgraph.loaders.quote_rows import QuoteRow, QuoteRows
+from kxgraph.loaders.quote_rows import QuoteRowLike, QuoteRows
 from kxgraph.loaders.study_store import objects_by_subject, triples
 from kxgraph.ontology.terms import DATA, KX, OA
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, projection
@@ -168,7 +168,7 @@ def _quote_keys(keys: Mapping[URIRef, str]) -> tuple[str, ...]:
     return tuple(keys[p] for p in (OA.exact, OA.prefix, OA.suffix, OA.start, OA.end, KX.documentSha256))
 
 
-def _quote_values(row: QuoteRow) -> tuple[Any, ...]:
+def _quote_values(row: QuoteRowLike) -> tuple[Any, ...]:
     return row.exact, row.prefix, row.suffix, row.start, row.end, row.checksum
 
 

@@ -169,7 +169,7 @@ def _from_yaml(path: Path) -> StudySource:
         except QuoteError as exc:
             problems.add(exc)
             continue
-        quote, made = quotes.add(sf.study_id, wanted, doc, checksum, a)
+        quote, made = quotes.add(sf.study_id, wanted, doc, checksum, a, text)
         if made:
             count += 1
             sf.places[quote] = q.place

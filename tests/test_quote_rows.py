@@ -18,7 +18,7 @@ from kxgraph.loaders import shacl
 from kxgraph.loaders.anchoring import Anchor
 from kxgraph.loaders.pipeline import prepare
 from kxgraph.loaders.projection import project
-from kxgraph.loaders.quote_rows import QuoteRows
+from kxgraph.loaders.quote_rows import AnchoredRow, QuoteRow, QuoteRows
 from kxgraph.loaders.shape_checks import compiled_shapes, run
 from kxgraph.loaders.sources import StudySource, quote_triples, read_source
 from kxgraph.loaders.study_store import study_graph
@@ -243,3 +243,21 @@ def test_a_quote_row_the_graph_says_more_of_is_projected_with_it() -> None:
     with pytest.raises(DataFormatError) as eagerly:
         project(_whole(kept), file="f")
     assert "two values for 'exact'" in str(lazily.value) and str(lazily.value) == str(eagerly.value)
+
+
+def test_a_study_file_s_quotes_read_their_words_in_their_document() -> None:
+    """Each quote a study file anchors keeps its document's text and its offsets, not three strings
+    (``AnchoredRow``); its words and context are what the anchor had. An anchor that is not the
+    text's at its offsets keeps its own strings."""
+    kept = read_source(BUNDLED)
+    rows = dict(kept.quotes.items())
+    assert rows and all(isinstance(r, AnchoredRow) for r in rows.values())
+    row = next(iter(rows.values()))
+    assert isinstance(row, AnchoredRow)
+    a = Anchor.at(row.text, row.start, row.end)
+    assert (row.exact, row.prefix, row.suffix) == (a.exact, a.prefix, a.suffix) and row.exact
+    other = QuoteRows()
+    moved = Anchor(start=row.start, end=row.end, exact=row.exact + " (not the text)", prefix="", suffix="")
+    other.add(kept.study_ids[0], "d", row.document, row.checksum, moved, row.text)
+    [(_, kept_own)] = other.items()
+    assert isinstance(kept_own, QuoteRow) and kept_own.exact == moved.exact
