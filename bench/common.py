@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +36,21 @@ async def timed(call: Callable[[], Awaitable[T]], runs: int, warmup: int = 3) ->
         if i >= warmup:
             times.append((time.perf_counter() - started) * 1000)
     return times, result
+
+
+async def interleaved(calls: Mapping[str, Callable[[], Awaitable[Any]]], runs: int,
+                      warmup: int = 5) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """Milliseconds of ``runs`` rounds of ``calls``, one of each in turn (the machine's noise hits
+    them all alike), after ``warmup`` untimed rounds; and each call's last result."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    last: dict[str, Any] = {}
+    for i in range(warmup + runs):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            last[name] = await call()
+            if i >= warmup:
+                times[name].append((time.perf_counter() - started) * 1000)
+    return times, last
 
 
 def examples() -> list[tuple[str, str, dict[str, Any]]]:

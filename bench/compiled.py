@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:
 import httpx  # noqa: E402
 
 from bench.baselines import BASELINES, same_answer  # noqa: E402
-from bench.common import examples, loaded_neo4j, loaded_store, percentile  # noqa: E402
+from bench.common import examples, interleaved, loaded_neo4j, loaded_store, percentile  # noqa: E402
 from bench.generate import generate_study  # noqa: E402
 from kxgraph.api.app import create_app  # noqa: E402
 from kxgraph.loaders.bundled import bundled_study_path  # noqa: E402
@@ -78,8 +78,6 @@ async def measure(quotes: int, runs: int, neo4j: bool = False) -> dict[str, Any]
                 for name, query, variables in examples():
                     if name not in BASELINES:
                         continue
-                    times: dict[str, list[float]] = {"statement": [], "compiled": [], "resolvers": []}
-                    bodies: dict[str, Any] = {}
 
                     async def api(mode: str, q: str = query, v: dict[str, Any] = variables) -> Any:
                         r = await clients[mode].post("/graphql", json={"query": q, "variables": v})
@@ -100,14 +98,7 @@ async def measure(quotes: int, runs: int, neo4j: bool = False) -> dict[str, Any]
                              "http": lambda lay=layers: http.post(lay.body),
                              "floor": lambda b=floor_body: floor.post(b),
                              "empty_request": lambda: api("compiled", "{ __typename }", {})}
-                    times.update({"compiled_statement": [], "execute": [], "asgi": [], "http": [], "floor": [],
-                                  "empty_request": []})
-                    for i in range(runs + 5):
-                        for mode, call in calls.items():  # interleaved: the machine's noise hits all three
-                            started = time.perf_counter()
-                            bodies[mode] = await call()
-                            if i >= 5:
-                                times[mode].append((time.perf_counter() - started) * 1000)
+                    times, bodies = await interleaved(calls, runs)
                     row: dict[str, Any] = {"query": name, "layers": {}}
                     for mode, ms in times.items():
                         figures = {"median_ms": round(statistics.median(ms), 3),

@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.baselines import BASELINES  # noqa: E402
-from bench.common import examples, loaded_store  # noqa: E402
+from bench.common import examples, interleaved, loaded_store  # noqa: E402
 from bench.compiled import _served  # noqa: E402
 from bench.generate import generate_study  # noqa: E402
 from kxgraph.loaders.bundled import bundled_study_path  # noqa: E402
@@ -46,13 +46,7 @@ async def measure(quotes: int, runs: int) -> dict[str, Any]:
                 calls: dict[str, Callable[[], Awaitable[Any]]] = {
                     "statement": lambda s=statements, v=variables: asyncio.gather(*(store.read(t, v) for t in s)),
                     "h11_asyncio": lambda b=body: plain.post(b), "httptools_uvloop": lambda b=body: fast.post(b)}
-                times: dict[str, list[float]] = {k: [] for k in calls}
-                for i in range(runs + 10):
-                    for mode, call in calls.items():
-                        started = time.perf_counter()
-                        await call()
-                        if i >= 10:
-                            times[mode].append((time.perf_counter() - started) * 1000)
+                times, _ = await interleaved(calls, runs, warmup=10)
                 median = {k: statistics.median(v) for k, v in times.items()}
                 out["examples"][name] = {k: {"median_ms": round(m, 3), "ratio": round(m / median["statement"], 2)}
                                          for k, m in median.items()}

@@ -286,12 +286,7 @@ def project(g: Graph, *, file: str, quotes: QuoteRows | None = None) -> Projecte
         if s in rowed:
             nodes[label].append((ids[s], s))  # made when read
             continue
-        bag = props[s]
-        _sorted_lists(bag, proj.multiple)
-        searched = search_text(label, bag)
-        if searched is not None:
-            bag[SEARCH_KEY] = searched
-        nodes[label].append((ids[s], bag))
+        nodes[label].append((ids[s], _finished(props[s], label, proj.multiple)))
     for pairs in nodes.values():
         pairs.sort(key=itemgetter(0))
     rows: dict[NodeLabel, NodeRows] = {label: NodeRows(pairs) for label, pairs in nodes.items()}
@@ -304,9 +299,14 @@ def project(g: Graph, *, file: str, quotes: QuoteRows | None = None) -> Projecte
                      relationships={group: RelationshipRows(sorted(set(pairs))) for group, pairs in rels.items()})
 
 
-def _sorted_lists(bag: dict[str, Any], multiple: frozenset[str] | set[str]) -> None:
+def _finished(bag: dict[str, Any], label: NodeLabel, multiple: frozenset[str] | set[str]) -> dict[str, Any]:
+    """A node's properties as they are written: lists in order, and its search text."""
     for key in multiple & bag.keys():
         bag[key] = sorted(bag[key], key=str)
+    searched = search_text(label, bag)
+    if searched is not None:
+        bag[SEARCH_KEY] = searched
+    return bag
 
 
 def _quote_props(quotes: QuoteRows, said: Mapping[URIRef, dict[str, Any]], names: tuple[str, ...],
@@ -321,10 +321,6 @@ def _quote_props(quotes: QuoteRows, said: Mapping[URIRef, dict[str, Any]], names
         if more:
             bag.update(more)
         bag.update(zip(names, _quote_values(quotes.row(iri)), strict=True))
-        _sorted_lists(bag, multiple)
-        searched = search_text(label, bag)
-        if searched is not None:
-            bag[SEARCH_KEY] = searched
-        return bag
+        return _finished(bag, label, multiple)
 
     return make

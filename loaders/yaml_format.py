@@ -449,11 +449,9 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
             problems.add(_fail(path, name, f"'{name}' must be a list of entries", "write each entry as '- id: ...'"))
             continue
         model = _model(name, section)
-        for i, item in enumerate(items):
+        for i, item in enumerate(_each(items, consume and not section.single)):
             where = places_of.pop(id(item), None) if consume else places_of.get(id(item))
             where = where or (name if section.single else f"{name}[{i}]")
-            if consume and not section.single:
-                items[i] = None
             if not isinstance(item, dict):
                 problems.add(_fail(path, where, "an entry must be a mapping", "write 'id: ...' and its fields"))
                 continue
