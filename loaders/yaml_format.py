@@ -26,7 +26,8 @@ from kxgraph.loaders.files import inside, read_limited
 from kxgraph.loaders.study_store import study_graph
 from kxgraph.ontology.terms import DATA, KX, literal
 
-__all__ = ["SECTIONS", "EvidenceSpec", "StudyFile", "build_study", "parse_yaml", "read_study_file"]
+__all__ = ["SECTIONS", "Checked", "EvidenceSpec", "Made", "StudyFile", "build_study", "parse_yaml", "read_study_file",
+           "study_data"]
 
 _T = TypeVar("_T")
 
@@ -363,9 +364,10 @@ def read_study_file(path: Path) -> StudyFile:
     return build_study(data, path, places_of, tables=tables, consume=True)
 
 
-def study_data(path: Path) -> tuple[dict[str, Any], dict[int, str], Any]:
+def study_data(path: Path, *, with_tables: bool = True) -> tuple[dict[str, Any], dict[int, str], Any]:
     """``study.yaml`` and its tables as :func:`build_study` reads them: the sections, where each
-    table row's entry comes from (by ``id()`` of its mapping), and the ``tables`` it lists."""
+    table row's entry comes from (by ``id()`` of its mapping), and the ``tables`` it lists (their
+    rows left out ``with_tables=False``: ``loaders/streamed.py`` reads them a batch at a time)."""
     raw = read_limited(path, MAX_STUDY_BYTES, what="study file")
     if not raw:
         raise _fail(path, "", "the file is empty", "start with 'kxgraph: 1' and a 'study:' section")
@@ -410,7 +412,7 @@ def study_data(path: Path) -> tuple[dict[str, Any], dict[int, str], Any]:
         raise _fail(path, "study", "the 'study' section is missing or not a mapping",
                     "add 'study:' with an id and a name")
     places_of: dict[int, str] = {}
-    if tables is not None:
+    if tables is not None and with_tables:
         from kxgraph.loaders.tables import read_tables
 
         for table_section, table_place, row_entry in read_tables(path, tables):
@@ -434,20 +436,51 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
     ``consume``: each entry of ``data``'s lists is let go (set to ``None``) once checked, and each
     checked entry once it is RDF: the caller has no use for them, and a study's rows then never sit
     in memory three times over (as read, as checked and as RDF)."""
-    places_of = places_of if places_of is not None else {}
     # 1. shape of every entry, and every id once: every problem of the file in one pass
-    problems = ProblemList()
-    entries: dict[str, list[tuple[str, BaseModel]]] = {}
-    ids: dict[str, tuple[str, str]] = dict(known or {})
-    for name, section in SECTIONS.items():
-        items = data.get(name)
+    checked = Checked(path, places_of, known, consume=consume)
+    for name in SECTIONS:
+        checked.section(name, data.get(name))
+    if "study" not in checked.entries:
+        checked.problems.raise_if_any()
+        raise _fail(path, "study", "the file has no 'study' section", "add 'study: {id: ..., name: ...}'")
+    # 2. RDF, references resolved
+    made = Made(checked, documents=documents)
+    made.make(checked.entries)
+    checked.problems.raise_if_any()
+    made.finish()
+    table_paths = [inside(path.parent, t, what="table", file=str(path), place=f"tables[{i}]")
+                   for i, t in enumerate(tables)] if isinstance(tables, list) else []
+    return StudyFile(path=path, study_id=made.study_id, graph=made.graph, documents=made.docs, quotes=made.quotes,
+                     places=made.places, default_document=next(iter(made.docs)) if made.docs else None,
+                     tables=table_paths)
+
+
+class Checked:
+    """The first pass over a study's entries: the shape of each (its section's pydantic model) and
+    each id once. ``entries``: the entries that passed, by section, with where each is written;
+    ``ids``: every id seen (id -> (where, section)); ``problems``: what did not pass.
+    ``places_of`` and ``consume`` as in :func:`build_study`."""
+
+    def __init__(self, path: Path, places_of: dict[int, str] | None = None,
+                 known: dict[str, tuple[str, str]] | None = None, *, consume: bool = False) -> None:
+        self.path = path
+        self.places_of = places_of if places_of is not None else {}
+        self.consume = consume
+        self.problems = ProblemList()
+        self.entries: dict[str, list[tuple[str, BaseModel]]] = {}
+        self.ids: dict[str, tuple[str, str]] = dict(known or {})
+
+    def section(self, name: str, items: Any) -> None:
+        """Check the entries of one section (``items`` as YAML gives them; None: the section is absent)."""
+        path, places_of, consume, problems, ids = self.path, self.places_of, self.consume, self.problems, self.ids
+        section = SECTIONS[name]
         if items is None:
-            continue
+            return
         if section.single:
             items = [items]
         if not isinstance(items, list):
             problems.add(_fail(path, name, f"'{name}' must be a list of entries", "write each entry as '- id: ...'"))
-            continue
+            return
         model = _model(name, section)
         for i, item in enumerate(_each(items, consume and not section.single)):
             where = places_of.pop(id(item), None) if consume else places_of.get(id(item))
@@ -470,29 +503,47 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
                                    "give every entry of a study its own id"))
                 continue
             ids[ident] = (where, name)
-            entries.setdefault(name, []).append((where, entry))
-    if "study" not in entries:
-        problems.raise_if_any()
-        raise _fail(path, "study", "the file has no 'study' section", "add 'study: {id: ..., name: ...}'")
-    study_id = entries["study"][0][1].id  # type: ignore[attr-defined]
-    study_name = entries["study"][0][1].name  # type: ignore[attr-defined]
+            self.entries.setdefault(name, []).append((where, entry))
 
-    # rdflib's plain store: the default one keeps contexts and announces every triple added, a third
-    # of the time of reading a study (the compiled shapes need neither; pyshacl gets a copy); adding
-    # without an exception per new key (loaders/study_store.py)
-    g = study_graph()
-    places: dict[URIRef, str] = {}
-    quotes: list[Quote] = []
-    docs: dict[str, Path] = {}
 
-    def iri(section_name: str, ident: str) -> URIRef:
-        return DATA[f"{study_id}/{SECTIONS[section_name].kind}/{ident}"]
+class Made:
+    """The second pass: checked entries (:class:`Checked`) as RDF in ``graph``, references resolved
+    against the ids the first pass saw; where each subject is written (``places``), the quotes to
+    anchor and the documents' files. Problems join the first pass's."""
 
-    # each entity others name, made once: the claims of a study name a few concepts, stakeholders and
-    # events many times (a term for each mention was 1.25M terms in a study of 1M quotes)
-    named: dict[str, URIRef] = {}
+    def __init__(self, checked: Checked, *, documents: bool = True) -> None:
+        study = checked.entries["study"][0][1]
+        self.checked = checked
+        self.path = checked.path
+        self.study_id: str = study.id  # type: ignore[attr-defined]
+        self.study_name: str = study.name  # type: ignore[attr-defined]
+        self.documents = documents
+        # rdflib's plain store: the default one keeps contexts and announces every triple added, a
+        # third of the time of reading a study (the compiled shapes need neither; pyshacl gets a
+        # copy); adding without an exception per new key (loaders/study_store.py)
+        self.graph = study_graph()
+        self.places: dict[URIRef, str] = {}
+        self.quotes: list[Quote] = []
+        self.docs: dict[str, Path] = {}
+        # each entity others name, made once: the claims of a study name a few concepts, stakeholders
+        # and events many times (a term for each mention was 1.25M terms in a study of 1M quotes)
+        self.named: dict[str, URIRef] = {}
+        self.scheme = DATA[f"{self.study_id}/scheme"]
+        self.study_iri = self.iri("study", self.study_id)
 
-    def resolve(where: str, key: str, spec: F, ident: str) -> URIRef:
+    def iri(self, section_name: str, ident: str) -> URIRef:
+        return DATA[f"{self.study_id}/{SECTIONS[section_name].kind}/{ident}"]
+
+    def again(self, checked: Checked) -> Made:
+        """A second pass of more entries (``checked``'s) into a graph of their own, naming the
+        entities this one named through the same terms."""
+        other = Made.__new__(Made)
+        other.__dict__.update(self.__dict__)
+        other.checked, other.graph, other.places, other.quotes, other.docs = checked, study_graph(), {}, [], {}
+        return other
+
+    def resolve(self, where: str, key: str, spec: F, ident: str) -> URIRef:
+        ids = self.checked.ids
         target = ids.get(ident)
         if target is None or target[1] not in spec.targets:
             candidates = [i for i, (_, sec) in ids.items() if sec in spec.targets]
@@ -500,88 +551,85 @@ def build_study(data: dict[str, Any], path: Path, places_of: dict[int, str] | No
             what = " or ".join(spec.targets)
             why = f"{ident!r} is not an id in {what}" if target is None else \
                 f"{ident!r} is in {target[1]}, but '{key}' must name {what}"
-            raise _fail(path, f"{where}.{key}", why,
+            raise _fail(self.path, f"{where}.{key}", why,
                         f"did you mean {close[0]!r}?" if close else f"add it to '{spec.targets[0]}' first")
-        made = named.get(ident)
+        made = self.named.get(ident)
         if made is None:
-            made = named[ident] = iri(target[1], ident)
+            made = self.named[ident] = self.iri(target[1], ident)
         return made
 
-    scheme = DATA[f"{study_id}/scheme"]
-    study_iri = iri("study", study_id)
-
-    # 2. RDF, references resolved
-    for name, made_of in entries.items():
-        section = SECTIONS[name]
-        for where, entry in _each(made_of, consume):
-            subject = iri(name, entry.id)  # type: ignore[attr-defined]
-            places[subject] = where
-            g.add((subject, RDF.type, section.cls))
-            for key, spec in section.fields.items():
-                value = getattr(entry, key)
-                if value is None:
-                    continue
-                if spec.kind == "stops":
-                    continue  # below, with the poles
-                if spec.kind == "lit":
-                    for v in value if isinstance(value, list) else [value]:
-                        g.add((subject, spec.predicate, literal(v)))
-                else:
-                    for ident in value if isinstance(value, list) else [value]:
-                        try:
-                            other = resolve(where, key, spec, ident)
-                        except DataFormatError as exc:
+    def make(self, entries: dict[str, list[tuple[str, BaseModel]]]) -> None:
+        """The RDF of ``entries`` (section -> (where, entry)), let go of as made when consuming."""
+        g, places, quotes, docs, path = self.graph, self.places, self.quotes, self.docs, self.path
+        problems, resolve, study_id = self.checked.problems, self.resolve, self.study_id
+        for name, made_of in entries.items():
+            section = SECTIONS[name]
+            for where, entry in _each(made_of, self.checked.consume):
+                subject = self.iri(name, entry.id)  # type: ignore[attr-defined]
+                places[subject] = where
+                g.add((subject, RDF.type, section.cls))
+                for key, spec in section.fields.items():
+                    value = getattr(entry, key)
+                    if value is None:
+                        continue
+                    if spec.kind == "stops":
+                        continue  # below, with the poles
+                    if spec.kind == "lit":
+                        for v in value if isinstance(value, list) else [value]:
+                            g.add((subject, spec.predicate, literal(v)))
+                    else:
+                        for ident in value if isinstance(value, list) else [value]:
+                            try:
+                                other = resolve(where, key, spec, ident)
+                            except DataFormatError as exc:
+                                problems.add(exc)
+                                continue
+                            g.add((other, spec.predicate, subject) if spec.inverse else
+                                  (subject, spec.predicate, other))
+                if name == "continua":
+                    listed = entry.stops is not None  # type: ignore[attr-defined]
+                    try:
+                        stops = [resolve(where, f"stops[{i}]", section.fields["stops"], ident)
+                                 for i, ident in enumerate(_continuum_stops(path, where, entry))]
+                    except DataFormatError as exc:
+                        if listed or "poles" in exc.message:  # a wrong 'left'/'right' is said above already
                             problems.add(exc)
-                            continue
-                        g.add((other, spec.predicate, subject) if spec.inverse else (subject, spec.predicate, other))
-            if name == "continua":
-                listed = entry.stops is not None  # type: ignore[attr-defined]
-                try:
-                    stops = [resolve(where, f"stops[{i}]", section.fields["stops"], ident)
-                             for i, ident in enumerate(_continuum_stops(path, where, entry))]
-                except DataFormatError as exc:
-                    if listed or "poles" in exc.message:  # a wrong 'left'/'right' is said above already
+                    else:
+                        for i, stop in enumerate(write_stops(g, subject, stops)):
+                            places[stop] = f"{where}.stops[{i}]" if listed else where
+                if name in CONCEPTUAL:
+                    g.add((subject, SKOS.inScheme, self.scheme))
+                    g.add((subject, SKOS.prefLabel, literal(entry.name)))  # type: ignore[attr-defined]
+                if name == "events" and entry.study is None:  # type: ignore[attr-defined]
+                    g.add((subject, DCTERMS.isPartOf, self.study_iri))
+                if name == "documents" and self.documents:
+                    try:
+                        docs[entry.id] = inside(path.parent, entry.file, what="document",  # type: ignore[attr-defined]
+                                                file=str(path), place=f"{where}.file")
+                    except InputError as exc:
                         problems.add(exc)
-                else:
-                    for i, stop in enumerate(write_stops(g, subject, stops)):
-                        places[stop] = f"{where}.stops[{i}]" if listed else where
-            if name in CONCEPTUAL:
-                g.add((subject, SKOS.inScheme, scheme))
-                g.add((subject, SKOS.prefLabel, literal(entry.name)))  # type: ignore[attr-defined]
-            if name == "events" and entry.study is None:  # type: ignore[attr-defined]
-                g.add((subject, DCTERMS.isPartOf, study_iri))
-            if name == "documents" and documents:
-                try:
-                    docs[entry.id] = inside(path.parent, entry.file, what="document",  # type: ignore[attr-defined]
-                                            file=str(path), place=f"{where}.file")
-                except InputError as exc:
-                    problems.add(exc)
-            if name == "documents":
-                g.add((subject, KX.path, literal(entry.file)))  # type: ignore[attr-defined]
-            for j, ev in enumerate(entry.evidence):  # type: ignore[attr-defined]
-                quotes.append(Quote.of(subject, ev, f"{where}.evidence[{j}]"))
-            definition = getattr(entry, "definition", None)
-            if definition is not None:
-                d = DATA[f"{study_id}/definition/{entry.id}"]  # type: ignore[attr-defined]
-                places[d] = f"{where}.definition"
-                g.add((d, RDF.type, KX.Definition))
-                g.add((d, KX.text, literal(definition.text)))
-                g.add((d, KX.defines, subject))
-                g.add((subject, SKOS.definition, literal(definition.text)))
-                for j, ev in enumerate(definition.evidence):
-                    quotes.append(Quote.of(d, ev, f"{where}.definition.evidence[{j}]"))
+                if name == "documents":
+                    g.add((subject, KX.path, literal(entry.file)))  # type: ignore[attr-defined]
+                for j, ev in enumerate(entry.evidence):  # type: ignore[attr-defined]
+                    quotes.append(Quote.of(subject, ev, f"{where}.evidence[{j}]"))
+                definition = getattr(entry, "definition", None)
+                if definition is not None:
+                    d = DATA[f"{study_id}/definition/{entry.id}"]  # type: ignore[attr-defined]
+                    places[d] = f"{where}.definition"
+                    g.add((d, RDF.type, KX.Definition))
+                    g.add((d, KX.text, literal(definition.text)))
+                    g.add((d, KX.defines, subject))
+                    g.add((subject, SKOS.definition, literal(definition.text)))
+                    for j, ev in enumerate(definition.evidence):
+                        quotes.append(Quote.of(d, ev, f"{where}.definition.evidence[{j}]"))
 
-    problems.raise_if_any()
-    g.add((scheme, RDF.type, KX.ConceptScheme))
-    g.add((scheme, RDFS.label, literal(f"Concepts of {study_name}")))
-    g.add((scheme, DCTERMS.isPartOf, study_iri))
-    places[scheme] = "study"
-
-    default_doc = next(iter(docs)) if docs else None
-    table_paths = [inside(path.parent, t, what="table", file=str(path), place=f"tables[{i}]")
-                   for i, t in enumerate(tables)] if isinstance(tables, list) else []
-    return StudyFile(path=path, study_id=study_id, graph=g, documents=docs, quotes=quotes,
-                     places=places, default_document=default_doc, tables=table_paths)
+    def finish(self) -> None:
+        """The study's concept scheme (once the entries are made)."""
+        g = self.graph
+        g.add((self.scheme, RDF.type, KX.ConceptScheme))
+        g.add((self.scheme, RDFS.label, literal(f"Concepts of {self.study_name}")))
+        g.add((self.scheme, DCTERMS.isPartOf, self.study_iri))
+        self.places[self.scheme] = "study"
 
 
 def _each(items: list[_T], consume: bool) -> Iterator[_T]:
