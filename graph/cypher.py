@@ -59,7 +59,8 @@ FINGERPRINT_RELATIONSHIPS = (
 #: the files of the load that made the current version of each study
 CURRENT_LOADS = (
     "UNWIND $studies AS sid MATCH (l:Load)-[:GENERATED]->(s:Study {study: sid}) "
-    "RETURN sid AS study, l.files AS files"
+    "RETURN sid AS study, l.files AS files, l.nodeCount AS nodes, l.relationshipCount AS relationships, "
+    "l.quoteCount AS quotes, l.tripleCount AS triples"
 )
 STUDY_IDS = "MATCH (s:Study) RETURN s.study AS study ORDER BY study"
 #: when a study was last loaded (dates what its own files leave undated, e.g. notes in a .qdpx)

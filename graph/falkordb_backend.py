@@ -37,7 +37,7 @@ from kxgraph.graph.falkordb_server import (
 )
 from kxgraph.graph.read_tree import Part
 from kxgraph.graph.schema import GraphSchema
-from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp, batch_rows, rows_bytes
+from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp, Writes, WriteStream, batch_rows, rows_bytes
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 if TYPE_CHECKING:
@@ -420,7 +420,7 @@ class FalkorStore(Store):
             await asyncio.sleep(0.02)
 
     # --- whole-graph operations -------------------------------------------------------------------
-    async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema, *,
+    async def replace_graph(self, ops: Writes, schema: GraphSchema, *,
                             keep_other_studies: bool = False, replacing: Sequence[str] = ()) -> None:
         """Write into a staging graph (empty, or a copy of the served one), then
         ``RENAME`` it over the served one: readers see the old graph until that single, atomic
@@ -428,7 +428,7 @@ class FalkorStore(Store):
         async with self._replace_lock:
             await self._replace(ops, schema, keep_other_studies, list(replacing))
 
-    async def _replace(self, ops: Sequence[WriteOp], schema: GraphSchema, keep: bool, replacing: list[str]) -> None:
+    async def _replace(self, ops: Writes, schema: GraphSchema, keep: bool, replacing: list[str]) -> None:
         await self.drop_stale_staging()
         live = self.graph_name in await self._redis("GRAPH.LIST")
         copy = keep and live
@@ -446,7 +446,7 @@ class FalkorStore(Store):
                                         "changed: load again")
         await self.compact()
 
-    async def _stage_and_swap(self, ops: Sequence[WriteOp], schema: GraphSchema, copy: bool,
+    async def _stage_and_swap(self, ops: Writes, schema: GraphSchema, copy: bool,
                               replacing: list[str], *, hold: bool = False) -> bool:
         """Write a staging graph (from a copy of the served one, or empty) and swap it in with one
         ``RENAME`` — unless the served graph was written meanwhile (then ``False``, nothing changed)
@@ -517,11 +517,12 @@ class FalkorStore(Store):
         info = await self._redis("INFO", "server")
         return str(info.get("run_id"))
 
-    async def _check_space(self, ops: Sequence[WriteOp], *, copy: bool) -> None:
+    async def _check_space(self, ops: Writes, *, copy: bool) -> None:
         """Refuse a load the data folder's disk cannot hold, before anything is written. What it
         needs, roughly: the statements it appends to the append-only file (a copy of the served graph
         too, when other studies are kept), then the compacted file written beside the old one."""
-        payload = sum(rows_bytes(op.rows) + len(op.statement) for op in ops)
+        payload = ops.payload_bytes if isinstance(ops, WriteStream) else \
+            sum(rows_bytes(op.rows) + len(op.statement) for op in ops)
         files = aof_files(self.data_dir)
         needed = int(payload * 1.2 + (2 * files["aof_base_bytes"] if copy else 0)
                      + files["aof_base_bytes"] + payload // 2 + MIN_FREE_BYTES)

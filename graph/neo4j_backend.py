@@ -17,7 +17,7 @@ from kxgraph.graph.cypher import DELETE_ALL, PING
 from kxgraph.graph.read_tree import Part
 from kxgraph.graph.schema import GraphSchema
 from kxgraph.graph.search_query import parse_search
-from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp, batch_rows
+from kxgraph.graph.store import Capabilities, Health, Row, Store, WriteOp, Writes, batch_rows
 from kxgraph.ontology.vocabulary import NodeLabel, check_label
 
 if TYPE_CHECKING:
@@ -332,7 +332,7 @@ class Neo4jStore(Store):
         if made or any(r["state"] != "ONLINE" for r in now.values()):
             await self.execute(AWAIT_INDEXES)
 
-    async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema, *,
+    async def replace_graph(self, ops: Writes, schema: GraphSchema, *,
                             keep_other_studies: bool = False, replacing: Sequence[str] = ()) -> None:
         """One managed transaction deletes the old graph (or, with ``keep_other_studies``, lets the
         ops delete what they replace) and writes the new one: it commits whole or not at all, and

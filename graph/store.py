@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kxgraph.graph.read_tree import Part, combined, split_combined
 from kxgraph.graph.schema import GraphSchema
 
-__all__ = ["BATCH_BYTES", "Capabilities", "Health", "Row", "Store", "WriteOp", "batch_rows", "rows_bytes"]
+__all__ = ["BATCH_BYTES", "Capabilities", "Health", "Row", "Store", "WriteOp", "WriteStream", "Writes", "batch_rows",
+           "rows_bytes"]
 
 Row = dict[str, Any]
 
@@ -66,6 +67,25 @@ class WriteOp:
     rows: Sequence[Row]
 
 
+class WriteStream:
+    """Writes made as they are written (a study read a batch of claims at a time:
+    ``loaders/streamed.py``). Each iteration makes them again from the first (a backend that tries a
+    replacement again iterates again); a problem found while making them raises from the iteration,
+    and the replacement is dropped whole. ``payload_bytes``: about how large the rows are, to check
+    the disk before anything is written."""
+
+    def __init__(self, make: Callable[[], Iterator[WriteOp]], payload_bytes: int) -> None:
+        self.make = make
+        self.payload_bytes = payload_bytes
+
+    def __iter__(self) -> Iterator[WriteOp]:
+        return self.make()
+
+
+#: what a replacement writes: its writes, made before (a list) or as they are written
+Writes = Sequence[WriteOp] | WriteStream
+
+
 class Store(abc.ABC):
     """A graph store holding one served graph."""
 
@@ -109,7 +129,7 @@ class Store(abc.ABC):
         """Create unique keys, range and full-text indexes that do not exist yet (idempotent)."""
 
     @abc.abstractmethod
-    async def replace_graph(self, ops: Sequence[WriteOp], schema: GraphSchema, *,
+    async def replace_graph(self, ops: Writes, schema: GraphSchema, *,
                             keep_other_studies: bool = False, replacing: Sequence[str] = ()) -> None:
         """Replace the served graph with what ``ops`` write, all or nothing.
 

@@ -28,6 +28,7 @@ from kxgraph.loaders.projection import Projected, node_id, project
 from kxgraph.loaders.quote_rows import QuoteRows
 from kxgraph.loaders.shacl import validate
 from kxgraph.loaders.sources import StudySource, read_source
+from kxgraph.loaders.streamed import Counts, StreamedStudy
 from kxgraph.loaders.study_store import triple_count
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, label_of_id
 
@@ -160,13 +161,20 @@ async def study_edits(store: Store, studies: Sequence[str] | None = None) -> lis
 
 
 def _load_ops(prep: Prepared, load_id: str, started: str) -> list[WriteOp]:
+    return load_ops(load_id, started, prep.files, Counts(prep.projected.node_count, prep.projected.relationship_count,
+                                                         prep.quote_count, prep.triples), prep.projected)
+
+
+def load_ops(load_id: str, started: str, files: list[str], counts: Counts, projected: Projected) -> list[WriteOp]:
+    """The ``Load`` node of a load (PROV-O: what it used and generated) that wrote ``counts`` from
+    ``files``; ``projected``: where its studies and documents are."""
     ended = datetime.now(timezone.utc).isoformat()
-    props = {"startedAt": started, "endedAt": ended, "files": prep.files,
-             "tripleCount": prep.triples, "nodeCount": prep.projected.node_count,
-             "relationshipCount": prep.projected.relationship_count, "quoteCount": prep.quote_count,
+    props = {"startedAt": started, "endedAt": ended, "files": files,
+             "tripleCount": counts.triples, "nodeCount": counts.nodes,
+             "relationshipCount": counts.relationships, "quoteCount": counts.quotes,
              "iri": f"https://w3id.org/kxgraph/id/{load_id}", "study": ""}
-    docs = [{"src": load_id, "dst": r["id"]} for r in prep.projected.nodes.get(NodeLabel.SourceDocument, [])]
-    studies = [{"src": load_id, "dst": r["id"]} for r in prep.projected.nodes.get(NodeLabel.Study, [])]
+    docs = [{"src": load_id, "dst": r["id"]} for r in projected.nodes.get(NodeLabel.SourceDocument, [])]
+    studies = [{"src": load_id, "dst": r["id"]} for r in projected.nodes.get(NodeLabel.Study, [])]
     return [
         WriteOp(cypher.merge_nodes(NodeLabel.Load), [{"id": load_id, "props": props}]),
         WriteOp(cypher.merge_relationships(NodeLabel.Load, RelType.USED, NodeLabel.SourceDocument), docs),
@@ -177,15 +185,23 @@ def _load_ops(prep: Prepared, load_id: str, started: str) -> list[WriteOp]:
 async def unchanged(store: Store, prep: Prepared, meaning: bool = False) -> bool:
     """True when every study was last loaded from exactly these files (and, with ``meaning``, its
     embeddings are all there and made by the installed model: a new model loads them again)."""
-    rows = await store.read(cypher.CURRENT_LOADS, {"studies": prep.study_ids})
-    current = {r["study"]: sorted(r["files"] or []) for r in rows}
-    if not all(current.get(sid) == prep.files for sid in prep.study_ids):
-        return False
+    return await loaded_from(store, prep.study_ids, prep.files, meaning) is not None
+
+
+async def loaded_from(store: Store, study_ids: list[str], files: list[str], meaning: bool = False) -> Counts | None:
+    """What the last load of ``study_ids`` wrote, when it read exactly ``files`` (and, with
+    ``meaning``, the studies' embeddings are all there, made by the installed model); else None."""
+    rows = await store.read(cypher.CURRENT_LOADS, {"studies": study_ids})
+    current = {r["study"]: r for r in rows}
+    if not all(sorted(current[sid]["files"] or []) == files if sid in current else False for sid in study_ids):
+        return None
     if meaning and embedding.unavailable() is None:
-        made = (await store.read(cypher.EMBEDDINGS_BY_MODEL, {"studies": prep.study_ids,
+        made = (await store.read(cypher.EMBEDDINGS_BY_MODEL, {"studies": study_ids,
                                                                  "model": embedding.model_name() + ":"}))[0]
-        return bool(made["n"]) and made["n"] == made["current"]
-    return True
+        if not (made["n"] and made["n"] == made["current"]):
+            return None
+    row = current[study_ids[0]] if len(study_ids) == 1 else {}
+    return Counts(*(row.get(k) or 0 for k in ("nodes", "relationships", "quotes", "triples")))
 
 
 async def embedding_ops(store: Store, prep: Prepared, say: Progress) -> list[WriteOp]:
@@ -215,6 +231,10 @@ async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None
     await record_legacy_edits(store)
     edits = await study_edits(store)
     with collector_paused():  # one pause for both halves: the collector's pass comes once, after
+        if len(paths) == 1 and study_id is None and not (meaning and embedding.unavailable() is None):
+            report = await _load_streamed(store, Path(paths[0]), edits, progress, force, started)
+            if report is not None:
+                return report
         prep = prepare(paths, progress, study_id=study_id, edits=edits)
         return await write_prepared(store, prep, progress=progress, force=force, started=started, meaning=meaning)
 
@@ -257,4 +277,39 @@ async def _write_prepared(store: Store, prep: Prepared, progress: Progress | Non
             except (InputError, KeyError, TypeError, ValueError) as exc:
                 report.warnings.append(f"{edit.describe()} is left out of this version of {edit.study}: {exc}")
     log.info("loaded %s: %d nodes, %d quotes", ", ".join(prep.study_ids), report.nodes, report.quotes)
+    return report
+
+
+async def _load_streamed(store: Store, path: Path, edits: Sequence[Edit], progress: Progress | None,
+                         force: bool, started: str) -> LoadReport | None:
+    """:func:`load` of one study file whose tables are large, a batch of claims at a time
+    (``loaders/streamed.py``); None when the study is to be read whole: a small one, one with edits
+    to apply again, or one with a problem (the whole reading reports it, as it reports any)."""
+    say = progress or (lambda _msg: None)
+    try:
+        study = StreamedStudy.open(path)
+        if study is None or any(e.study == study.study_id for e in edits):
+            return None
+        say(f"read {study.path} but its tables; the tables a batch at a time")
+        report = LoadReport(studies=[study.study_id], changed=False, nodes=0, relationships=0, quotes=0, triples=0,
+                            files=study.files)
+        if not force:
+            last = await loaded_from(store, report.studies, study.files)
+            if last is not None:
+                say("unchanged: the store already holds these files")
+                report.nodes, report.relationships, report.quotes, report.triples = \
+                    last.nodes, last.relationships, last.quotes, last.triples
+                return report
+        load_id = f"load/{started[:19].replace(':', '')}-{uuid.uuid4().hex[:8]}"
+        before = [WriteOp(cypher.delete_studies(label), [{"study": study.study_id}]) for label in NodeLabel]
+        writes = study.writes(before, lambda counts: load_ops(load_id, started, study.files, counts, study.head), say)
+        await store.replace_graph(writes, default_schema(), keep_other_studies=True, replacing=report.studies)
+    except InputError as exc:
+        log.info("%s is read whole to say what is wrong: %s", path, exc)
+        return None
+    counts = study.counts
+    report.nodes, report.relationships, report.quotes, report.triples = \
+        counts.nodes, counts.relationships, counts.quotes, counts.triples
+    report.changed, report.load_id = True, load_id
+    log.info("loaded %s a batch at a time: %d nodes, %d quotes", study.study_id, report.nodes, report.quotes)
     return report

@@ -5,7 +5,7 @@ graph can always be exported back to the same RDF."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import ChainMap, defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -195,9 +195,12 @@ def _iri(term: object) -> URIRef:
     return term if type(term) is URIRef else URIRef(str(term))
 
 
-def project(g: Graph, *, file: str, quotes: QuoteRows | None = None) -> Projected:
+def project(g: Graph, *, file: str, quotes: QuoteRows | None = None,
+            beside: Mapping[URIRef, NodeLabel] | None = None) -> Projected:
     """``g`` as nodes and relationships; ``quotes``: the study's quotes kept as rows beside ``g``
-    (``loaders/quote_rows.py``), projected from their values as their triples would be."""
+    (``loaders/quote_rows.py``), projected from their values as their triples would be; ``beside``:
+    the labels of nodes written apart that ``g`` links to (a batch of claims naming a study's
+    concepts: ``loaders/streamed.py``), which are no nodes of this projection."""
     proj = projection()
     labels: dict[URIRef, NodeLabel] = {}
     rdf_type = RDF.type
@@ -218,6 +221,10 @@ def project(g: Graph, *, file: str, quotes: QuoteRows | None = None) -> Projecte
     for s, cls in (quotes.subject_objects(rdf_type) if quotes else ()):
         typed(s, cls)
     ids = {s: node_id(s) for s in labels}  # each worked out once: a study has 3 relationships a node
+    own = labels
+    if beside:
+        labels = ChainMap(labels, beside)  # type: ignore[arg-type, assignment]
+        ids = _IdsOf(ids)
     studies: dict[str, str] = {}  # each study's id once, not once a node
     # a node's properties; a quote kept as a row has only what the graph says of it besides its row
     # (its properties are made when it is written: QuoteNodeRows)
@@ -282,7 +289,7 @@ def project(g: Graph, *, file: str, quotes: QuoteRows | None = None) -> Projecte
     if quotes:
         _project_quotes(quotes, proj.keys, proj.rel_types, check, link, labels, file)
     nodes: dict[NodeLabel, list[tuple[str, Any]]] = defaultdict(list)
-    for s, label in labels.items():
+    for s, label in own.items():
         if s in rowed:
             nodes[label].append((ids[s], s))  # made when read
             continue
@@ -297,6 +304,14 @@ def project(g: Graph, *, file: str, quotes: QuoteRows | None = None) -> Projecte
     # a symmetric pair stated both ways is one
     return Projected(nodes=rows,
                      relationships={group: RelationshipRows(sorted(set(pairs))) for group, pairs in rels.items()})
+
+
+class _IdsOf(dict):  # type: ignore[type-arg]
+    """Node ids by IRI, a node's worked out when first asked (the nodes ``beside`` a projection)."""
+
+    def __missing__(self, iri: URIRef) -> str:
+        made = self[iri] = node_id(iri)
+        return made
 
 
 def _finished(bag: dict[str, Any], label: NodeLabel, multiple: frozenset[str] | set[str]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from rdflib.plugins.stores.memory import Memory
 
 from kxgraph.errors import ValidationError
 from kxgraph.loaders.quote_rows import QuoteRows
-from kxgraph.loaders.shape_checks import NotCompiled, Result, compiled_shapes, run
+from kxgraph.loaders.shape_checks import NotCompiled, Result, Typed, compiled_shapes, run
 from kxgraph.ontology.terms import DATA
 from kxgraph.ontology.vocabulary import ontology_graph, shapes_graph
 
@@ -54,18 +54,20 @@ def validation_shapes() -> Graph:
 
 
 def validate(data: Graph, *, file: str, places: Mapping[URIRef, str] | None = None,
-             focus: Sequence[URIRef] | None = None, quotes: QuoteRows | None = None) -> None:
+             focus: Sequence[URIRef] | None = None, quotes: QuoteRows | None = None,
+             typed: Sequence[Typed] = ()) -> None:
     """Raise :class:`ValidationError` listing every violation, or return when the data conforms;
     ``focus``: check these entities only (an edit's, beside the few triples of what it names);
     ``quotes``: the study's quotes kept as rows beside ``data`` (``loaders/quote_rows.py``).
 
     The shapes run compiled (``loaders/shape_checks.py``: the same results, ~10× faster); pyshacl
-    checks whatever they do not compile."""
+    checks whatever they do not compile. ``typed``: the classes of nodes checked apart that
+    ``data`` names (``shape_checks.Typed``); pyshacl does not see them."""
     results = None
     shapes = compiled_shapes(validation_shapes())
     if shapes is not None:
         try:
-            results = run(shapes, data, ontology_graph(), focus, rows=[quotes] if quotes else [])
+            results = run(shapes, data, ontology_graph(), focus, rows=[quotes] if quotes else [], typed=typed)
         except NotCompiled as exc:
             log.info("pyshacl checks %s: %s", file, exc)
     if results is None:

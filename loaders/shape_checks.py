@@ -35,7 +35,7 @@ from rdflib.term import Node
 
 from kxgraph.loaders.study_store import indexes, leaf_terms, objects_by_subject
 
-__all__ = ["NotCompiled", "Result", "Rows", "compiled_shapes", "run"]
+__all__ = ["NotCompiled", "Result", "Rows", "Typed", "compiled_shapes", "run"]
 
 #: (focus node, path, message, value node or None) — what a pyshacl result says
 Result = tuple[Node, URIRef, str, "Node | None"]
@@ -80,6 +80,18 @@ class Rows(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Typed:
+    """Nodes of one class (``kind``) known apart from the data checked: its values may name them
+    (``sh:class``), but they are no focus nodes."""
+
+    kind: URIRef
+    nodes: frozenset[Node]
+
+    def __contains__(self, subject: object) -> bool:
+        return subject in self.nodes
+
+
 class _Values:
     """One predicate's values by subject. A study's graph is read through its store's own indexes
     (``loaders/study_store.py``): copying them made a list for each subject and predicate, a quarter
@@ -94,7 +106,7 @@ class _Values:
         self.predicate = predicate
         self.indexes = indexes
         self.made = made
-        self.kinds: list[Rows] = []
+        self.kinds: list[Rows | Typed] = []
         self.get: Callable[[Node], list[Node]] = self._one if len(indexes) == 1 and not made else self._any
 
     def _one(self, subject: Node) -> list[Node]:
@@ -165,7 +177,7 @@ class _Index:
                 for up in self.superclasses(c):
                     self.members.setdefault(up, set()).add(s)
 
-    def typed_rows(self, rows: Rows) -> None:
+    def typed_rows(self, rows: Rows | Typed) -> None:
         """Rows whose values are read apart (:func:`_run_beside`): their subjects are of their kind
         to the class checks, but are no focus nodes of the graph's (``members``)."""
         self.values[RDF.type].kinds.append(rows)
@@ -389,16 +401,20 @@ def compiled_shapes(shapes: Graph) -> tuple[_Shape, ...] | None:
 
 
 def run(shapes: Sequence[_Shape], data: Graph, ontology: Graph,
-        focus: Sequence[Node] | None = None, rows: Sequence[Rows] = ()) -> list[Result]:
+        focus: Sequence[Node] | None = None, rows: Sequence[Rows] = (),
+        typed: Sequence[Typed] = ()) -> list[Result]:
     """Every violation of ``shapes`` in ``data`` and ``rows`` (triples kept beside it) with
     ``ontology`` mixed in (nothing is added to either); ``focus``: only these focus nodes (pyshacl's
-    ``focus_nodes``: an empty list is all)."""
+    ``focus_nodes``: an empty list is all); ``typed``: the classes of nodes checked apart that
+    ``data`` names (a batch of claims naming a study's concepts: ``loaders/streamed.py``)."""
     predicates = {s.path for s in shapes} | {o for s in shapes for o in s.reads}
     if rows and focus is None:
-        beside = _run_beside(shapes, data, ontology, predicates, rows)
+        beside = _run_beside(shapes, data, ontology, predicates, rows, typed)
         if beside is not None:
             return beside
     ix = _Index([data, ontology], predicates, rows)
+    for t in typed:
+        ix.typed_rows(t)
     wanted = set(focus) if focus else None
     return _graph_results(shapes, ix, wanted)
 
@@ -423,7 +439,7 @@ def _graph_results(shapes: Sequence[_Shape], ix: _Index, wanted: set[Node] | Non
 
 
 def _run_beside(shapes: Sequence[_Shape], data: Graph, ontology: Graph, predicates: set[URIRef],
-                rows: Sequence[Rows]) -> list[Result] | None:
+                rows: Sequence[Rows], typed: Sequence[Typed] = ()) -> list[Result] | None:
     """:func:`run` with each row's checks worked out once per value: a quote's source, offsets and
     checksum are shared by many quotes, and a count is one value per column. The graph's focus nodes
     are checked as before; ``None`` when the rows cannot be checked apart from the graph (the graph
@@ -435,6 +451,8 @@ def _run_beside(shapes: Sequence[_Shape], data: Graph, ontology: Graph, predicat
             return None
     for r in rows:
         ix.typed_rows(r)
+    for t in typed:
+        ix.typed_rows(t)
     results: list[Result] = []
     terms: dict[tuple[Any, ...], Node] = {}
     for r in rows:

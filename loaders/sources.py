@@ -20,10 +20,11 @@ from kxgraph.loaders.continua import complete_continua
 from kxgraph.loaders.files import json_depth_exceeds, read_limited
 from kxgraph.loaders.quote_rows import QuoteRows, quote_iri, quote_pairs, row_of
 from kxgraph.loaders.standalone import without_entailments
-from kxgraph.loaders.yaml_format import StudyFile, read_study_file
+from kxgraph.loaders.yaml_format import Quote, StudyFile, read_study_file
 from kxgraph.ontology.terms import DATA, KX, OA, literal
 
-__all__ = ["StudySource", "file_sha256", "quote_triples", "read_document", "read_source"]
+__all__ = ["StudySource", "Texts", "anchor_quotes", "file_sha256", "quote_triples", "read_document", "read_source",
+           "study_documents"]
 
 RDF_FORMATS = {".ttl": "turtle", ".jsonld": "json-ld", ".json-ld": "json-ld", ".nt": "nt"}
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
@@ -130,10 +131,30 @@ def quote_triples(g: Graph, study_id: str, document: str, doc: URIRef, checksum:
 
 def _from_yaml(path: Path) -> StudySource:
     sf: StudyFile = read_study_file(path)
-    g = sf.graph
     files = {str(path): file_sha256(path)}
     files.update({str(t): file_sha256(t) for t in sf.tables})
-    texts: dict[str, tuple[str, str, URIRef]] = {}
+    texts = study_documents(sf, files)
+    quotes = QuoteRows()
+    count = anchor_quotes(sf.quotes, sf, texts, sf.graph, quotes, sf.places)
+    return StudySource(path=path, graph=sf.graph, study_ids=[sf.study_id], files=files, places=sf.places,
+                       quote_count=count, quotes=quotes)
+
+
+#: a study's documents by id: (text, checksum of the text, IRI)
+Texts = dict[str, tuple[str, str, URIRef]]
+
+
+#: a document's text while its graph holds it elsewhere (``study_documents(content=False)``)
+TEXT_ELSEWHERE = Literal("")
+
+
+def study_documents(sf: StudyFile, files: dict[str, str], *, content: bool = True) -> Texts:
+    """Read the documents of a study file (into ``files``: path -> sha256 of its bytes) and say in
+    its graph what each is (checksum, length, text). ``content=False``: the graph holds
+    :data:`TEXT_ELSEWHERE` for each text, which the caller puts in its place once projected (rdflib's
+    literal is a copy of its string: each document was held twice)."""
+    g = sf.graph
+    texts: Texts = {}
     for doc_id, doc_path in sf.documents.items():
         entry = sf.places.get(sf.iri("document", doc_id))
         raw = read_limited(doc_path, MAX_DOCUMENT_BYTES, what="document", file=str(doc_path),
@@ -144,39 +165,46 @@ def _from_yaml(path: Path) -> StudySource:
         doc = sf.iri("document", doc_id)
         g.add((doc, KX.sha256, Literal(checksum)))
         g.add((doc, KX.length, literal(len(text))))
-        g.add((doc, KX.content, literal(text)))
+        g.add((doc, KX.content, literal(text) if content else TEXT_ELSEWHERE))
         texts[doc_id] = (text, checksum, doc)
-    placed = [(q, q.document or sf.default_document) for q in sf.quotes]  # each quote's document
+    return texts
+
+
+def anchor_quotes(wanted: list[Quote], sf: StudyFile, texts: Texts, g: Graph, quotes: QuoteRows,
+                  places: dict[URIRef, str]) -> int:
+    """Anchor the quotes of a study file (or of a batch of its claims: ``loaders/streamed.py``) in
+    their documents: each a row of ``quotes`` (where it is written in ``places``), cited by its
+    claim in ``g``; how many quotes were new. Raises every quote that is not found, in one pass."""
+    path = sf.path
+    placed = [(q, q.document or sf.default_document) for q in wanted]  # each quote's document
     passages: dict[str, set[str]] = {}
-    for q, wanted in placed:
-        if wanted in texts:
-            passages.setdefault(wanted, set()).update(p for p in (q.text, q.hint) if p)
+    for q, doc_id in placed:
+        if doc_id in texts:
+            passages.setdefault(doc_id, set()).update(p for p in (q.text, q.hint) if p)
     indexes = {doc_id: DocumentIndex(texts[doc_id][0], found) for doc_id, found in passages.items()}
     count = 0
-    quotes = QuoteRows()
     problems = ProblemList()  # every quote that is not found, in one pass
-    for q, wanted in placed:
-        if wanted is None or wanted not in texts:
+    for q, doc_id in placed:
+        if doc_id is None or doc_id not in texts:
             problems.add(QuoteError(
-                "the quote names no document it comes from" if wanted is None else
-                f"the quote's document {wanted!r} is not in 'documents'", file=str(path), place=q.place,
+                "the quote names no document it comes from" if doc_id is None else
+                f"the quote's document {doc_id!r} is not in 'documents'", file=str(path), place=q.place,
                 fix=f"add 'document: <id>' (one of: {', '.join(texts) or 'none: add a documents section'})"))
             continue
-        text, checksum, doc = texts[wanted]
+        text, checksum, doc = texts[doc_id]
         try:
             a = anchor_quote(text, q.text, hint=q.hint, occurrence=q.occurrence,
-                             file=str(path), place=q.place, document=wanted, index=indexes[wanted])
+                             file=str(path), place=q.place, document=doc_id, index=indexes[doc_id])
         except QuoteError as exc:
             problems.add(exc)
             continue
-        quote, made = quotes.add(sf.study_id, wanted, doc, checksum, a, text)
+        quote, made = quotes.add(sf.study_id, doc_id, doc, checksum, a, text)
         if made:
             count += 1
-            sf.places[quote] = q.place
+            places[quote] = q.place
         g.add((q.claim, KX.supportedBy, quote))
     problems.raise_if_any()
-    return StudySource(path=path, graph=g, study_ids=[sf.study_id], files=files, places=sf.places,
-                       quote_count=count, quotes=quotes)
+    return count
 
 
 #: JSON-LD nested deeper than this is refused before it is parsed
