@@ -30,17 +30,17 @@ from kxgraph.graph import Store
 
 def validate(paths: PathsArg) -> None:
     """Check study files (format, quotes against their documents, SHACL rules); write nothing."""
-    from kxgraph.loaders.pipeline import prepare
+    from kxgraph.loaders.pipeline import check
 
     bar, say = progress()
     try:
         with bar:  # type: ignore[attr-defined]
-            prep = prepare(paths, say)
+            studies, counts = check(paths, say)
     except KxError as exc:
         raise fail(exc) from None
-    out.print(f"valid: {', '.join(prep.study_ids)} - {plural(prep.projected.node_count, 'node')}, "
-              f"{plural(prep.projected.relationship_count, 'relationship')}, "
-              f"{plural(prep.quote_count, 'evidence quote')} anchored in their documents", highlight=False)
+    out.print(f"valid: {', '.join(studies)} - {plural(counts.nodes, 'node')}, "
+              f"{plural(counts.relationships, 'relationship')}, "
+              f"{plural(counts.quotes, 'evidence quote')} anchored in their documents", highlight=False)
 
 
 def load(

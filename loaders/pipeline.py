@@ -32,7 +32,7 @@ from kxgraph.loaders.streamed import Counts, StreamedStudy
 from kxgraph.loaders.study_store import triple_count
 from kxgraph.ontology.vocabulary import NodeLabel, RelType, label_of_id
 
-__all__ = ["LoadReport", "Prepared", "load", "prepare", "study_edits", "write_prepared"]
+__all__ = ["LoadReport", "Prepared", "check", "load", "prepare", "study_edits", "write_prepared"]
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,25 @@ def _prepare(paths: Sequence[Path], progress: Progress | None, study_id: str | N
     files = sorted(f"{sha}  {p}" for src in sources for p, sha in src.files.items())
     return Prepared(sources=sources, graph=merged, projected=projected, files=files, edits=applied,
                     edits_left_out=left_out, quotes=quotes)
+
+
+def check(paths: Sequence[Path], progress: Progress | None = None) -> tuple[list[str], Counts]:
+    """Check studies as a load does, writing nothing: their ids, and what a load would write. A
+    study file with large tables is checked a batch at a time (``loaders/streamed.py``), the rest
+    read whole; raises the problems as :func:`prepare` does."""
+    with collector_paused():
+        if len(paths) == 1:
+            try:
+                study = StreamedStudy.open(Path(paths[0]))
+                if study is not None:
+                    for _ in study.writes([], lambda _counts: [], progress or (lambda _msg: None)):
+                        pass
+                    return [study.study_id], study.counts
+            except InputError as exc:
+                log.info("%s is read whole to say what is wrong: %s", paths[0], exc)
+        prep = prepare(paths, progress)
+    return prep.study_ids, Counts(prep.projected.node_count, prep.projected.relationship_count, prep.quote_count,
+                                  prep.triples)
 
 
 def _apply(edit: Edit, src: StudySource) -> list[tuple[NodeLabel, str]] | None:

@@ -17,7 +17,7 @@ from bench.generate import generate_study
 from kxgraph.errors import InputError
 from kxgraph.graph.store import Store
 from kxgraph.loaders import streamed
-from kxgraph.loaders.pipeline import LoadReport, load, prepare
+from kxgraph.loaders.pipeline import LoadReport, check, load, prepare
 
 pytestmark = pytest.mark.anyio
 
@@ -138,6 +138,26 @@ async def test_a_problem_met_a_batch_at_a_time_is_said_as_the_whole_study_says_i
     if how != "a table that is not CSV":
         assert sum(m.startswith("batch ") for m in said) >= 5  # found after five batches were written
     assert await _graph(store) == before  # nothing of the failed load is in the store
+
+
+def test_a_study_checked_a_batch_at_a_time_counts_and_fails_as_read_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``kxgraph validate`` (``pipeline.check``) writes nothing and says what a load would write."""
+    folder = _study(tmp_path)
+    prep = prepare([folder])
+    _stream(monkeypatch, on=True)
+    said: list[str] = []
+    studies, counts = check([folder], said.append)
+    assert sum(m.startswith("batch ") for m in said) >= 6
+    assert studies == prep.study_ids
+    assert (counts.nodes, counts.relationships, counts.quotes, counts.triples) == \
+        (prep.projected.node_count, prep.projected.relationship_count, prep.quote_count, prep.triples)
+    _damage(folder, "unknown concept")
+    with pytest.raises(InputError) as whole:
+        prepare([folder])
+    with pytest.raises(InputError) as batched:
+        check([folder])
+    assert str(batched.value) == str(whole.value)
 
 
 def test_small_tables_and_files_without_tables_are_read_whole(tmp_path: Path) -> None:
