@@ -21,7 +21,7 @@ from kxgraph.errors import DataFormatError, InputError
 from kxgraph.graph import cypher
 from kxgraph.graph.schema import default_schema
 from kxgraph.graph.store import Store, WriteOp
-from kxgraph.loaders import embedding
+from kxgraph.loaders import embedding, streamed
 from kxgraph.loaders.edits import Edit, apply_edit, apply_to_store, generated_ops, graph_view, record_legacy_edits
 from kxgraph.loaders.gc_pause import collector_paused
 from kxgraph.loaders.projection import Projected, node_id, project
@@ -250,10 +250,14 @@ async def load(store: Store, paths: Sequence[Path], *, progress: Progress | None
     await record_legacy_edits(store)
     edits = await study_edits(store)
     with collector_paused():  # one pause for both halves: the collector's pass comes once, after
-        if len(paths) == 1 and study_id is None and not (meaning and embedding.unavailable() is None):
-            report = await _load_streamed(store, Path(paths[0]), edits, progress, force, started)
-            if report is not None:
-                return report
+        if len(paths) == 1 and study_id is None:
+            if not (meaning and embedding.unavailable() is None):
+                report = await _load_streamed(store, Path(paths[0]), edits, progress, force, started)
+                if report is not None:
+                    return report
+            elif progress is not None and streamed.worth_streaming(Path(paths[0])):
+                progress("the study's tables are large, but it is read whole to embed its texts for search by "
+                         "meaning (KXGRAPH_MEANING=false loads it a batch at a time, in far less memory)")
         prep = prepare(paths, progress, study_id=study_id, edits=edits)
         return await write_prepared(store, prep, progress=progress, force=force, started=started, meaning=meaning)
 

@@ -39,8 +39,9 @@ from typing import Any
 
 from rdflib import RDF, URIRef
 
+from kxgraph.errors import InputError
 from kxgraph.graph.store import WriteOp, WriteStream
-from kxgraph.loaders.files import inside
+from kxgraph.loaders.files import inside, read_limited
 from kxgraph.loaders.gc_pause import let_go
 from kxgraph.loaders.projection import Projected, node_id, project
 from kxgraph.loaders.quote_rows import QuoteRows
@@ -49,10 +50,10 @@ from kxgraph.loaders.shape_checks import Typed
 from kxgraph.loaders.sources import Texts, anchor_quotes, file_sha256, study_documents
 from kxgraph.loaders.study_store import objects_by_subject, study_graph, triple_count
 from kxgraph.loaders.tables import read_tables
-from kxgraph.loaders.yaml_format import SECTIONS, Checked, Made, StudyFile, study_data
+from kxgraph.loaders.yaml_format import MAX_STUDY_BYTES, SECTIONS, Checked, Made, StudyFile, study_data
 from kxgraph.ontology.vocabulary import NodeLabel, projection
 
-__all__ = ["BATCH_QUOTES", "STREAM_TABLE_BYTES", "Counts", "Numbers", "StreamedStudy"]
+__all__ = ["BATCH_QUOTES", "STREAM_TABLE_BYTES", "Counts", "Numbers", "StreamedStudy", "worth_streaming"]
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ log = logging.getLogger(__name__)
 STREAM_TABLE_BYTES = 32 * 1024 * 1024
 #: about how many quotes a batch holds
 BATCH_QUOTES = 20_000
-#: about how many bytes of rows a byte of the study's files becomes (measured: ~2.6 at 200k quotes)
+#: about how many bytes of rows a byte of the study's files becomes (3.5 for studies of 20k and 60k quotes
+#: of ``bench.generate``'s: their rows against study.yaml, tables and documents together)
 ROWS_PER_FILE_BYTE = 4
 
 
@@ -76,9 +78,30 @@ class Counts:
     triples: int = 0
 
 
-def _csv_bytes(folder: Path) -> int:
-    """How large the CSV files under a study's folder are together (tables are CSV files)."""
-    return sum(p.stat().st_size for p in folder.rglob("*.csv") if p.is_file())
+def worth_streaming(path: Path) -> bool:
+    """Whether the study file at ``path`` (or a study folder's) has tables large enough to be read a
+    batch at a time (a problem of the file: False; the whole reading says it)."""
+    path = path / "study.yaml" if path.is_dir() else path
+    try:
+        found = _tables(path)
+    except InputError:
+        return False
+    return found is not None and sum(p.stat().st_size for p in found[3]) >= STREAM_TABLE_BYTES
+
+
+def _tables(path: Path) -> tuple[dict[str, Any], dict[int, str], list[str], list[Path]] | None:
+    """A study file read up to its tables (``study_data``), and the tables it lists, each found in
+    its folder (``files.inside``); None when it is no study file or lists no tables. The file is read
+    only when it says ``tables`` somewhere."""
+    if path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
+        return None
+    if b"tables" not in read_limited(path, MAX_STUDY_BYTES, what="study file"):
+        return None
+    data, places_of, tables = study_data(path, with_tables=False)
+    if not isinstance(tables, list) or not tables or not all(isinstance(t, str) for t in tables):
+        return None
+    paths = [inside(path.parent, t, what="table", file=str(path), place=f"tables[{i}]") for i, t in enumerate(tables)]
+    return data, places_of, tables, paths
 
 
 def _offsets(start: int, end: int) -> int:
@@ -209,19 +232,12 @@ class StreamedStudy:
         its tables are ``at_least`` this many bytes together; else None. Raises an ``InputError``
         for a problem of the study: the caller reads it whole, which says it as it should."""
         path = path / "study.yaml" if path.is_dir() else path
-        at_least = STREAM_TABLE_BYTES if at_least is None else at_least
-        if path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
+        found = _tables(path)
+        if found is None:
             return None
-        if at_least and _csv_bytes(path.parent) < at_least:
-            return None  # not worth reading the file to find its tables: they cannot be as large
-        data, places_of, tables = study_data(path, with_tables=False)
-        if not isinstance(tables, list) or not tables:
+        data, places_of, tables, checked_paths = found
+        if sum(p.stat().st_size for p in checked_paths) < (STREAM_TABLE_BYTES if at_least is None else at_least):
             return None
-        paths = [path.parent / t for t in tables if isinstance(t, str)]
-        if sum(p.stat().st_size for p in paths if p.is_file()) < at_least:
-            return None
-        checked_paths = [inside(path.parent, t, what="table", file=str(path), place=f"tables[{i}]")
-                         for i, t in enumerate(tables)]
         study = cls(path, data, places_of, checked_paths, BATCH_QUOTES if batch_quotes is None else batch_quotes)
         study.table_names = tables
         return study

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bench.generate import generate_study
 from kxgraph.errors import InputError
-from kxgraph.graph.store import Store
+from kxgraph.graph.store import Store, WriteOp
 from kxgraph.loaders import streamed
 from kxgraph.loaders.pipeline import LoadReport, check, load, prepare
 
@@ -158,6 +158,43 @@ def test_a_study_checked_a_batch_at_a_time_counts_and_fails_as_read_whole(
     with pytest.raises(InputError) as batched:
         check([folder])
     assert str(batched.value) == str(whole.value)
+
+
+def test_a_stream_of_writes_made_again_is_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backend tries a replacement again by iterating its writes again (FalkorDB, when the served
+    graph was written during the load; Neo4j, on a transient error): the same writes, the same counts."""
+    _stream(monkeypatch, on=True)
+    study = streamed.StreamedStudy.open(_study(tmp_path))
+    assert study is not None
+    writes = study.writes([], lambda counts: [WriteOp("the end", [vars(counts)])], lambda _msg: None)
+
+    def made() -> list[tuple[str, list[Any]]]:
+        return [(op.statement, list(op.rows)) for op in writes]
+
+    first = made()
+    counts = vars(study.counts).copy()
+    assert made() == first and vars(study.counts) == counts
+    assert first[-1] == ("the end", [counts]) and counts["quotes"] > 3000
+
+
+async def test_a_large_study_loaded_with_embeddings_is_read_whole_and_says_why(
+        store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kxgraph.loaders import embedding, pipeline
+
+    class Read(Exception):
+        pass
+
+    def read_whole(*_args: object, **_kwargs: object) -> None:
+        raise Read
+
+    folder = _study(tmp_path)
+    _stream(monkeypatch, on=True)
+    monkeypatch.setattr(embedding, "unavailable", lambda: None)  # the model is there
+    monkeypatch.setattr(pipeline, "prepare", read_whole)
+    said: list[str] = []
+    with pytest.raises(Read):
+        await load(store, [folder], meaning=True, progress=said.append)
+    assert [m for m in said if "KXGRAPH_MEANING=false" in m] and not any(m.startswith("batch ") for m in said)
 
 
 def test_small_tables_and_files_without_tables_are_read_whole(tmp_path: Path) -> None:
