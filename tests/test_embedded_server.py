@@ -135,8 +135,8 @@ class _FreezingServer(EmbeddedFalkorDB):
     """Its first ``freeze`` servers are stopped (SIGSTOP) once they open their socket: a start that
     answers nothing and works at nothing, as a server stuck while loading its data does."""
 
-    def __init__(self, data_dir: Path, freeze: int) -> None:
-        super().__init__(data_dir, start_timeout=10.0, stall_timeout=1.0)
+    def __init__(self, data_dir: Path, freeze: int, stall_timeout: float = 1.0) -> None:
+        super().__init__(data_dir, start_timeout=10.0, stall_timeout=stall_timeout)
         self.freeze = freeze
         self.frozen: list[subprocess.Popen[bytes]] = []
 
@@ -167,6 +167,20 @@ def test_a_start_that_stalls_is_tried_again(short_tmp: Path) -> None:
         assert c.get("kept") == "1"
         c.close()
     # the watchdog's client waits 2 s, once: the redis client's default ten tries took 50 s
+    assert time.monotonic() - started < 20
+
+
+def test_a_start_that_uses_no_cpu_is_tried_again_before_the_stall_timeout(
+        short_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loading server that loads nothing and uses no CPU time is stuck, however long the stall
+    timeout (FalkorDB sometimes stops after decoding its graph): it is started again after
+    ``IDLE_STUCK``, not after two minutes."""
+    monkeypatch.setattr(falkordb_server, "IDLE_STUCK", 2.0)
+    server = _FreezingServer(short_tmp / "d", freeze=1, stall_timeout=120.0)
+    started = time.monotonic()
+    with server:
+        assert "loaded nothing and used no CPU time for 2 s" in (server.status().last_exit or "")
+        assert server.pid != server.frozen[0].pid
     assert time.monotonic() - started < 20
 
 
