@@ -14,7 +14,8 @@ wheel, on a Unix socket inside the data folder, supervised by this process.
   start reads one snapshot plus recent writes.
   Waiting for a start follows the server's own loading progress (``INFO persistence``, or its CPU
   time while it is too busy to answer): a server still loading is waited for; one that does not
-  answer at all within ``start_timeout``, or makes no progress for ``stall_timeout``, is stopped.
+  answer at all within ``start_timeout``, or makes no progress for ``stall_timeout`` (or loads
+  nothing and uses no CPU time for :data:`IDLE_STUCK`), is stopped.
   A stalled start is tried again (:data:`STALL_RETRIES` times: it only reads the files, so nothing
   is lost) before it is reported.
 - **Crashes are survived.** The supervisor restarts a server that died (at once, then with a
@@ -484,7 +485,7 @@ class EmbeddedFalkorDB:
             except BaseException as exc:
                 stalled = isinstance(exc, _StalledError)
                 # never a second server beside one still loading; a stalled start has written nothing
-                self._terminate(proc, grace=5.0 if stalled else 30.0)
+                self._terminate(proc, grace=2.0 if stalled else 30.0)
                 error = self._explain(exc, offset)
                 if first and stalled and stalls < STALL_RETRIES and not self._stopping.is_set():
                     stalls += 1
