@@ -63,20 +63,26 @@ def examples() -> list[tuple[str, str, dict[str, Any]]]:
     return out
 
 
-@asynccontextmanager
-async def loaded_neo4j(studies: list[Path] | None = None) -> AsyncIterator[Any]:
-    """The Neo4j that ``KXGRAPH_NEO4J_URI`` (``_USER``, ``_PASSWORD``, ``_DATABASE``) names, wiped,
-    with ``studies`` loaded (``make neo4j`` starts one and writes those settings to
-    ``.neo4j/kxgraph.env``); wiped again at the end."""
+
+def neo4j_from_env() -> Any:
+    """A (closed) store on the Neo4j that ``KXGRAPH_NEO4J_URI`` (``_USER``, ``_PASSWORD``,
+    ``_DATABASE``) names: ``make neo4j`` starts one and writes those settings to ``.neo4j/kxgraph.env``."""
     import os
 
     from kxgraph.graph.neo4j_backend import Neo4jStore
 
     if not os.environ.get("KXGRAPH_NEO4J_URI"):
         raise SystemExit("--neo4j needs KXGRAPH_NEO4J_URI: run 'make neo4j' and source .neo4j/kxgraph.env")
-    store = Neo4jStore(uri=os.environ["KXGRAPH_NEO4J_URI"], user=os.environ.get("KXGRAPH_NEO4J_USER", "neo4j"),
-                       password=os.environ.get("KXGRAPH_NEO4J_PASSWORD", ""),
-                       database=os.environ.get("KXGRAPH_NEO4J_DATABASE", "neo4j"))
+    return Neo4jStore(uri=os.environ["KXGRAPH_NEO4J_URI"], user=os.environ.get("KXGRAPH_NEO4J_USER", "neo4j"),
+                      password=os.environ.get("KXGRAPH_NEO4J_PASSWORD", ""),
+                      database=os.environ.get("KXGRAPH_NEO4J_DATABASE", "neo4j"))
+
+@asynccontextmanager
+async def loaded_neo4j(studies: list[Path] | None = None) -> AsyncIterator[Any]:
+    """The Neo4j that ``KXGRAPH_NEO4J_URI`` (``_USER``, ``_PASSWORD``, ``_DATABASE``) names, wiped,
+    with ``studies`` loaded (``make neo4j`` starts one and writes those settings to
+    ``.neo4j/kxgraph.env``); wiped again at the end."""
+    store = neo4j_from_env()
     await store.open()
     try:
         await store.drop_graph()

@@ -4,7 +4,7 @@ process's high-water RSS, the store's server apart). The 1M figure of issue 18 (
 loads", "loader peak at 1M") is this run. Its tables are large, so it is loaded a batch at a time
 (``loaders/streamed.py``); ``--whole`` reads it whole, as a smaller study is.
 
-    python -m bench.one_study --quotes 1000000 [--whole] [--raw] [--json F]
+    python -m bench.one_study --quotes 1000000 [--whole] [--raw] [--neo4j] [--json F]
 
 ``--raw`` then times the store's own ``UNWIND … MERGE`` of the same rows into an empty store (the
 load's baseline in issue 18: "load ≥ 50 % of the raw MERGE").
@@ -32,7 +32,7 @@ def _rss_mb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # KB on Linux
 
 
-async def measure(quotes: int, whole: bool = False, raw: bool = False) -> dict[str, Any]:
+async def measure(quotes: int, whole: bool = False, raw: bool = False, neo4j: bool = False) -> dict[str, Any]:
     from kxgraph.graph import create_store
     from kxgraph.loaders import streamed
     from kxgraph.loaders.pipeline import load
@@ -49,8 +49,15 @@ async def measure(quotes: int, whole: bool = False, raw: bool = False) -> dict[s
         threshold = streamed.STREAM_TABLE_BYTES
         if whole:
             streamed.STREAM_TABLE_BYTES = 1 << 62
-        store = create_store(settings)
-        await store.open()
+        if neo4j:
+            from bench.common import neo4j_from_env
+
+            store = neo4j_from_env()
+            await store.open()
+            await store.drop_graph()
+        else:
+            store = create_store(settings)
+            await store.open()
         stages: list[tuple[float, str, int]] = []
         before = _rss_mb()
         started = time.perf_counter()
@@ -65,9 +72,12 @@ async def measure(quotes: int, whole: bool = False, raw: bool = False) -> dict[s
             stored = (await store.read("MATCH (q:EvidenceQuote) RETURN count(q) AS n"))[0]["n"]
         finally:
             streamed.STREAM_TABLE_BYTES = threshold
+            if neo4j:
+                await store.drop_graph()
             await store.close()
         raw_s = await _raw_merge(study, Path(tmp) / "raw") if raw else None
-    return {"date": time.strftime("%Y-%m-%d"), "read": "whole" if whole else "a batch at a time",
+    return {"date": time.strftime("%Y-%m-%d"), "store": "neo4j" if neo4j else "falkordb",
+            "read": "whole" if whole else "a batch at a time",
             "batches": sum(what.startswith("batch ") for _, what, _ in stages),
             "quotes": report.quotes, "quotes_in_store": stored,
             "nodes": report.nodes, "relationships": report.relationships, "load_s": round(seconds, 1),
@@ -102,9 +112,13 @@ def main() -> None:
     parser.add_argument("--whole", action="store_true", help="read the study whole, however large its tables")
     parser.add_argument("--raw", action="store_true",
                         help="then time the store's own UNWIND ... MERGE of the same rows (the study read whole)")
+    parser.add_argument("--neo4j", action="store_true",
+                        help="into the Neo4j of KXGRAPH_NEO4J_URI (wiped before and after)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    result = asyncio.run(measure(args.quotes, args.whole, args.raw))
+    if args.raw and args.neo4j:
+        parser.error("--raw times the embedded FalkorDB only")
+    result = asyncio.run(measure(args.quotes, args.whole, args.raw, args.neo4j))
     print(f"{result['quotes']} quotes ({result['quotes_in_store']} in the store) in {result['load_s']} s; "
           f"loader peak {result['peak_rss_mb']} MB"
           + (f"; raw MERGE {result['raw_merge_s']} s: the load at {result['load_vs_raw']:.0%} of it"
