@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from rdflib import Graph
 
@@ -75,6 +76,11 @@ class Prepared:
     def quote_count(self) -> int:
         return len(self.projected.nodes.get(NodeLabel.EvidenceQuote, []))
 
+    @property
+    def counts(self) -> Counts:
+        """What writing the studies writes (the report and the ``Load`` node say it)."""
+        return Counts(self.projected.node_count, self.projected.relationship_count, self.quote_count, self.triples)
+
 
 @dataclass
 class LoadReport:
@@ -88,6 +94,12 @@ class LoadReport:
     files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # what the sources held, by kind (REFI-QDA)
+
+    @classmethod
+    def of(cls, studies: list[str], written: Counts, *, changed: bool = False, **more: Any) -> LoadReport:
+        """A report of ``studies`` saying what a load writes (or, unchanged, what the last one wrote)."""
+        return cls(studies=studies, changed=changed, nodes=written.nodes, relationships=written.relationships,
+                   quotes=written.quotes, triples=written.triples, **more)
 
 
 def prepare(paths: Sequence[Path], progress: Progress | None = None, *, study_id: str | None = None,
@@ -153,8 +165,7 @@ def check(paths: Sequence[Path], progress: Progress | None = None) -> tuple[list
             except InputError as exc:
                 log.info("%s is read whole to say what is wrong: %s", paths[0], exc)
         prep = prepare(paths, progress)
-    return prep.study_ids, Counts(prep.projected.node_count, prep.projected.relationship_count, prep.quote_count,
-                                  prep.triples)
+    return prep.study_ids, prep.counts
 
 
 def _apply(edit: Edit, src: StudySource) -> list[tuple[NodeLabel, str]] | None:
@@ -177,11 +188,6 @@ async def study_edits(store: Store, studies: Sequence[str] | None = None) -> lis
     """The edits made through the API to ``studies`` (all, when None), in the order they were made."""
     rows = await store.read(cypher.STUDY_EDITS, {"studies": list(studies) if studies is not None else None})
     return [Edit.from_props(r["props"]) for r in rows]
-
-
-def _load_ops(prep: Prepared, load_id: str, started: str) -> list[WriteOp]:
-    return load_ops(load_id, started, prep.files, Counts(prep.projected.node_count, prep.projected.relationship_count,
-                                                         prep.quote_count, prep.triples), prep.projected)
 
 
 def load_ops(load_id: str, started: str, files: list[str], counts: Counts, projected: Projected) -> list[WriteOp]:
@@ -273,10 +279,8 @@ async def _write_prepared(store: Store, prep: Prepared, progress: Progress | Non
                           started: str | None, meaning: bool) -> LoadReport:
     say = progress or (lambda _msg: None)
     started = started or datetime.now(timezone.utc).isoformat()
-    report = LoadReport(studies=prep.study_ids, changed=False, nodes=prep.projected.node_count,
-                        relationships=prep.projected.relationship_count, quotes=prep.quote_count,
-                        triples=prep.triples, files=prep.files, warnings=prep.warnings,
-                        counts={k: v for src in prep.sources for k, v in src.counts.items()})
+    report = LoadReport.of(prep.study_ids, prep.counts, files=prep.files, warnings=prep.warnings,
+                           counts={k: v for src in prep.sources for k, v in src.counts.items()})
     if not force and await unchanged(store, prep, meaning):
         say("unchanged: the store already holds these files")
         return report
@@ -286,7 +290,7 @@ async def _write_prepared(store: Store, prep: Prepared, progress: Progress | Non
            *prep.projected.write_ops(),
            *embeddings,
            *generated_ops(prep.edits),
-           *_load_ops(prep, load_id, started)]
+           *load_ops(load_id, started, prep.files, prep.counts, prep.projected)]
     say(f"writing {report.nodes} nodes and {report.relationships} relationships")
     await store.replace_graph(ops, default_schema(), keep_other_studies=True, replacing=prep.study_ids)
     report.changed = True
@@ -314,25 +318,18 @@ async def _load_streamed(store: Store, path: Path, edits: Sequence[Edit], progre
         if study is None or any(e.study == study.study_id for e in edits):
             return None
         say(f"read {study.path} but its tables; the tables a batch at a time")
-        report = LoadReport(studies=[study.study_id], changed=False, nodes=0, relationships=0, quotes=0, triples=0,
-                            files=study.files)
         if not force:
-            last = await loaded_from(store, report.studies, study.files)
+            last = await loaded_from(store, [study.study_id], study.files)
             if last is not None:
                 say("unchanged: the store already holds these files")
-                report.nodes, report.relationships, report.quotes, report.triples = \
-                    last.nodes, last.relationships, last.quotes, last.triples
-                return report
+                return LoadReport.of([study.study_id], last, files=study.files)
         load_id = f"load/{started[:19].replace(':', '')}-{uuid.uuid4().hex[:8]}"
         before = [WriteOp(cypher.delete_studies(label), [{"study": study.study_id}]) for label in NodeLabel]
         writes = study.writes(before, lambda counts: load_ops(load_id, started, study.files, counts, study.head), say)
-        await store.replace_graph(writes, default_schema(), keep_other_studies=True, replacing=report.studies)
+        await store.replace_graph(writes, default_schema(), keep_other_studies=True, replacing=[study.study_id])
     except InputError as exc:
         log.info("%s is read whole to say what is wrong: %s", path, exc)
         return None
-    counts = study.counts
-    report.nodes, report.relationships, report.quotes, report.triples = \
-        counts.nodes, counts.relationships, counts.quotes, counts.triples
-    report.changed, report.load_id = True, load_id
+    report = LoadReport.of([study.study_id], study.counts, changed=True, load_id=load_id, files=study.files)
     log.info("loaded %s a batch at a time: %d nodes, %d quotes", study.study_id, report.nodes, report.quotes)
     return report

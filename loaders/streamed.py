@@ -181,8 +181,7 @@ class StreamedStudy:
         checked = Checked(path, places_of, consume=True)
         for name in SECTIONS:
             checked.section(name, data.get(name))
-        if "study" not in checked.entries:
-            checked.problems.raise_if_any()
+        checked.problems.raise_if_any()  # any problem: the whole reading says it
         self._made = made = Made(checked)
         made.make(checked.entries)
         checked.problems.raise_if_any()
